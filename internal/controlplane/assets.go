@@ -1,0 +1,92 @@
+package controlplane
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// KubernetesVersion is the version of kube-apiserver and kube-controller-manager the
+// project builds and tests against.
+const KubernetesVersion = "1.37.2"
+
+const modulePath = "github.com/tlsbootstrap/tlsbootstrap"
+
+// Binaries the project needs from the asset folder.
+var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
+
+// AssetsDir returns the folder holding etcd, kube-apiserver and kube-controller-manager:
+// KUBEBUILDER_ASSETS when set, otherwise bin/k8s/<version> under the module root found by
+// walking up from the working directory. The error says how to build the binaries.
+func AssetsDir() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, checkBinaries(dir, "KUBEBUILDER_ASSETS="+dir)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "bin", "k8s", KubernetesVersion)
+	return dir, checkBinaries(dir, dir)
+}
+
+// BinaryPath returns the path of one control-plane binary (etcd, kube-apiserver,
+// kube-controller-manager).
+func BinaryPath(name string) (string, error) {
+	dir, err := AssetsDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
+}
+
+func checkBinaries(dir, where string) error {
+	var missing []string
+	for _, b := range requiredBinaries {
+		info, err := os.Stat(filepath.Join(dir, b))
+		if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
+			missing = append(missing, b)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("control-plane binaries missing in %s: %s; run `make assets` (hack/assets.sh) to build them, or point KUBEBUILDER_ASSETS at a folder that has them",
+			where, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// moduleRoot walks up from the working directory to the go.mod of this module.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the module root: %w", err)
+	}
+	for {
+		if isThisModule(filepath.Join(dir, "go.mod")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of %s above the working directory; set KUBEBUILDER_ASSETS to the folder with etcd and kube-apiserver", modulePath)
+		}
+		dir = parent
+	}
+}
+
+func isThisModule(goMod string) bool {
+	f, err := os.Open(goMod)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if strings.HasPrefix(line, "module ") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "module ")) == modulePath
+		}
+	}
+	return false
+}
