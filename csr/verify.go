@@ -1,0 +1,31 @@
+package csr
+
+import (
+	"crypto"
+	"fmt"
+
+	certutil "k8s.io/client-go/util/cert"
+)
+
+// VerifyIssued checks that certPEM (leaf first, as status.certificate holds it) answers
+// the PEM request: the leaf certifies key's public key and carries the request's
+// subject. name is only used in the *MismatchError.
+func VerifyIssued(name string, certPEM, request []byte, key crypto.Signer) error {
+	certs, err := certutil.ParseCertsPEM(certPEM)
+	if err != nil {
+		return &MismatchError{Name: name, Reason: fmt.Sprintf("certificate does not parse: %v", err)}
+	}
+	req, err := ParseRequestPEM(request)
+	if err != nil {
+		return &MismatchError{Name: name, Reason: err.Error()}
+	}
+	leaf := certs[0]
+	pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(key.Public()) {
+		return &MismatchError{Name: name, Reason: "the certificate is for another public key than ours"}
+	}
+	if got, want := leaf.Subject.String(), req.Subject.String(); got != want {
+		return &MismatchError{Name: name, Reason: fmt.Sprintf("certificate subject is %q, requested %q", got, want)}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package csr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	certificatesv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+)
+
+// retryInterval spaces out re-reads after a transient error or a closed watch.
+const retryInterval = time.Second
+
+// Wait watches the CSR name (with UID uid; empty uid accepts any) until it is Approved
+// and holds a certificate, and returns the certificate PEM. A closed or expired watch is
+// resumed after reading the object again. It fails with *DeniedError, *FailedError,
+// *DeletedError, *UIDChangedError, or *WaitError when ctx ends first (bound it with
+// context.WithTimeout). Authentication and authorization failures are returned at once.
+func Wait(ctx context.Context, client kubernetes.Interface, name string, uid types.UID) ([]byte, error) {
+	w := waiter{client: client, name: name, uid: uid, state: StatePendingApproval}
+	for {
+		cert, resourceVersion, err := w.read(ctx)
+		if cert != nil || err != nil {
+			return cert, err
+		}
+		if resourceVersion != "" {
+			cert, err = w.watch(ctx, resourceVersion)
+			if cert != nil || err != nil {
+				return cert, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, w.ended(ctx)
+		case <-time.After(retryInterval):
+		}
+	}
+}
+
+type waiter struct {
+	client  kubernetes.Interface
+	name    string
+	uid     types.UID
+	state   string
+	lastErr error
+}
+
+// read gets the object once: its certificate, a terminal error, or the resourceVersion
+// to watch from ("" after a transient error worth retrying).
+func (w *waiter) read(ctx context.Context) ([]byte, string, error) {
+	obj, err := w.client.CertificatesV1().CertificateSigningRequests().Get(ctx, w.name, metav1.GetOptions{})
+	switch {
+	case err == nil:
+	case apierrors.IsNotFound(err):
+		return nil, "", &DeletedError{Name: w.name}
+	case ctx.Err() != nil:
+		return nil, "", w.ended(ctx)
+	case fatal(err):
+		return nil, "", fmt.Errorf("reading CertificateSigningRequest %q: %w", w.name, err)
+	default:
+		w.lastErr = err
+		return nil, "", nil
+	}
+	cert, err := w.check(obj)
+	return cert, obj.ResourceVersion, err
+}
+
+// watch follows events from resourceVersion until the outcome is known or the watch
+// ends (nil, nil: read again and resume).
+func (w *waiter) watch(ctx context.Context, resourceVersion string) ([]byte, error) {
+	wi, err := w.client.CertificatesV1().CertificateSigningRequests().Watch(ctx, metav1.ListOptions{
+		FieldSelector:   fields.OneTermEqualSelector("metadata.name", w.name).String(),
+		ResourceVersion: resourceVersion,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, w.ended(ctx)
+		}
+		if fatal(err) {
+			return nil, fmt.Errorf("watching CertificateSigningRequest %q: %w", w.name, err)
+		}
+		w.lastErr = err
+		return nil, nil
+	}
+	defer wi.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, w.ended(ctx)
+		case ev, ok := <-wi.ResultChan():
+			if !ok {
+				return nil, nil
+			}
+			switch ev.Type {
+			case watch.Added, watch.Modified:
+				obj, ok := ev.Object.(*certificatesv1.CertificateSigningRequest)
+				if !ok {
+					continue
+				}
+				if cert, err := w.check(obj); cert != nil || err != nil {
+					return cert, err
+				}
+			case watch.Deleted:
+				return nil, &DeletedError{Name: w.name}
+			case watch.Error:
+				// Typically 410 Gone (resourceVersion too old): read again and resume.
+				w.lastErr = apierrors.FromObject(ev.Object)
+				return nil, nil
+			}
+		}
+	}
+}
+
+func (w *waiter) check(obj *certificatesv1.CertificateSigningRequest) ([]byte, error) {
+	if w.uid != "" && obj.UID != w.uid {
+		return nil, &UIDChangedError{Name: w.name, Want: w.uid, Got: obj.UID}
+	}
+	cert, state, err := outcome(obj)
+	if state != "" {
+		w.state = state
+	}
+	return cert, err
+}
+
+func (w *waiter) ended(ctx context.Context) error {
+	state := w.state
+	if w.lastErr != nil {
+		state += "; last error: " + w.lastErr.Error()
+	}
+	return &WaitError{Name: w.name, State: state, Err: context.Cause(ctx)}
+}
+
+// fatal errors will not go away by retrying: the caller's credentials or rights.
+func fatal(err error) bool {
+	return apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) || errors.Is(err, context.Canceled)
+}
