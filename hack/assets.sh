@@ -14,7 +14,7 @@ ETCD_VERSION="${ETCD_VERSION:-3.6.5}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${ASSETS_DIR:-$ROOT/bin/k8s/$K8S_VERSION}"
 WORK="$ROOT/bin/k8s/.build"
-BINARIES=(etcd kube-apiserver kube-controller-manager)
+BINARIES=(etcd kube-apiserver kube-controller-manager kubelet-bootstrap)
 
 log() { printf '[assets] %s\n' "$*" >&2; }
 die() { printf '[assets] error: %s\n' "$*" >&2; exit 1; }
@@ -30,7 +30,7 @@ works() {
   local out
   out="$("$1" --version 2>&1)" || return 1
   case "$(basename "$1")" in
-    kube-*) [[ "$out" == *"v$K8S_VERSION"* ]] ;;
+    kube-*|kubelet-*) [[ "$out" == *"v$K8S_VERSION"* ]] ;;
     *) return 0 ;;
   esac
 }
@@ -109,24 +109,29 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )
 SRC
+  # The real kubelet's bootstrap code as a small program (see hack/kubelet-bootstrap).
+  mkdir -p "$dir/cmd/kubelet-bootstrap"
+  sed '/^\/\/go:build ignore/d' "$ROOT/hack/kubelet-bootstrap/main.go" >"$dir/cmd/kubelet-bootstrap/main.go"
   log "kubernetes v$K8S_VERSION: resolving dependencies"
   (cd "$dir" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>"$dir/tidy.log") || { tail -20 "$dir/tidy.log" >&2; die "go mod tidy for kubernetes failed"; }
-  for b in kube-apiserver kube-controller-manager; do
+  for b in kube-apiserver kube-controller-manager kubelet-bootstrap; do
     if works "$OUT/$b"; then continue; fi
+    local pkg="k8s.io/kubernetes/cmd/$b"
+    [[ "$b" == kubelet-bootstrap ]] && pkg="./cmd/kubelet-bootstrap"
     log "$b v$K8S_VERSION: building (about 7 minutes the first time, cached afterwards)"
     local major="${K8S_VERSION%%.*}" minor="${K8S_VERSION#*.}"; minor="${minor%%.*}"
     local ldflags="-s -w"
-    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldflags+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $vpkg.gitVersion=v$K8S_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
     done
-    (cd "$dir" && go build -ldflags "$ldflags" -o "$OUT/$b.tmp" "k8s.io/kubernetes/cmd/$b") || die "building $b failed"
+    (cd "$dir" && go build -ldflags "$ldflags" -o "$OUT/$b.tmp" "$pkg") || die "building $b failed"
     mv "$OUT/$b.tmp" "$OUT/$b"
   done
 }
 
 if works "$OUT/etcd"; then log "etcd: present"; else build_etcd; fi
-if works "$OUT/kube-apiserver" && works "$OUT/kube-controller-manager"; then
-  log "kube-apiserver, kube-controller-manager: present"
+if works "$OUT/kube-apiserver" && works "$OUT/kube-controller-manager" && works "$OUT/kubelet-bootstrap"; then
+  log "kube-apiserver, kube-controller-manager, kubelet-bootstrap: present"
 else
   build_kube
 fi

@@ -32,14 +32,18 @@ func AssetsDir() (string, error) {
 	return dir, checkBinaries(dir, dir)
 }
 
-// BinaryPath returns the path of one control-plane binary (etcd, kube-apiserver,
-// kube-controller-manager).
+// BinaryPath returns the path of one binary of the asset folder: etcd, kube-apiserver,
+// kube-controller-manager, or kubelet-bootstrap (the real kubelet's bootstrap code).
 func BinaryPath(name string) (string, error) {
 	dir, err := AssetsDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, name), nil
+	path := filepath.Join(dir, name)
+	if info, err := os.Stat(path); err != nil || info.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%s is missing in %s; run `make assets` (hack/assets.sh) to build it", name, dir)
+	}
+	return path, nil
 }
 
 func checkBinaries(dir, where string) error {
