@@ -1,0 +1,240 @@
+package approve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	certificatesinformers "k8s.io/client-go/informers/certificates/v1"
+	"k8s.io/client-go/kubernetes"
+	certificateslisters "k8s.io/client-go/listers/certificates/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+)
+
+// ControllerOptions configure NewController.
+type ControllerOptions struct {
+	// Approver decides and writes. Required.
+	Approver *Approver
+	// Workers is how many CSRs are handled at once. Default 5, as kube-controller-manager.
+	Workers int
+	// Recorder, when set, receives an Event on the CSR for each approval, denial and
+	// ignore (ignores only for CSRs naming a signer this approver handles).
+	Recorder record.EventRecorder
+	// Metrics, when set, counts decisions and observes latency.
+	Metrics *Metrics
+	// OnApproved, when set, is called with the updated CSR right after this process
+	// approves it, so a signer in the same process can issue at once instead of waiting
+	// for the watch to bring the approval back.
+	OnApproved func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest)
+	// Logger logs one structured line per decision. Default: the logger in Run's context.
+	Logger klog.Logger
+	// RateLimiter paces retries. Default: DefaultRateLimiter().
+	RateLimiter workqueue.TypedRateLimiter[string]
+	// Clock measures latency. Default: the real clock.
+	Clock clock.PassiveClock
+}
+
+// DefaultRateLimiter is kube-controller-manager's CSR queue pacing: per CSR, exponential
+// backoff from 200ms to 1000s; overall, 10 retries per second with bursts of 100.
+func DefaultRateLimiter() workqueue.TypedRateLimiter[string] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
+		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
+}
+
+// Controller approves CSRs as they appear, the way kube-controller-manager's csrapproving
+// controller does, plus serving approval, Events and metrics when configured.
+type Controller struct {
+	client   kubernetes.Interface
+	lister   certificateslisters.CertificateSigningRequestLister
+	synced   cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[string]
+	opts     ControllerOptions
+	approver *Approver
+}
+
+// NewController wires a controller to informer (from a SharedInformerFactory's
+// Certificates().V1().CertificateSigningRequests()). The caller starts the factory; Run
+// waits for its cache. client needs update on certificatesigningrequests/approval,
+// approve on the signers, and create on subjectaccessreviews (for NewSARAuthorizer).
+func NewController(client kubernetes.Interface, informer certificatesinformers.CertificateSigningRequestInformer, opts ControllerOptions) (*Controller, error) {
+	if client == nil || informer == nil {
+		return nil, errors.New("approve: NewController needs a client and an informer")
+	}
+	if opts.Approver == nil {
+		return nil, errors.New("approve: ControllerOptions.Approver is required")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 5
+	}
+	if opts.RateLimiter == nil {
+		opts.RateLimiter = DefaultRateLimiter()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	c := &Controller{
+		client:   client,
+		lister:   informer.Lister(),
+		opts:     opts,
+		approver: opts.Approver,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter,
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "csrapproving"}),
+	}
+	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("approve: registering CSR event handler: %w", err)
+	}
+	c.synced = reg.HasSynced
+	return c, nil
+}
+
+func (c *Controller) enqueue(obj any) {
+	csr, ok := obj.(*certificatesv1.CertificateSigningRequest)
+	if !ok {
+		return
+	}
+	if _, done := alreadyDecided(csr); done {
+		return
+	}
+	c.queue.Add(csr.Name)
+}
+
+// Run waits for the informer's cache, then handles CSRs with opts.Workers workers until
+// ctx ends. It returns nil after a normal stop, an error when the cache never syncs.
+func (c *Controller) Run(ctx context.Context) error {
+	if c.opts.Logger.GetSink() == nil {
+		c.opts.Logger = klog.FromContext(ctx)
+	}
+	log := c.opts.Logger.WithValues("controller", "csrapproving")
+	defer c.queue.ShutDown()
+	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("approve: CSR informer cache did not sync")
+	}
+	var wg sync.WaitGroup
+	for range c.opts.Workers {
+		wg.Go(func() {
+			wait.UntilWithContext(ctx, func(ctx context.Context) {
+				for c.processNext(ctx, log) {
+				}
+			}, time.Second)
+		})
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	log.Info("Stopped CSR approving controller")
+	return nil
+}
+
+func (c *Controller) processNext(ctx context.Context, log klog.Logger) bool {
+	name, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(name)
+	requeue, err := c.sync(ctx, log.WithValues("csr", name), name)
+	switch {
+	case err != nil:
+		if apierrors.IsConflict(err) {
+			log.V(4).Info("CSR changed while deciding; retrying", "csr", name)
+		} else {
+			log.Error(err, "Handling CSR failed; retrying", "csr", name)
+		}
+		c.queue.AddRateLimited(name)
+	case requeue:
+		c.queue.AddRateLimited(name)
+	default:
+		c.queue.Forget(name)
+	}
+	return true
+}
+
+// sync decides on one CSR and writes the decision; it reports whether to look again later.
+func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bool, error) {
+	obj, err := c.lister.Get(name)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	d, err := c.approver.Decide(ctx, obj)
+	if err != nil {
+		c.opts.Metrics.observe(d, err, 0)
+		return false, err
+	}
+	if isSettled(d) {
+		return false, nil
+	}
+	updated, err := c.approver.Apply(ctx, c.client, obj, d)
+	if err != nil {
+		if !apierrors.IsConflict(err) {
+			c.opts.Metrics.observe(d, err, 0)
+		}
+		return false, err
+	}
+	c.opts.Metrics.observe(d, nil, c.opts.Clock.Since(obj.CreationTimestamp.Time))
+	c.record(obj, d)
+	log.Info("CSR decision", "action", d.Action, "kind", d.Kind, "reason", d.Reason, "message", d.Message,
+		"signer", obj.Spec.SignerName, "requester", obj.Spec.Username, "requeue", d.Requeue)
+	if d.Action == ActionApprove && c.opts.OnApproved != nil {
+		c.opts.OnApproved(ctx, updated)
+	}
+	return d.Requeue, nil
+}
+
+// record emits an Event for d; ignores only for CSRs of a signer this approver handles,
+// so other signers' CSRs do not collect noise.
+func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Decision) {
+	if c.opts.Recorder == nil {
+		return
+	}
+	switch d.Action {
+	case ActionApprove:
+		c.opts.Recorder.Event(obj, corev1.EventTypeNormal, d.Reason, d.Message)
+	case ActionDeny:
+		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, d.Reason, d.Message)
+	default:
+		if c.handlesSigner(obj.Spec.SignerName) {
+			c.opts.Recorder.Event(obj, corev1.EventTypeNormal, d.Reason, d.Message)
+		}
+	}
+}
+
+func (c *Controller) handlesSigner(signer string) bool {
+	for _, r := range recognizers {
+		if r.signer == signer && (r.kind != KindSelfNodeServer || c.approver.ServingEnabled()) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSettled reports an ignore of a CSR someone already decided: nothing to log or count.
+func isSettled(d Decision) bool {
+	switch d.Reason {
+	case ReasonAlreadyApproved, ReasonAlreadyDenied, ReasonAlreadyIssued:
+		return d.Action == ActionIgnore
+	}
+	return false
+}

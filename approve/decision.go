@@ -1,0 +1,58 @@
+package approve
+
+import "fmt"
+
+// Action is what a Decision does to a CSR.
+type Action string
+
+// The actions.
+const (
+	// ActionApprove adds the Approved condition.
+	ActionApprove Action = "Approve"
+	// ActionIgnore writes nothing; the CSR stays as it is (Pending, for a new one).
+	ActionIgnore Action = "Ignore"
+	// ActionDeny adds the Denied condition. Only serving CSRs asking for a subjectAltName
+	// their node does not have are denied; lack of authorization never is.
+	ActionDeny Action = "Deny"
+)
+
+// Reasons a Decision carries. The approve and deny ones are also the condition's reason.
+const (
+	ReasonAlreadyApproved = "AlreadyApproved" // someone approved it before us
+	ReasonAlreadyDenied   = "AlreadyDenied"
+	ReasonAlreadyIssued   = "AlreadyIssued" // it holds a certificate
+	ReasonInvalidRequest  = "InvalidRequest" // spec.request does not parse
+	ReasonNotRecognized   = "NotRecognized"  // of no kind this approver handles
+	ReasonNotAuthorized   = "NotAuthorized"  // recognized, but SubjectAccessReview said no
+	ReasonNodeNotFound    = "NodeNotFound"   // serving CSR for a Node that does not exist (yet)
+)
+
+// Decision is what the approver does with one CSR and why.
+type Decision struct {
+	Action Action
+	// Kind is the kind the CSR was approved or denied as; empty when ignored.
+	Kind Kind
+	// Reason is a CamelCase word: ReasonAutoApproved, ReasonAutoDenied or one of the
+	// Reason* constants for an ignore.
+	Reason string
+	// Message says why in a sentence; for approvals it is the condition's message.
+	Message string
+	// Requeue is set on ignores that may turn out differently later (no authorization
+	// yet, Node not there yet): a controller retries them with backoff.
+	Requeue bool
+	// Cause, when set, is the typed reason behind the decision: a *SANError for a
+	// denial, a *NotRecognizedError for an unrecognized CSR, the parse error for an
+	// invalid request.
+	Cause error
+}
+
+func (d Decision) String() string {
+	if d.Kind != "" {
+		return fmt.Sprintf("%s %s (%s): %s", d.Action, d.Kind, d.Reason, d.Message)
+	}
+	return fmt.Sprintf("%s (%s): %s", d.Action, d.Reason, d.Message)
+}
+
+func ignore(reason, message string, requeue bool, cause error) Decision {
+	return Decision{Action: ActionIgnore, Reason: reason, Message: message, Requeue: requeue, Cause: cause}
+}
