@@ -1,0 +1,163 @@
+package kubeconfig
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"k8s.io/client-go/rest"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Names used by the seed documents' `kubectl config set-cluster bootstrap`,
+// `set-credentials kubelet-bootstrap` and `set-context bootstrap`: Bootstrap's defaults.
+const (
+	DefaultBootstrapCluster = "bootstrap"
+	DefaultBootstrapUser    = "kubelet-bootstrap"
+	DefaultBootstrapContext = "bootstrap"
+)
+
+// Names the kubelet gives the kubeconfig it writes after bootstrapping.
+const (
+	NodeCluster = "default-cluster"
+	NodeUser    = "default-auth"
+	NodeContext = "default-context"
+	// NodeNamespace is the namespace of the node kubeconfig's context, as the kubelet sets it.
+	NodeNamespace = "default"
+	// CurrentClientFile is the cert-dir symlink to the current certificate+key PEM file.
+	CurrentClientFile = "kubelet-client-current.pem"
+)
+
+// BootstrapOptions describe a bootstrap kubeconfig.
+type BootstrapOptions struct {
+	// Server is the API server URL, e.g. https://10.0.0.1:6443. Required.
+	Server string
+	// CAData (PEM) or CAFile (a path written into the kubeconfig) verify the server; at
+	// most one. With neither the system roots are used.
+	CAData []byte
+	CAFile string
+	// Token is the bearer token (a bootstrap token id.secret or a static token). Required.
+	Token string
+	// ClusterName, UserName, ContextName default to DefaultBootstrapCluster,
+	// DefaultBootstrapUser and DefaultBootstrapContext.
+	ClusterName, UserName, ContextName string
+}
+
+// Bootstrap builds the node's bootstrap kubeconfig: one cluster, token credentials and a
+// current context joining them.
+func Bootstrap(opts BootstrapOptions) (*clientcmdapi.Config, error) {
+	if err := validateServer(opts.Server); err != nil {
+		return nil, fmt.Errorf("bootstrap kubeconfig: %w", err)
+	}
+	if opts.Token == "" {
+		return nil, errors.New("bootstrap kubeconfig: token is empty")
+	}
+	if len(opts.CAData) > 0 && opts.CAFile != "" {
+		return nil, errors.New("bootstrap kubeconfig: set CA data or CA file, not both")
+	}
+	cluster := orDefault(opts.ClusterName, DefaultBootstrapCluster)
+	user := orDefault(opts.UserName, DefaultBootstrapUser)
+	context := orDefault(opts.ContextName, DefaultBootstrapContext)
+
+	cfg := clientcmdapi.NewConfig()
+	c := clientcmdapi.NewCluster()
+	c.Server = opts.Server
+	c.CertificateAuthorityData = opts.CAData
+	c.CertificateAuthority = opts.CAFile
+	cfg.Clusters[cluster] = c
+	a := clientcmdapi.NewAuthInfo()
+	a.Token = opts.Token
+	cfg.AuthInfos[user] = a
+	ctx := clientcmdapi.NewContext()
+	ctx.Cluster, ctx.AuthInfo = cluster, user
+	cfg.Contexts[context] = ctx
+	cfg.CurrentContext = context
+	return cfg, nil
+}
+
+// NodeOptions describe the kubeconfig the kubelet writes once it holds a client
+// certificate.
+type NodeOptions struct {
+	// Server is the API server URL. Required.
+	Server string
+	// CAFile (preferred when set, as the kubelet does) or CAData verify the server.
+	CAFile string
+	CAData []byte
+	// InsecureSkipTLSVerify is copied from the bootstrap kubeconfig, as the kubelet does.
+	InsecureSkipTLSVerify bool
+	// CertDir holds CurrentClientFile; it is made absolute. Required.
+	CertDir string
+}
+
+// Node builds the node kubeconfig with the kubelet's names (NodeCluster, NodeUser,
+// NodeContext); client-certificate and client-key are both <CertDir>/CurrentClientFile,
+// so that rotation only swaps that symlink.
+func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
+	if err := validateServer(opts.Server); err != nil {
+		return nil, fmt.Errorf("node kubeconfig: %w", err)
+	}
+	if opts.CertDir == "" {
+		return nil, errors.New("node kubeconfig: cert dir is empty")
+	}
+	dir, err := filepath.Abs(opts.CertDir)
+	if err != nil {
+		return nil, fmt.Errorf("node kubeconfig: cert dir %q: %w", opts.CertDir, err)
+	}
+	pemPath := filepath.Join(dir, CurrentClientFile)
+
+	cfg := clientcmdapi.NewConfig()
+	c := clientcmdapi.NewCluster()
+	c.Server = opts.Server
+	c.InsecureSkipTLSVerify = opts.InsecureSkipTLSVerify
+	if opts.CAFile != "" {
+		c.CertificateAuthority = opts.CAFile
+	} else {
+		c.CertificateAuthorityData = opts.CAData
+	}
+	cfg.Clusters[NodeCluster] = c
+	a := clientcmdapi.NewAuthInfo()
+	a.ClientCertificate, a.ClientKey = pemPath, pemPath
+	cfg.AuthInfos[NodeUser] = a
+	ctx := clientcmdapi.NewContext()
+	ctx.Cluster, ctx.AuthInfo, ctx.Namespace = NodeCluster, NodeUser, NodeNamespace
+	cfg.Contexts[NodeContext] = ctx
+	cfg.CurrentContext = NodeContext
+	return cfg, nil
+}
+
+// NodeFromREST builds the node kubeconfig from the bootstrap kubeconfig's client
+// configuration (see RESTConfig): its server, CA and TLS verification setting.
+func NodeFromREST(bootstrap *rest.Config, certDir string) (*clientcmdapi.Config, error) {
+	if bootstrap == nil {
+		return nil, errors.New("node kubeconfig: no bootstrap client configuration")
+	}
+	return Node(NodeOptions{
+		Server:                bootstrap.Host,
+		CAFile:                bootstrap.CAFile,
+		CAData:                bootstrap.CAData,
+		InsecureSkipTLSVerify: bootstrap.Insecure,
+		CertDir:               certDir,
+	})
+}
+
+func validateServer(server string) error {
+	if server == "" {
+		return errors.New("server URL is empty")
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return fmt.Errorf("server URL %q: %w", server, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("server URL %q: want https://host[:port]", server)
+	}
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
