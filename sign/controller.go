@@ -1,0 +1,248 @@
+package sign
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	certinformers "k8s.io/client-go/informers/certificates/v1"
+	"k8s.io/client-go/kubernetes"
+	certlisters "k8s.io/client-go/listers/certificates/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+)
+
+// Event reasons the controller records on CSRs.
+const (
+	EventSigned        = "Signed"
+	EventSigningFailed = "SigningFailed"
+)
+
+// ControllerOptions configure NewController.
+type ControllerOptions struct {
+	// Signer decides and signs. Required.
+	Signer *Signer
+	// Workers is the number of CSRs signed in parallel. Default 5.
+	Workers int
+	// Recorder, when set, receives an Event on each CSR signed (Normal, EventSigned) or
+	// failed (Warning, EventSigningFailed, with the validation error).
+	Recorder record.EventRecorder
+	// Metrics, when set, are updated for every signing attempt.
+	Metrics *Metrics
+	// Logger logs one structured line per decision. Default klog.Background().
+	Logger klog.Logger
+	// RateLimiter paces retries after transient errors. Default as kube-controller-manager:
+	// per CSR 200ms doubling to 1000s, overall 10 qps with a burst of 100.
+	RateLimiter workqueue.TypedRateLimiter[string]
+}
+
+// Controller signs approved CSRs as they arrive through an informer, and at once when
+// SignNow is called (by an approver in the same process).
+type Controller struct {
+	client  kubernetes.Interface
+	lister  certlisters.CertificateSigningRequestLister
+	synced  cache.InformerSynced
+	queue   workqueue.TypedRateLimitingInterface[string]
+	signer  *Signer
+	workers int
+	rec     record.EventRecorder
+	metrics *Metrics
+	logger  klog.Logger
+	runOnce sync.Once
+}
+
+// NewController wires a signing controller to informer. Start the informer (its factory)
+// yourself; Run waits for its cache.
+func NewController(client kubernetes.Interface, informer certinformers.CertificateSigningRequestInformer, opts ControllerOptions) (*Controller, error) {
+	if client == nil || informer == nil {
+		return nil, errors.New("signing controller: client and informer are required")
+	}
+	if opts.Signer == nil {
+		return nil, errors.New("signing controller: ControllerOptions.Signer is required")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 5
+	}
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = klog.Background()
+	}
+	if opts.RateLimiter == nil {
+		opts.RateLimiter = DefaultRateLimiter()
+	}
+	c := &Controller{
+		client:  client,
+		lister:  informer.Lister(),
+		queue:   workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: "tlsbootstrap-csrsigning"}),
+		signer:  opts.Signer,
+		workers: opts.Workers,
+		rec:     opts.Recorder,
+		metrics: opts.Metrics,
+		logger:  opts.Logger.WithName("csrsigning"),
+	}
+	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing controller: watching CSRs: %w", err)
+	}
+	c.synced = reg.HasSynced
+	return c, nil
+}
+
+// DefaultRateLimiter is kube-controller-manager's certificate controller rate limiter.
+func DefaultRateLimiter() workqueue.TypedRateLimiter[string] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
+		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
+}
+
+// enqueue adds only CSRs there is something to do for, so idle updates cost nothing.
+func (c *Controller) enqueue(obj any) {
+	req, ok := obj.(*certificatesv1.CertificateSigningRequest)
+	if !ok {
+		return
+	}
+	if sign, _ := c.signer.Decide(req); sign {
+		c.queue.Add(req.Name)
+	}
+}
+
+// Run waits for the informer's cache, then signs with the configured workers until ctx
+// ends. It returns an error when the cache never syncs; call it once.
+func (c *Controller) Run(ctx context.Context) error {
+	ran := false
+	var err error
+	c.runOnce.Do(func() {
+		ran = true
+		err = c.run(ctx)
+	})
+	if !ran {
+		return errors.New("signing controller: Run called twice")
+	}
+	return err
+}
+
+func (c *Controller) run(ctx context.Context) error {
+	defer c.queue.ShutDown()
+	c.logger.Info("Starting CSR signing controller", "workers", c.workers)
+	defer c.logger.Info("Stopped CSR signing controller")
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("signing controller: CSR informer cache did not sync")
+	}
+	var wg sync.WaitGroup
+	for range c.workers {
+		wg.Go(func() { wait.UntilWithContext(ctx, c.work, time.Second) })
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) work(ctx context.Context) {
+	for c.next(ctx) {
+	}
+}
+
+func (c *Controller) next(ctx context.Context) bool {
+	name, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(name)
+	if err := c.sync(ctx, name); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "Signing CSR failed; will retry", "csr", name)
+		c.queue.AddRateLimited(name)
+		return true
+	}
+	c.queue.Forget(name)
+	return true
+}
+
+func (c *Controller) sync(ctx context.Context, name string) error {
+	req, err := c.lister.Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if sign, _ := c.signer.Decide(req); !sign {
+		return nil
+	}
+	_, _, err = c.handle(ctx, req.DeepCopy())
+	return err
+}
+
+// SignNow signs req at once, without waiting for the watch to deliver it: call it with the
+// CSR returned by the approval you just wrote. The watch may deliver the same CSR to the
+// workers too; writes carry the resourceVersion, so it is signed once either way. It works
+// whether or not Run is running.
+func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
+	if req == nil {
+		return nil, Result{}, errors.New("SignNow: no CSR")
+	}
+	return c.handle(ctx, req.DeepCopy())
+}
+
+// handle signs and reports the decision as a log line, an Event and metrics.
+func (c *Controller) handle(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
+	signer := req.Spec.SignerName
+	written, res, err := c.signer.Sign(ctx, c.client, req)
+	log := c.logger.WithValues("csr", req.Name, "signer", signer)
+	switch {
+	case err != nil:
+		c.metrics.observe(signer, resultError)
+		return written, res, err
+	case res.Outcome == Signed:
+		cert := parseCertPEM(res.Certificate)
+		now := c.signer.now()
+		c.metrics.observeSigned(signer, req.CreationTimestamp.Time, now, cert, res.Issuer)
+		if cert != nil {
+			log.Info("Signed CSR", "subject", cert.Subject.String(), "serial", cert.SerialNumber.Text(16), "notAfter", cert.NotAfter)
+			c.event(written, corev1.EventTypeNormal, EventSigned, "Certificate issued by %s for %s, valid until %s", signer, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+	case res.Outcome == Failed:
+		c.metrics.observe(signer, resultFailed)
+		log.Info("Refused CSR", "reason", res.Reason, "message", res.Message)
+		c.event(written, corev1.EventTypeWarning, EventSigningFailed, "%s: %s", res.Reason, res.Message)
+	default:
+		log.V(4).Info("Skipped CSR", "reason", res.Reason)
+	}
+	return written, res, nil
+}
+
+func (c *Controller) event(obj *certificatesv1.CertificateSigningRequest, typ, reason, format string, args ...any) {
+	if c.rec != nil && obj != nil {
+		c.rec.Eventf(obj, typ, reason, format, args...)
+	}
+}
+
+func parseCertPEM(data []byte) *x509.Certificate {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil
+	}
+	return cert
+}
