@@ -22,7 +22,9 @@ type Warning struct {
 }
 
 // String is "line N: message".
-func (w Warning) String() string { return fmt.Sprintf("line %d (record %d): %s", w.Line, w.Record, w.Message) }
+func (w Warning) String() string {
+	return fmt.Sprintf("line %d (record %d): %s", w.Line, w.Record, w.Message)
+}
 
 // ReadTokenFile parses a --token-auth-file with the API server's rules: CSV as read by
 // encoding/csv (double quotes, no comments, no trimming), records of 3 or more columns
