@@ -1,0 +1,177 @@
+package rbac
+
+import (
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Preset is a set of plain RBAC objects that Apply writes and Revoke deletes. It holds
+// only objects it owns: built-in roles it binds (system:node-bootstrapper, ...) are
+// referenced, never included.
+type Preset struct {
+	// Name says what the preset is for, in messages.
+	Name string
+	// ClusterRoles are created before the bindings.
+	ClusterRoles []rbacv1.ClusterRole
+	// ClusterRoleBindings are created after the roles.
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+}
+
+// Objects returns copies of the preset's objects, roles first, for callers that print or
+// hand them to other tools.
+func (p Preset) Objects() []runtime.Object {
+	objs := make([]runtime.Object, 0, len(p.ClusterRoles)+len(p.ClusterRoleBindings))
+	for i := range p.ClusterRoles {
+		objs = append(objs, p.ClusterRoles[i].DeepCopy())
+	}
+	for i := range p.ClusterRoleBindings {
+		objs = append(objs, p.ClusterRoleBindings[i].DeepCopy())
+	}
+	return objs
+}
+
+// Merge returns a preset holding p's objects followed by others'.
+func (p Preset) Merge(others ...Preset) Preset {
+	out := Preset{Name: p.Name}
+	out.ClusterRoles = append(out.ClusterRoles, p.ClusterRoles...)
+	out.ClusterRoleBindings = append(out.ClusterRoleBindings, p.ClusterRoleBindings...)
+	for _, o := range others {
+		out.Name += "+" + o.Name
+		out.ClusterRoles = append(out.ClusterRoles, o.ClusterRoles...)
+		out.ClusterRoleBindings = append(out.ClusterRoleBindings, o.ClusterRoleBindings...)
+	}
+	return out
+}
+
+// KubeadmPreset is what kubeadm init writes for joining nodes, for tokens in group (empty
+// means KubeadmDefaultGroup): the group may create CSRs (kubeadm:kubelet-bootstrap), has
+// them auto-approved (kubeadm:node-autoapprove-bootstrap) and may get nodes
+// (kubeadm:get-nodes); every node has its renewals auto-approved
+// (kubeadm:node-autoapprove-certificate-rotation).
+func KubeadmPreset(group string) Preset {
+	if group == "" {
+		group = KubeadmDefaultGroup
+	}
+	return Preset{
+		Name: "kubeadm",
+		ClusterRoles: []rbacv1.ClusterRole{
+			clusterRole(KubeadmGetNodesRole, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}),
+		},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
+			binding(KubeadmKubeletBootstrapBinding, NodeBootstrapperRole, GroupSubject(group)),
+			binding(KubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, GroupSubject(group)),
+			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, GroupSubject(NodesGroup)),
+			binding(KubeadmGetNodesBinding, KubeadmGetNodesRole, GroupSubject(group)),
+		},
+	}
+}
+
+// SeedOptions configure SeedPreset.
+type SeedOptions struct {
+	// Group is the bootstrap group. Default BootstrappersGroup.
+	Group string
+	// Nodes, when set, makes the renewal bindings per node (NodeRenewalBinding and
+	// NodeServingRenewalBinding for each) instead of for the whole group system:nodes, so
+	// that removing a node's bindings revokes its renewals.
+	Nodes []string
+}
+
+// SeedPreset is the seed documents' set: the ClusterRoles approve-node-client-csr,
+// approve-node-client-renewal-csr and approve-node-server-renewal-csr; the bootstrap group
+// may create CSRs (kubelet-bootstrap) and has them auto-approved
+// (node-client-auto-approve-csr); renewals are auto-approved for system:nodes
+// (node-client-auto-renew-crt, node-server-auto-renew-crt) or, with opts.Nodes, per node.
+func SeedPreset(opts SeedOptions) Preset {
+	group := opts.Group
+	if group == "" {
+		group = BootstrappersGroup
+	}
+	p := Preset{
+		Name: "seed",
+		ClusterRoles: []rbacv1.ClusterRole{
+			csrSubresourceRole(ApproveNodeClientCSRRole, NodeClientSubresource),
+			csrSubresourceRole(ApproveNodeClientRenewalCSRRole, SelfNodeClientSubresource),
+			csrSubresourceRole(ApproveNodeServerRenewalCSRRole, SelfNodeServerSubresource),
+		},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
+			binding(SeedKubeletBootstrapBinding, NodeBootstrapperRole, GroupSubject(group)),
+			binding(SeedAutoApproveCSRBinding, ApproveNodeClientCSRRole, GroupSubject(group)),
+		},
+	}
+	if len(opts.Nodes) == 0 {
+		p.ClusterRoleBindings = append(p.ClusterRoleBindings,
+			binding(SeedClientRenewBinding, ApproveNodeClientRenewalCSRRole, GroupSubject(NodesGroup)),
+			binding(SeedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup)))
+		return p
+	}
+	for _, node := range opts.Nodes {
+		p.ClusterRoleBindings = append(p.ClusterRoleBindings, NodeRenewalBinding(node), NodeServingRenewalBinding(node))
+	}
+	return p
+}
+
+// NodeRenewalBinding binds approve-node-client-renewal-csr to the user system:node:<name>
+// alone, in a binding named node-client-auto-renew-crt:<name>. Deleting it stops the
+// auto-approval of that node's client renewals: the node drops out when its certificate
+// expires.
+func NodeRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
+	return binding(NodeClientRenewBindingPrefix+nodeName, ApproveNodeClientRenewalCSRRole, UserSubject(NodeUserPrefix+nodeName))
+}
+
+// NodeServingRenewalBinding binds approve-node-server-renewal-csr to the user
+// system:node:<name> alone, in a binding named node-server-auto-renew-crt:<name>.
+func NodeServingRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
+	return binding(NodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(NodeUserPrefix+nodeName))
+}
+
+// NodeBootstrapperBinding binds system:node-bootstrapper to subject (for example the user
+// of a static token), in a binding named tlsbootstrap:node-bootstrapper:<kind>:<name>.
+func NodeBootstrapperBinding(subject rbacv1.Subject) rbacv1.ClusterRoleBinding {
+	name := NodeBootstrapperBindingPrefix + strings.ToLower(subject.Kind) + ":" + subject.Name
+	return binding(name, NodeBootstrapperRole, subject)
+}
+
+// NodeBootstrapperPreset is a preset holding NodeBootstrapperBinding(subject).
+func NodeBootstrapperPreset(subject rbacv1.Subject) Preset {
+	return Preset{Name: "node-bootstrapper", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{NodeBootstrapperBinding(subject)}}
+}
+
+// UserSubject is the RBAC subject for a user.
+func UserSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+// GroupSubject is the RBAC subject for a group.
+func GroupSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+func clusterRole(name string, rules ...rbacv1.PolicyRule) rbacv1.ClusterRole {
+	return rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
+		Rules:      rules,
+	}
+}
+
+func csrSubresourceRole(name, subresource string) rbacv1.ClusterRole {
+	return clusterRole(name, rbacv1.PolicyRule{
+		APIGroups: []string{certificatesGroup},
+		Resources: []string{csrResource + "/" + subresource},
+		Verbs:     []string{"create"},
+	})
+}
+
+func binding(name, role string, subjects ...rbacv1.Subject) rbacv1.ClusterRoleBinding {
+	return rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: managedLabels()},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   subjects,
+	}
+}
+
+func managedLabels() map[string]string { return map[string]string{ManagedByLabel: ManagedByValue} }
