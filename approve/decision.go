@@ -20,7 +20,7 @@ const (
 const (
 	ReasonAlreadyApproved = "AlreadyApproved" // someone approved it before us
 	ReasonAlreadyDenied   = "AlreadyDenied"
-	ReasonAlreadyIssued   = "AlreadyIssued" // it holds a certificate
+	ReasonAlreadyIssued   = "AlreadyIssued"  // it holds a certificate
 	ReasonInvalidRequest  = "InvalidRequest" // spec.request does not parse
 	ReasonNotRecognized   = "NotRecognized"  // of no kind this approver handles
 	ReasonNotAuthorized   = "NotAuthorized"  // recognized, but SubjectAccessReview said no
