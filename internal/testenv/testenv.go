@@ -10,13 +10,18 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
-// Main starts a control plane with opts, stores it in *cp, runs the package's tests and
-// stops the control plane before exiting with the tests' code.
-func Main(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane) {
-	os.Exit(run(m, opts, cp))
+// Setup prepares package-wide fixtures on the running control plane (e.g. starts a
+// controller); its cleanup runs after the tests, before the control plane stops.
+type Setup func(cp *controlplane.ControlPlane) (cleanup func(), err error)
+
+// Main starts a control plane with opts, stores it in *cp, runs the setups, runs the
+// package's tests, then cleans up in reverse order and stops the control plane before
+// exiting with the tests' code.
+func Main(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups ...Setup) {
+	os.Exit(run(m, opts, cp, setups))
 }
 
-func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane) int {
+func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups []Setup) int {
 	flag.Parse() // so testing.Verbose and -run work before m.Run
 	start := time.Now()
 	plane, err := controlplane.Start(opts)
@@ -33,5 +38,15 @@ func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane
 			fmt.Fprintf(os.Stderr, "testenv: stopping control plane: %v\n", err)
 		}
 	}()
+	for _, setup := range setups {
+		cleanup, err := setup(plane)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: setup: %v\n", err)
+			return 1
+		}
+		if cleanup != nil {
+			defer cleanup()
+		}
+	}
 	return m.Run()
 }

@@ -1,0 +1,227 @@
+package node
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
+)
+
+// TempKeyFile is the key kept in the cert-dir while a bootstrap is under way, so that a
+// retry after a failure or crash reuses the same key and so finds the same CSR.
+const TempKeyFile = "kubelet-client.key.tmp"
+
+// Options configure Bootstrap. BootstrapKubeconfig, Kubeconfig, CertDir and NodeName are
+// required.
+type Options struct {
+	// BootstrapKubeconfig holds the low-privilege bootstrap credentials.
+	BootstrapKubeconfig string
+	// Kubeconfig is written on success; when it is already usable nothing is done.
+	Kubeconfig string
+	// CertDir holds kubelet-client-*.pem and the current link.
+	CertDir string
+	// NodeName; the certificate's CN is system:node:<NodeName>.
+	NodeName string
+	// KeyType of a new key. Default csr.ECDSAP256, as the kubelet.
+	KeyType csr.KeyType
+	// ExpirationSeconds asks for a certificate lifetime; nil leaves it to the signer.
+	ExpirationSeconds *int32
+	// ServerWaitTimeout bounds the wait for the API server's /healthz. Default 1m.
+	ServerWaitTimeout time.Duration
+	// Logger; default klog's.
+	Logger klog.Logger
+	// Now is the clock for validity checks; default time.Now.
+	Now func() time.Time
+}
+
+// Result says what Bootstrap did.
+type Result struct {
+	// Skipped: the kubeconfig was already usable; nothing was requested or written.
+	Skipped bool
+	// Reused: the cert-dir already held a valid certificate; only the kubeconfig was written.
+	Reused bool
+	// CSRName of the request made (empty when Skipped or Reused).
+	CSRName string
+	// Certificate now in use (nil when Skipped).
+	Certificate *x509.Certificate
+	// CertificateFile is the current link in the cert-dir.
+	CertificateFile string
+}
+
+// Bootstrap obtains the node's client certificate and kubeconfig as the kubelet does. The
+// context bounds the whole bootstrap, including the wait for approval.
+func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	log := opts.Logger.WithValues("node", opts.NodeName)
+
+	if status, err := kubeconfig.Check(opts.Kubeconfig, opts.Now()); err == nil {
+		log.V(1).Info("kubeconfig is usable, not bootstrapping", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
+		return &Result{Skipped: true, CertificateFile: status.CertificateFile}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		log.Info("kubeconfig is not usable, bootstrapping", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
+	}
+
+	bootstrapConfig, err := kubeconfig.RESTConfig(opts.BootstrapKubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("reading bootstrap kubeconfig: %w", err)
+	}
+	store, err := rotate.NewStore(opts.CertDir, rotate.ClientPrefix, rotate.StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	result := &Result{CertificateFile: store.CurrentPath()}
+
+	// A valid certificate already in the cert-dir (e.g. the kubeconfig was lost): use it.
+	if current, err := store.Current(); err == nil && opts.Now().Before(current.Leaf.NotAfter) {
+		log.Info("using the valid certificate already in the cert-dir", "notAfter", current.Leaf.NotAfter)
+		result.Reused, result.Certificate = true, current.Leaf
+		return result, writeNodeKubeconfig(bootstrapConfig, opts)
+	}
+
+	client, err := kubernetes.NewForConfig(bootstrapConfig)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap client: %w", err)
+	}
+	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, log); err != nil {
+		return nil, err
+	}
+
+	keyPath := filepath.Join(opts.CertDir, TempKeyFile)
+	key, keyPEM, err := loadOrCreateKey(keyPath, opts.KeyType, log)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := csr.NodeClientSpec(opts.NodeName, key, opts.ExpirationSeconds)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("requesting client certificate", "csr", spec.Name)
+	certPEM, name, err := csr.Request(ctx, client, csr.RequestSpec{Spec: spec, Key: key})
+	result.CSRName = name
+	if err != nil {
+		return result, explain(err, "requesting the node client certificate")
+	}
+	pair, err := store.Update(certPEM, keyPEM)
+	if err != nil {
+		return result, err
+	}
+	result.Certificate = pair.Leaf
+	if err := writeNodeKubeconfig(bootstrapConfig, opts); err != nil {
+		return result, err
+	}
+	if err := os.Remove(keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		log.Error(err, "could not remove the temporary key", "path", keyPath)
+	}
+	log.Info("bootstrapped client certificate", "csr", name, "serial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter)
+	return result, nil
+}
+
+func (o *Options) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"bootstrap kubeconfig", o.BootstrapKubeconfig},
+		{"kubeconfig", o.Kubeconfig},
+		{"cert dir", o.CertDir},
+		{"node name", o.NodeName},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("node bootstrap: missing %v", missing)
+	}
+	return nil
+}
+
+func (o *Options) defaults() {
+	if o.KeyType == "" {
+		o.KeyType = csr.ECDSAP256
+	}
+	if o.ServerWaitTimeout == 0 {
+		o.ServerWaitTimeout = time.Minute
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = klog.Background()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// waitForServer polls /healthz until it answers ok, giving up at once on a cause retrying
+// cannot fix (rejected token, CA mismatch, clock skew).
+func waitForServer(ctx context.Context, client kubernetes.Interface, timeout time.Duration, log klog.Logger) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		_, err := client.Discovery().RESTClient().Get().AbsPath("/healthz").Do(ctx).Raw()
+		if err == nil {
+			return true, nil
+		}
+		last = explain(err, "checking the API server's /healthz")
+		if permanent(last) {
+			return false, last
+		}
+		log.V(1).Info("waiting for the API server", "error", err.Error())
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case last == nil:
+		return fmt.Errorf("waiting for the API server: %w", err)
+	case permanent(last):
+		return last
+	}
+	return fmt.Errorf("the API server did not become healthy within %s: %w", timeout, last)
+}
+
+// loadOrCreateKey reuses the temporary key of an earlier attempt, or makes and saves one.
+func loadOrCreateKey(path string, keyType csr.KeyType, log klog.Logger) (crypto.Signer, []byte, error) {
+	if data, err := os.ReadFile(path); err == nil {
+		if key, err := csr.ParseKeyPEM(data); err == nil && csr.ValidateKey(key.Public()) == nil {
+			log.V(1).Info("reusing the key of an earlier attempt", "path", path)
+			return key, data, nil
+		}
+		log.Info("discarding an unusable temporary key", "path", path)
+	}
+	key, err := csr.GenerateKey(keyType)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := csr.MarshalKeyPEM(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := kubeconfig.WriteFileAtomic(path, keyPEM, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("saving the temporary key: %w", err)
+	}
+	return key, keyPEM, nil
+}
+
+func writeNodeKubeconfig(bootstrap *rest.Config, opts Options) error {
+	cfg, err := kubeconfig.NodeFromREST(bootstrap, opts.CertDir)
+	if err != nil {
+		return err
+	}
+	if err := kubeconfig.Write(opts.Kubeconfig, cfg); err != nil {
+		return fmt.Errorf("writing the node kubeconfig: %w", err)
+	}
+	return nil
+}
