@@ -43,6 +43,10 @@ type ControllerOptions struct {
 	RateLimiter workqueue.TypedRateLimiter[string]
 	// Clock measures latency. Default: the real clock.
 	Clock clock.PassiveClock
+	// CacheSyncs are further informers Run waits for before working, such as the Node
+	// informer behind NodesFromLister (a Node missing from an unsynced cache only delays
+	// a serving approval, but waiting avoids the retry).
+	CacheSyncs []cache.InformerSynced
 }
 
 // DefaultRateLimiter is kube-controller-manager's CSR queue pacing: per CSR, exponential
@@ -124,7 +128,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	log := c.opts.Logger.WithValues("controller", "csrapproving")
 	defer c.queue.ShutDown()
 	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
+	if !cache.WaitForCacheSync(ctx.Done(), append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...) {
 		if ctx.Err() != nil {
 			return nil
 		}
