@@ -59,6 +59,8 @@ type Result struct {
 	Certificate *x509.Certificate
 	// CertificateFile is the current link in the cert-dir.
 	CertificateFile string
+	// Kubeconfig is the node kubeconfig's path (Options.Kubeconfig).
+	Kubeconfig string
 }
 
 // Bootstrap obtains the node's client certificate and kubeconfig as the kubelet does. The
@@ -72,7 +74,7 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 
 	if status, err := kubeconfig.Check(opts.Kubeconfig, opts.Now()); err == nil {
 		log.V(1).Info("kubeconfig is usable, not bootstrapping", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
-		return &Result{Skipped: true, CertificateFile: status.CertificateFile}, nil
+		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: opts.Kubeconfig}, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		log.Info("kubeconfig is not usable, bootstrapping", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
 	}
@@ -85,7 +87,7 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	result := &Result{CertificateFile: store.CurrentPath()}
+	result := &Result{CertificateFile: store.CurrentPath(), Kubeconfig: opts.Kubeconfig}
 
 	// A valid certificate already in the cert-dir (e.g. the kubeconfig was lost): use it.
 	if current, err := store.Current(); err == nil && opts.Now().Before(current.Leaf.NotAfter) {

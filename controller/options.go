@@ -1,0 +1,136 @@
+package controller
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	"k8s.io/klog/v2"
+)
+
+// The controller names of --controllers.
+const (
+	CSRApproving     = "csrapproving"
+	CSRSigning       = "csrsigning"
+	CSRCleaner       = "csrcleaner"
+	TokenCleaner     = "tokencleaner"
+	ServingApproving = "servingapproving"
+)
+
+// KnownControllers lists every name Options.Controllers accepts.
+var KnownControllers = []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving}
+
+// DefaultControllers are kube-controller-manager's CSR controllers.
+var DefaultControllers = []string{CSRApproving, CSRSigning, CSRCleaner}
+
+// CAFiles is a PEM certificate and key pair on disk.
+type CAFiles struct{ CertFile, KeyFile string }
+
+// Options configure Run. Zero values take the defaults named on each field.
+type Options struct {
+	// Controllers to run. Default DefaultControllers. ServingApproving needs CSRApproving.
+	Controllers []string
+	// ClusterSigningCA signs for every built-in signer without its own entry in SignerCAs
+	// (--cluster-signing-cert-file/--cluster-signing-key-file).
+	ClusterSigningCA CAFiles
+	// SignerCAs give individual signers their own CA, keyed by signer name.
+	SignerCAs map[string]CAFiles
+	// SigningDuration is the longest certificate lifetime. Default 8760h.
+	SigningDuration time.Duration
+	// Workers per controller. Default 5.
+	Workers int
+	// SARCacheTTL bounds how long an allowed SubjectAccessReview answer is reused (so how
+	// long a revoked binding can still approve). Default approve.DefaultSARCacheTTL.
+	SARCacheTTL time.Duration
+	// LeaderElection, when Enabled, runs the controllers only while holding a Lease.
+	LeaderElection LeaderElection
+	// MetricsBindAddress serves /metrics, /healthz and /readyz (e.g. ":8080"). Empty or
+	// "0" disables the server.
+	MetricsBindAddress string
+	// Registry receives the controllers' metrics (and the Go and process collectors when
+	// Run creates it). Default: a new registry.
+	Registry *prometheus.Registry
+	// Logger; default klog.Background().
+	Logger klog.Logger
+}
+
+// LeaderElection configures the Lease that makes one replica active.
+type LeaderElection struct {
+	Enabled bool
+	// Namespace and Name of the Lease. Default kube-system/tlsbootstrap-csr-controller.
+	Namespace, Name string
+	// Identity of this replica. Default hostname_<random>.
+	Identity string
+	// LeaseDuration, RenewDeadline and RetryPeriod default to 15s, 10s and 2s, as
+	// kube-controller-manager.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// ReleaseOnCancel gives the Lease up when Run's context ends, so another replica takes
+	// over at once instead of after LeaseDuration.
+	ReleaseOnCancel bool
+}
+
+func (o *Options) enabled(name string) bool { return slices.Contains(o.Controllers, name) }
+
+func (o *Options) complete() error {
+	if len(o.Controllers) == 0 {
+		o.Controllers = DefaultControllers
+	}
+	for _, c := range o.Controllers {
+		if !slices.Contains(KnownControllers, c) {
+			return fmt.Errorf("unknown controller %q (known: %s)", c, strings.Join(KnownControllers, ", "))
+		}
+	}
+	if o.enabled(ServingApproving) && !o.enabled(CSRApproving) {
+		return fmt.Errorf("controller %q needs %q", ServingApproving, CSRApproving)
+	}
+	if o.enabled(CSRSigning) {
+		if o.ClusterSigningCA == (CAFiles{}) && len(o.SignerCAs) == 0 {
+			return fmt.Errorf("controller %q needs a CA: set the cluster signing cert and key files, or per-signer ones", CSRSigning)
+		}
+		for signer, files := range o.SignerCAs {
+			if files.CertFile == "" || files.KeyFile == "" {
+				return fmt.Errorf("CA of signer %s: both the cert and the key file are needed", signer)
+			}
+		}
+		if (o.ClusterSigningCA.CertFile == "") != (o.ClusterSigningCA.KeyFile == "") {
+			return fmt.Errorf("cluster signing CA: both the cert and the key file are needed")
+		}
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if o.Logger.GetSink() == nil {
+		o.Logger = klog.Background()
+	}
+	le := &o.LeaderElection
+	if le.Namespace == "" {
+		le.Namespace = "kube-system"
+	}
+	if le.Name == "" {
+		le.Name = "tlsbootstrap-csr-controller"
+	}
+	if le.LeaseDuration == 0 {
+		le.LeaseDuration = 15 * time.Second
+	}
+	if le.RenewDeadline == 0 {
+		le.RenewDeadline = 10 * time.Second
+	}
+	if le.RetryPeriod == 0 {
+		le.RetryPeriod = 2 * time.Second
+	}
+	return nil
+}
+
+// SignerFlagNames maps the per-signer flag infix of kube-controller-manager
+// (--cluster-signing-<infix>-cert-file) to the signer name.
+var SignerFlagNames = map[string]string{
+	"kubelet-serving":       certificatesv1.KubeletServingSignerName,
+	"kubelet-client":        certificatesv1.KubeAPIServerClientKubeletSignerName,
+	"kube-apiserver-client": certificatesv1.KubeAPIServerClientSignerName,
+	"legacy-unknown":        "kubernetes.io/legacy-unknown",
+}

@@ -1,0 +1,250 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+)
+
+// EventSource is the component name on the Events the controllers emit.
+const EventSource = "tlsbootstrap-csr-controller"
+
+// Run runs the enabled controllers until ctx ends (or, with leader election, until the
+// Lease is lost, which returns an error so the process restarts as a follower). The
+// metrics server, when configured, runs on every replica.
+func Run(ctx context.Context, client kubernetes.Interface, opts Options) error {
+	if err := opts.complete(); err != nil {
+		return err
+	}
+	reg := opts.Registry
+	var ready atomic.Bool
+
+	g, ctx := errgroup.WithContext(ctx)
+	if opts.MetricsBindAddress != "" && opts.MetricsBindAddress != "0" {
+		g.Go(func() error { return serveMetrics(ctx, opts.MetricsBindAddress, reg, &ready, opts.Logger) })
+	}
+	g.Go(func() error {
+		if !opts.LeaderElection.Enabled {
+			return runControllers(ctx, client, opts, reg, &ready)
+		}
+		return runElected(ctx, client, opts, reg, &ready)
+	})
+	return g.Wait()
+}
+
+func runElected(ctx context.Context, client kubernetes.Interface, opts Options, reg *prometheus.Registry, ready *atomic.Bool) error {
+	le := opts.LeaderElection
+	id := le.Identity
+	if id == "" {
+		host, _ := os.Hostname()
+		id = host + "_" + rand.String(8)
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: le.Namespace, Name: le.Name},
+		Client:     client.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+	}
+	var runErr error
+	var led atomic.Bool
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   le.LeaseDuration,
+		RenewDeadline:   le.RenewDeadline,
+		RetryPeriod:     le.RetryPeriod,
+		ReleaseOnCancel: le.ReleaseOnCancel,
+		Name:            le.Name,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				led.Store(true)
+				opts.Logger.Info("became leader, starting controllers", "identity", id)
+				runErr = runControllers(ctx, client, opts, reg, ready)
+			},
+			OnStoppedLeading: func() {
+				opts.Logger.Info("stopped leading", "identity", id)
+			},
+			OnNewLeader: func(identity string) {
+				if identity != id {
+					opts.Logger.Info("following leader", "leader", identity)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	elector.Run(ctx)
+	if ctx.Err() != nil {
+		return runErr
+	}
+	if led.Load() {
+		return errors.Join(errors.New("lost the leader election lease"), runErr)
+	}
+	return runErr
+}
+
+// runControllers builds and runs the enabled controllers on one informer factory.
+func runControllers(ctx context.Context, client kubernetes.Interface, opts Options, reg *prometheus.Registry, ready *atomic.Bool) error {
+	log := opts.Logger
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventSource})
+
+	factory := informers.NewSharedInformerFactory(client, 0)
+	csrInformer := factory.Certificates().V1().CertificateSigningRequests()
+	g, ctx := errgroup.WithContext(ctx)
+
+	var signer *sign.Controller
+	if opts.enabled(CSRSigning) {
+		cfg, err := signerConfig(opts)
+		if err != nil {
+			return err
+		}
+		s, err := sign.NewSigner(cfg)
+		if err != nil {
+			return err
+		}
+		metrics, err := sign.NewMetrics(reg)
+		if err != nil {
+			return err
+		}
+		signer, err = sign.NewController(client, csrInformer, sign.ControllerOptions{
+			Signer: s, Workers: opts.Workers, Recorder: recorder, Metrics: metrics, Logger: log.WithName("csrsigning"),
+		})
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return signer.Run(ctx) })
+	}
+	if opts.enabled(CSRApproving) {
+		approverOpts := approve.Options{
+			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: opts.SARCacheTTL}),
+		}
+		if opts.enabled(ServingApproving) {
+			approverOpts.EnableServing = true
+			approverOpts.Nodes = approve.NodesFromLister(factory.Core().V1().Nodes().Lister())
+		}
+		approver, err := approve.NewApprover(approverOpts)
+		if err != nil {
+			return err
+		}
+		metrics, err := approve.NewMetrics(reg)
+		if err != nil {
+			return err
+		}
+		ctrlOpts := approve.ControllerOptions{
+			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics, Logger: log.WithName("csrapproving"),
+		}
+		if signer != nil {
+			// Sign in this process right away instead of waiting for the watch.
+			ctrlOpts.OnApproved = func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest) {
+				if _, _, err := signer.SignNow(ctx, csr); err != nil {
+					log.V(2).Info("immediate signing deferred to the queue", "csr", csr.Name, "error", err.Error())
+				}
+			}
+		}
+		c, err := approve.NewController(client, csrInformer, ctrlOpts)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return c.Run(ctx) })
+	}
+	if opts.enabled(CSRCleaner) {
+		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Logger: log.WithName("csrcleaner")})
+		g.Go(func() error { cleaner.Run(ctx); return nil })
+	}
+	if opts.enabled(TokenCleaner) {
+		cleaner := token.NewCleaner(client, token.CleanerOptions{})
+		g.Go(func() error { return cleaner.Run(ctx) })
+	}
+
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("informer cache for %v did not sync", typ)
+		}
+	}
+	ready.Store(true)
+	defer ready.Store(false)
+	log.Info("controllers running", "controllers", opts.Controllers)
+	return g.Wait()
+}
+
+func signerConfig(opts Options) (sign.Config, error) {
+	cfg := sign.Config{SigningDuration: opts.SigningDuration}
+	if opts.ClusterSigningCA.CertFile != "" {
+		ca, err := sign.NewFileCA(opts.ClusterSigningCA.CertFile, opts.ClusterSigningCA.KeyFile, sign.FileCAOptions{})
+		if err != nil {
+			return cfg, fmt.Errorf("cluster signing CA: %w", err)
+		}
+		cfg.CA = ca
+	}
+	for signer, files := range opts.SignerCAs {
+		ca, err := sign.NewFileCA(files.CertFile, files.KeyFile, sign.FileCAOptions{})
+		if err != nil {
+			return cfg, fmt.Errorf("CA of signer %s: %w", signer, err)
+		}
+		if cfg.SignerCAs == nil {
+			cfg.SignerCAs = map[string]sign.CAProvider{}
+		}
+		cfg.SignerCAs[signer] = ca
+	}
+	return cfg, nil
+}
+
+// serveMetrics serves /metrics, /healthz (the process is up) and /readyz (this replica's
+// controllers have synced and run; followers are not ready).
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, ready *atomic.Bool, log klog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "controllers not running on this replica", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving metrics", "address", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	return nil
+}
