@@ -147,7 +147,7 @@ func validateServer(server string) error {
 	}
 	u, err := url.Parse(server)
 	if err != nil {
-		return fmt.Errorf("server URL %q: %w", server, err)
+		return fmt.Errorf("server URL %q: want https://host[:port]: %w", server, err)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("server URL %q: want https://host[:port]", server)

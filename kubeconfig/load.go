@@ -28,10 +28,14 @@ func Parse(data []byte) (*clientcmdapi.Config, error) {
 
 // RESTConfig is the client configuration of the kubeconfig at path, using its current
 // context and resolving relative file paths against the kubeconfig's folder. The
-// KUBECONFIG environment variable is not consulted.
+// KUBECONFIG environment variable and in-cluster configuration are not consulted.
 func RESTConfig(path string) (*rest.Config, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	loaded, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", path, err)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*loaded, "", &clientcmd.ConfigOverrides{}, rules).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
