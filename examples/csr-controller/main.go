@@ -1,0 +1,118 @@
+// Command csr-controller approves and signs kubelet CertificateSigningRequests, as
+// kube-controller-manager's csrapproving, csrsigning and csrcleaner controllers do, with the
+// same flag names; it can also approve kubelet serving certificates (servingapproving) and
+// clean expired bootstrap tokens (tokencleaner).
+//
+//	go run ./examples/csr-controller --kubeconfig admin.kubeconfig \
+//	    --cluster-signing-cert-file ca.crt --cluster-signing-key-file ca.key
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/controller"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "csr-controller: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		os.Exit(1)
+	}
+}
+
+type flags struct {
+	kubeconfig  string
+	qps         float32
+	burst       int
+	opts        controller.Options
+	signerFiles map[string]*controller.CAFiles
+}
+
+func parse(args []string) (*flags, error) {
+	f := &flags{signerFiles: map[string]*controller.CAFiles{}}
+	fs := pflag.NewFlagSet("csr-controller", pflag.ContinueOnError)
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the controller's identity (default: in-cluster config, then $KUBECONFIG)")
+	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client queries per second to the API server")
+	fs.IntVar(&f.burst, "kube-api-burst", 100, "client burst to the API server")
+	fs.StringVar(&f.opts.ClusterSigningCA.CertFile, "cluster-signing-cert-file", "", "PEM CA certificate that signs for every built-in signer without its own CA")
+	fs.StringVar(&f.opts.ClusterSigningCA.KeyFile, "cluster-signing-key-file", "", "PEM private key of --cluster-signing-cert-file")
+	for infix := range controller.SignerFlagNames {
+		files := &controller.CAFiles{}
+		f.signerFiles[infix] = files
+		fs.StringVar(&files.CertFile, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controller.SignerFlagNames[infix]+" signer")
+		fs.StringVar(&files.KeyFile, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controller.SignerFlagNames[infix]+" signer")
+	}
+	fs.DurationVar(&f.opts.SigningDuration, "cluster-signing-duration", 8760*time.Hour, "longest lifetime of issued certificates")
+	fs.StringSliceVar(&f.opts.Controllers, "controllers", controller.DefaultControllers, "controllers to run: "+strings.Join(controller.KnownControllers, ", "))
+	fs.BoolVar(&f.opts.LeaderElection.Enabled, "leader-elect", false, "run the controllers only while holding the Lease (for more than one replica)")
+	fs.StringVar(&f.opts.LeaderElection.Namespace, "leader-elect-resource-namespace", "kube-system", "namespace of the leader election Lease")
+	fs.StringVar(&f.opts.LeaderElection.Name, "leader-elect-resource-name", "tlsbootstrap-csr-controller", "name of the leader election Lease")
+	fs.DurationVar(&f.opts.LeaderElection.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "leader election lease duration")
+	fs.DurationVar(&f.opts.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "leader election renew deadline")
+	fs.DurationVar(&f.opts.LeaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "leader election retry period")
+	fs.StringVar(&f.opts.MetricsBindAddress, "metrics-bind-address", "0", "address for /metrics, /healthz and /readyz (e.g. :8080); 0 disables")
+	fs.IntVar(&f.opts.Workers, "workers", 5, "CSRs handled at once by each controller")
+	fs.DurationVar(&f.opts.SARCacheTTL, "sar-cache-ttl", 0, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0 = default 5s, negative disables")
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	fs.AddGoFlag(klogFlags.Lookup("v"))
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	for infix, files := range f.signerFiles {
+		if *files == (controller.CAFiles{}) {
+			continue
+		}
+		if f.opts.SignerCAs == nil {
+			f.opts.SignerCAs = map[string]controller.CAFiles{}
+		}
+		f.opts.SignerCAs[controller.SignerFlagNames[infix]] = *files
+	}
+	return f, nil
+}
+
+func run(ctx context.Context, args []string) error {
+	f, err := parse(args)
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	loading := clientcmd.NewDefaultClientConfigLoadingRules()
+	loading.ExplicitPath = f.kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = f.qps, f.burst
+	cfg.UserAgent = controller.EventSource
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f.opts.Logger = klog.Background()
+	err = controller.Run(ctx, client, f.opts)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,174 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+)
+
+var (
+	cp   *controlplane.ControlPlane
+	bins = map[string]string{} // program name → built binary
+)
+
+func TestMain(m *testing.M) {
+	testenv.Main(m, controlplane.Options{}, &cp, func(cp *controlplane.ControlPlane) (func(), error) {
+		dir, err := os.MkdirTemp("", "tlsbootstrap-examples-")
+		if err != nil {
+			return nil, err
+		}
+		for _, prog := range []string{"node-agent", "csr-controller"} {
+			out := filepath.Join(dir, prog)
+			if msg, err := exec.Command("go", "build", "-o", out, "./"+prog).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("building %s: %v\n%s", prog, err, msg)
+			}
+			bins[prog] = out
+		}
+		cleanup := func() { _ = os.RemoveAll(dir) }
+		return cleanup, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.DefaultGroup))
+	})
+}
+
+func bootstrapKubeconfig(t *testing.T) string {
+	t.Helper()
+	tok, err := token.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := token.Create(context.Background(), cp.Client(), token.DefaultSpec(tok)); err != nil {
+		t.Fatal(err)
+	}
+	return writeBootstrap(t, tok.Reveal())
+}
+
+func writeBootstrap(t *testing.T, tokenValue string) string {
+	t.Helper()
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tokenValue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bootstrap.kubeconfig")
+	if err := kubeconfig.Write(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startProcess runs bin until the test ends.
+func startProcess(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	var logs bytes.Buffer
+	p, err := controlplane.StartProcess(context.Background(), bin, args, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.Stop()
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", filepath.Base(bin), logs.String())
+		}
+	})
+}
+
+func startCSRController(t *testing.T) {
+	startProcess(t, bins["csr-controller"], "--kubeconfig="+cp.KubeconfigFile,
+		"--cluster-signing-cert-file="+cp.CACertFile, "--cluster-signing-key-file="+cp.CAKeyFile)
+}
+
+// runNode runs a node program with kubelet flags and returns the kubeconfig it wrote.
+func runNode(t *testing.T, bin, nodeName string, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	kubeconfigPath := filepath.Join(dir, "kubelet.kubeconfig")
+	args := append([]string{
+		"--bootstrap-kubeconfig=" + bootstrapKubeconfig(t),
+		"--kubeconfig=" + kubeconfigPath,
+		"--cert-dir=" + filepath.Join(dir, "pki"),
+		"--node-name=" + nodeName,
+	}, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return kubeconfigPath
+}
+
+func assertNodeIdentity(t *testing.T, kubeconfigPath, nodeName string) {
+	t.Helper()
+	cfg, err := kubeconfig.RESTConfig(kubeconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	review, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the written kubeconfig does not authenticate: %v", err)
+	}
+	if u := review.Status.UserInfo; u.Username != "system:node:"+nodeName || !slices.Contains(u.Groups, "system:nodes") {
+		t.Errorf("authenticates as %q %v, want system:node:%s in system:nodes", u.Username, u.Groups, nodeName)
+	}
+}
+
+func TestNodeAgentWithCSRController(t *testing.T) {
+	startCSRController(t)
+	path := runNode(t, bins["node-agent"], "agent-ours", "--once")
+	assertNodeIdentity(t, path, "agent-ours")
+}
+
+// TestKubeletCodeWithCSRController: the real kubelet's bootstrap code (built by
+// hack/assets.sh) gets its certificate from our controller.
+func TestKubeletCodeWithCSRController(t *testing.T) {
+	bin, err := controlplane.BinaryPath("kubelet-bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCSRController(t)
+	path := runNode(t, bin, "kubelet-ours")
+	assertNodeIdentity(t, path, "kubelet-ours")
+}
+
+// TestNodeAgentWithKubeControllerManager: Kubernetes' own approver and signer serve our
+// node agent.
+func TestNodeAgentWithKubeControllerManager(t *testing.T) {
+	bin, err := controlplane.BinaryPath("kube-controller-manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startProcess(t, bin, cp.ControllerManagerArgs(controlplane.ControllerManagerOptions{})...)
+	path := runNode(t, bins["node-agent"], "agent-kcm", "--once")
+	assertNodeIdentity(t, path, "agent-kcm")
+}
+
+func TestNodeAgentFailsWithOneLineReason(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command(bins["node-agent"], "--once", "--timeout=20s",
+		"--bootstrap-kubeconfig="+writeBootstrap(t, "abcdef.0123456789abcdef"),
+		"--kubeconfig="+filepath.Join(dir, "k"), "--cert-dir="+filepath.Join(dir, "pki"), "--node-name=bad").Output()
+	if err == nil {
+		t.Fatalf("node-agent succeeded with an unknown token: %s", out)
+	}
+	stderr := string(err.(*exec.ExitError).Stderr)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "node-agent: ") || !strings.Contains(last, "401") {
+		t.Errorf("last stderr line %q, want a one-line reason naming the 401", last)
+	}
+}

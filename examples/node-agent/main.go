@@ -1,0 +1,109 @@
+// Command node-agent obtains a node's client certificate and kubeconfig the way the kubelet
+// does, with the kubelet's flag names. With --once it exits as soon as a valid certificate
+// and kubeconfig exist; otherwise it stays up until interrupted.
+//
+//	go run ./examples/node-agent --bootstrap-kubeconfig bootstrap.kubeconfig \
+//	    --kubeconfig kubelet.kubeconfig --cert-dir pki --node-name node-1 --once
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/node"
+)
+
+type flags struct {
+	bootstrapKubeconfig string
+	kubeconfig          string
+	certDir             string
+	nodeName            string
+	timeout             time.Duration
+	once                bool
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "node-agent: %s\n", oneLine(err))
+		os.Exit(1)
+	}
+}
+
+func parse(args []string) (*flags, error) {
+	f := &flags{}
+	fs := pflag.NewFlagSet("node-agent", pflag.ContinueOnError)
+	fs.StringVar(&f.bootstrapKubeconfig, "bootstrap-kubeconfig", "", "kubeconfig with the bootstrap credentials, used when --kubeconfig is missing or unusable")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig to write (and to use when already valid)")
+	fs.StringVar(&f.certDir, "cert-dir", "/var/lib/kubelet/pki", "folder for kubelet-client-*.pem and kubelet-client-current.pem")
+	fs.StringVar(&f.nodeName, "node-name", "", "node name; the certificate's CN is system:node:<name> (default: the hostname)")
+	fs.StringVar(&f.nodeName, "hostname-override", "", "alias of --node-name, as in the kubelet")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "bound on the whole bootstrap, including waiting for approval")
+	fs.BoolVar(&f.once, "once", false, "exit 0 as soon as a valid client certificate and kubeconfig exist")
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	fs.AddGoFlag(klogFlags.Lookup("v")) // only verbosity; klog's other flags are noise here
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.bootstrapKubeconfig == "" || f.kubeconfig == "" {
+		return nil, errors.New("--bootstrap-kubeconfig and --kubeconfig are required")
+	}
+	if f.nodeName == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("--node-name not set and the hostname is unknown: %w", err)
+		}
+		f.nodeName = strings.ToLower(host)
+	}
+	return f, nil
+}
+
+func run(args []string) error {
+	f, err := parse(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	bootCtx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	res, err := node.Bootstrap(bootCtx, node.Options{
+		BootstrapKubeconfig: f.bootstrapKubeconfig,
+		Kubeconfig:          f.kubeconfig,
+		CertDir:             f.certDir,
+		NodeName:            f.nodeName,
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Skipped:
+		klog.InfoS("kubeconfig already valid", "kubeconfig", f.kubeconfig)
+	case res.Reused:
+		klog.InfoS("wrote kubeconfig for the certificate in the cert-dir", "kubeconfig", f.kubeconfig, "notAfter", res.Certificate.NotAfter)
+	default:
+		klog.InfoS("bootstrapped", "csr", res.CSRName, "kubeconfig", f.kubeconfig, "certificate", res.CertificateFile, "notAfter", res.Certificate.NotAfter)
+	}
+	if f.once {
+		return nil
+	}
+	klog.InfoS("running until interrupted")
+	<-ctx.Done()
+	return nil
+}
+
+// oneLine keeps the failure reason on a single line for scripts and logs.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
