@@ -1,0 +1,82 @@
+package kubeconfig_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+)
+
+// The bootstrap kubeconfig the seed documents make with `kubectl config set-cluster`,
+// `set-credentials` and `set-context`.
+func ExampleBootstrap() {
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{
+		Server: "https://10.0.0.1:6443",
+		CAFile: "/var/lib/kubernetes/ca.pem",
+		Token:  "07401b.f395accd246ae52d",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(string(data))
+	// Output:
+	// apiVersion: v1
+	// clusters:
+	// - cluster:
+	//     certificate-authority: /var/lib/kubernetes/ca.pem
+	//     server: https://10.0.0.1:6443
+	//   name: bootstrap
+	// contexts:
+	// - context:
+	//     cluster: bootstrap
+	//     user: kubelet-bootstrap
+	//   name: bootstrap
+	// current-context: bootstrap
+	// kind: Config
+	// users:
+	// - name: kubelet-bootstrap
+	//   user:
+	//     token: 07401b.f395accd246ae52d
+}
+
+// The kubeconfig the kubelet writes after bootstrapping points at the cert-dir's
+// current certificate, so rotation needs no kubeconfig change.
+func ExampleNode() {
+	cfg, err := kubeconfig.Node(kubeconfig.NodeOptions{
+		Server:  "https://10.0.0.1:6443",
+		CAFile:  "/var/lib/kubernetes/ca.pem",
+		CertDir: "/var/lib/kubelet/pki",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	user := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+	fmt.Println(cfg.CurrentContext, cfg.Contexts[cfg.CurrentContext].Cluster, cfg.Contexts[cfg.CurrentContext].AuthInfo)
+	fmt.Println(user.ClientCertificate)
+	fmt.Println(user.ClientKey)
+	// Output:
+	// default-context default-cluster default-auth
+	// /var/lib/kubelet/pki/kubelet-client-current.pem
+	// /var/lib/kubelet/pki/kubelet-client-current.pem
+}
+
+// A node skips bootstrapping when its kubeconfig is still usable.
+func ExampleCheck() {
+	st, err := kubeconfig.Check("/var/lib/kubelet/kubeconfig", time.Now())
+	switch {
+	case err == nil:
+		fmt.Printf("usable: %s until %s\n", st.Subject, st.NotAfter)
+	case errors.Is(err, kubeconfig.ErrExpired):
+		fmt.Printf("expired at %s: bootstrap again\n", st.NotAfter)
+	default:
+		fmt.Println("bootstrap needed:", err)
+	}
+}
