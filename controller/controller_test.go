@@ -31,7 +31,7 @@ var cp *controlplane.ControlPlane
 
 func TestMain(m *testing.M) {
 	testenv.Main(m, controlplane.Options{}, &cp, func(cp *controlplane.ControlPlane) (func(), error) {
-		return nil, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.DefaultGroup))
+		return nil, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.KubeadmDefaultGroup))
 	})
 }
 

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return nil, err
 		}
-		for _, prog := range []string{"node-agent", "csr-controller"} {
+		for _, prog := range []string{"node-agent", "csr-controller", "quickstart"} {
 			out := filepath.Join(dir, prog)
 			if msg, err := exec.Command("go", "build", "-o", out, "./"+prog).CombinedOutput(); err != nil {
 				return nil, fmt.Errorf("building %s: %v\n%s", prog, err, msg)
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 			bins[prog] = out
 		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
-		return cleanup, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.DefaultGroup))
+		return cleanup, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.KubeadmDefaultGroup))
 	})
 }
 
@@ -170,5 +170,24 @@ func TestNodeAgentFailsWithOneLineReason(t *testing.T) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "node-agent: ") || !strings.Contains(last, "401") {
 		t.Errorf("last stderr line %q, want a one-line reason naming the 401", last)
+	}
+}
+
+// TestQuickstart runs the README's demo command (on its own embedded control plane).
+func TestQuickstart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bins["quickstart"], "--nodes=2", "--out="+t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("quickstart: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"NAME", "SIGNERNAME", "REQUESTOR", "CONDITION", "Approved,Issued",
+		"NODE", "SERIAL", "NOT AFTER", "TIME TO CERT",
+		"node-1: system:node:node-1 [system:nodes", "node-2: system:node:node-2 [system:nodes", "total time",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
