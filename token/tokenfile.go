@@ -70,7 +70,7 @@ func ReadTokenFile(r io.Reader) ([]StaticToken, []Warning, error) {
 		last[entry.Token] = len(entries)
 		entries = append(entries, entry)
 	}
-	tokens := make([]StaticToken, 0, len(last))
+	var tokens []StaticToken
 	for i, e := range entries {
 		if last[e.Token] == i {
 			tokens = append(tokens, e)
