@@ -21,7 +21,9 @@ func TestManualApproveDeny(t *testing.T) {
 		wantErr error // nil, ErrAlreadyDecided
 	}
 	approveWith := func(reason, message string) func(context.Context, string) error {
-		return func(ctx context.Context, name string) error { return approve.Approve(ctx, admin, name, reason, message) }
+		return func(ctx context.Context, name string) error {
+			return approve.Approve(ctx, admin, name, reason, message)
+		}
 	}
 	denyWith := func(reason, message string) func(context.Context, string) error {
 		return func(ctx context.Context, name string) error { return approve.Deny(ctx, admin, name, reason, message) }

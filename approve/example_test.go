@@ -1,0 +1,124 @@
+package approve_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
+)
+
+// exampleRenewal is a kubelet client renewal CSR of node "worker-1", as the API server
+// stores it (spec.username set to the requester).
+func exampleRenewal() *certificatesv1.CertificateSigningRequest {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "system:node:worker-1", Organization: []string{"system:nodes"}},
+	}, key)
+	return &certificatesv1.CertificateSigningRequest{Spec: certificatesv1.CertificateSigningRequestSpec{
+		Request:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}),
+		SignerName: certificatesv1.KubeAPIServerClientKubeletSignerName,
+		Usages:     []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth},
+		Username:   "system:node:worker-1",
+	}}
+}
+
+func ExampleClassify() {
+	c, err := approve.Classify(exampleRenewal())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("recognized as:", c.Kinds)
+	for _, why := range c.NotRecognized {
+		fmt.Printf("not %s (rule %s): %s\n", why.Kind, why.Rule, why.Detail)
+	}
+	// Output:
+	// recognized as: [selfnodeclient nodeclient]
+	// not selfnodeserver (rule SignerName): signer is "kubernetes.io/kube-apiserver-client-kubelet", want "kubernetes.io/kubelet-serving"
+}
+
+func ExampleApprover_Decide() {
+	// A policy of one's own instead of SubjectAccessReview: nodes may renew themselves.
+	selfOnly := approve.AuthorizerFunc(func(_ context.Context, _ *certificatesv1.CertificateSigningRequest, kind approve.Kind) (bool, string, error) {
+		return kind == approve.KindSelfNodeClient, "only self renewals", nil
+	})
+	approver, err := approve.NewApprover(approve.Options{Authorizer: selfOnly})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := approver.Decide(context.Background(), exampleRenewal())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Action, d.Kind, d.Reason)
+	fmt.Println(d.Message)
+	// Output:
+	// Approve selfnodeclient AutoApproved
+	// Auto approving self kubelet client certificate after SubjectAccessReview.
+}
+
+// ExampleNewController runs the approval controller the way kube-controller-manager's
+// csrapproving does, with serving approval, Events and metrics turned on.
+func ExampleNewController() {
+	run := func(ctx context.Context, client kubernetes.Interface) error {
+		factory := informers.NewSharedInformerFactory(client, 0)
+		nodes := factory.Core().V1().Nodes()
+		approver, err := approve.NewApprover(approve.Options{
+			Authorizer:    approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: 5 * time.Second}),
+			EnableServing: true,
+			Nodes:         approve.NodesFromLister(nodes.Lister()),
+		})
+		if err != nil {
+			return err
+		}
+		metrics, err := approve.NewMetrics(prometheus.DefaultRegisterer)
+		if err != nil {
+			return err
+		}
+		events := record.NewBroadcaster(record.WithContext(ctx))
+		events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+		defer events.Shutdown()
+		ctrl, err := approve.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), approve.ControllerOptions{
+			Approver:   approver,
+			Recorder:   events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "csr-approver"}),
+			Metrics:    metrics,
+			CacheSyncs: []cache.InformerSynced{nodes.Informer().HasSynced},
+			OnApproved: func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest) {
+				// Hand the approved CSR to a signer in this process at once.
+			},
+		})
+		if err != nil {
+			return err
+		}
+		factory.Start(ctx.Done())
+		return ctrl.Run(ctx) // blocks until ctx ends
+	}
+	_ = run
+}
+
+// ExampleApprove is `kubectl certificate approve` as a function.
+func ExampleApprove() {
+	approveOne := func(ctx context.Context, client kubernetes.Interface, name string) error {
+		return approve.Approve(ctx, client, name, "OpsApproved", "Approved after checking the node's inventory entry.")
+	}
+	_ = approveOne
+}
