@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
@@ -145,9 +146,12 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		approverOpts := approve.Options{
 			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: opts.SARCacheTTL}),
 		}
+		var cacheSyncs []cache.InformerSynced
 		if opts.enabled(ServingApproving) {
+			nodes := factory.Core().V1().Nodes()
 			approverOpts.EnableServing = true
-			approverOpts.Nodes = approve.NodesFromLister(factory.Core().V1().Nodes().Lister())
+			approverOpts.Nodes = approve.NodesFromLister(nodes.Lister())
+			cacheSyncs = append(cacheSyncs, nodes.Informer().HasSynced)
 		}
 		approver, err := approve.NewApprover(approverOpts)
 		if err != nil {
@@ -159,6 +163,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		ctrlOpts := approve.ControllerOptions{
 			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics, Logger: log.WithName("csrapproving"),
+			CacheSyncs: cacheSyncs,
 		}
 		if signer != nil {
 			// Sign in this process right away instead of waiting for the watch.
