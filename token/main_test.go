@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -34,22 +33,35 @@ func TestMain(m *testing.M) {
 		// Every fuzzing worker re-runs TestMain: do not start a control plane per worker.
 		os.Exit(m.Run())
 	}
+	os.Exit(runWithControlPlane(m))
+}
+
+// runWithControlPlane is testenv.Main plus a static token file written by this package
+// before the API server starts (it reads --token-auth-file once, at start), removed after.
+func runWithControlPlane(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "token-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "tokens.csv")
-		if err := writeStaticTokens(path); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "tokens.csv")
+	if err := writeStaticTokens(path); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	plane, err := controlplane.Start(controlplane.Options{TokenAuthFile: path})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting control plane: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := plane.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping control plane: %v\n", err)
 		}
-		testenv.Main(m, controlplane.Options{TokenAuthFile: path}, &cp)
-		return 0 // not reached: testenv.Main exits
 	}()
-	os.Exit(code)
+	cp = plane
+	return m.Run()
 }
 
 func writeStaticTokens(path string) error {
