@@ -70,15 +70,19 @@ const (
 const (
 	certificatesGroup = "certificates.k8s.io"
 	csrResource       = "certificatesigningrequests"
-	// NodeClientSubresource, SelfNodeClientSubresource and SelfNodeServerSubresource are the
-	// subresources the approver asks a SubjectAccessReview about.
-	NodeClientSubresource     = "nodeclient"
+	// NodeClientSubresource is what the approver asks a SubjectAccessReview about for a
+	// new node's client CSR.
+	NodeClientSubresource = "nodeclient"
+	// SelfNodeClientSubresource is asked about for a node renewing its client certificate.
 	SelfNodeClientSubresource = "selfnodeclient"
+	// SelfNodeServerSubresource is asked about for a node's serving certificate.
 	SelfNodeServerSubresource = "selfnodeserver"
 )
 
-// ManagedByLabel marks the objects Apply writes.
+// The label every preset object carries, so they can be found with a label selector.
 const (
+	// ManagedByLabel is the label's key.
 	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the label's value.
 	ManagedByValue = "tlsbootstrap"
 )
