@@ -1,0 +1,183 @@
+package conformance
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"net"
+
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The approver's condition, as kube-controller-manager's csrapproving writes it.
+const (
+	reasonAutoApproved = "AutoApproved"
+	messageNodeClient  = "Auto approving kubelet client certificate after SubjectAccessReview."
+	messageSelfClient  = "Auto approving self kubelet client certificate after SubjectAccessReview."
+)
+
+func approverCases() []Case {
+	cases := []Case{
+		{
+			Name: "nodeclient-approved", Profile: ProfileApprover, Core: true,
+			Description: "a kubelet client CSR from a bootstrap identity with the nodeclient grant is Approved with reason AutoApproved and the upstream message",
+			Run: func(ctx context.Context, t *T) {
+				who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
+				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("node")))
+				expectAutoApproved(t, t.WaitApproved(ctx, s.Name), messageNodeClient)
+			},
+		},
+		{
+			Name: "no-grant-stays-pending", Profile: ProfileApprover, Core: true,
+			Description: "a kubelet client CSR from a requester without an approval grant is neither Approved nor Denied",
+			Run: func(ctx context.Context, t *T) {
+				who := t.PlainRequester(ctx, GrantCreateCSR)
+				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("node")))
+				t.approverControl(ctx)
+				t.observe(ctx, "a CSR without a grant to stay Pending (not Approved, not Denied)", []string{s.Name}, t.undecided)
+			},
+		},
+		{
+			Name: "selfnodeclient-renewal-approved", Profile: ProfileApprover, Core: true,
+			Description: "a node renewing its own client certificate with the selfnodeclient grant is Approved with the self-client message",
+			Run: func(ctx context.Context, t *T) {
+				nodeName := t.UniqueName("node")
+				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeClient)
+				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(nodeName))
+				expectAutoApproved(t, t.WaitApproved(ctx, s.Name), messageSelfClient)
+			},
+		},
+		{
+			Name: "selfnodeclient-other-node-not-approved", Profile: ProfileApprover, Core: true,
+			Description: "a node with only the selfnodeclient grant asking for another node's CN is rejected at create (NodeRestriction) or not approved",
+			Run: func(ctx context.Context, t *T) {
+				nodeName := t.UniqueName("node")
+				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeClient)
+				s, err := t.SubmitCSR(ctx, who, nodeClientRequest(nodeName+"-other"))
+				if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
+					return // the API server refused it: as good as not approved
+				}
+				if err != nil {
+					t.Fatalf("expected the CSR to be created or refused as Forbidden/Invalid; the API server answered: %v", err)
+				}
+				t.approverControl(ctx)
+				t.observe(ctx, "a CSR for another node's CN to stay unapproved", []string{s.Name}, t.undecided)
+			},
+		},
+	}
+	for _, n := range recognizerNegatives() {
+		cases = append(cases, Case{
+			Name: "not-recognized-" + n.name, Profile: ProfileApprover, Core: true,
+			Description: "a CSR from a requester with the nodeclient grant is not approved when " + n.what,
+			Run: func(ctx context.Context, t *T) {
+				who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
+				r := nodeClientRequest(t.UniqueName("node"))
+				n.change(&r)
+				s := t.MustSubmitCSR(ctx, who, r)
+				t.approverControl(ctx)
+				t.observe(ctx, "a CSR whose "+n.what+" to stay unapproved", []string{s.Name}, t.undecided)
+			},
+		})
+	}
+	return append(cases, servingCases()...)
+}
+
+type recognizerNegative struct {
+	name, what string
+	change     func(r *Request)
+}
+
+// recognizerNegatives are REFERENCE §9's kubelet-client recognizer negatives.
+func recognizerNegatives() []recognizerNegative {
+	return []recognizerNegative{
+		{"cn-without-node-prefix", `CN is "mike"`, func(r *Request) { r.Subject.CommonName = "mike" }},
+		{"no-organization", "subject has no Organization", func(r *Request) { r.Subject.Organization = nil }},
+		{"wrong-organization", "Organization is system:master", func(r *Request) { r.Subject.Organization = []string{"system:master"} }},
+		{"dns-san", "request has a DNS SAN", func(r *Request) { r.DNSNames = []string{"node.example.com"} }},
+		{"ip-san", "request has an IP SAN", func(r *Request) { r.IPAddresses = []net.IP{net.ParseIP("10.0.0.1")} }},
+		{"extra-usage", "usages add server auth", func(r *Request) { r.Usages = append(r.Usages, certificatesv1.UsageServerAuth) }},
+		{"foreign-signer", "signer is example.com/not-correct", func(r *Request) { r.SignerName = "example.com/not-correct" }},
+		{"serving-signer", "signer is kubernetes.io/kubelet-serving", func(r *Request) { r.SignerName = certificatesv1.KubeletServingSignerName }},
+	}
+}
+
+// approverControl submits a CSR the approver must approve and waits for it: proof that
+// the approver is running, so that a CSR left undecided afterwards was looked at.
+func (t *T) approverControl(ctx context.Context) {
+	who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
+	s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("control")))
+	t.WaitApproved(ctx, s.Name)
+}
+
+func expectAutoApproved(t *T, obj *certificatesv1.CertificateSigningRequest, message string) {
+	c := findCondition(obj, certificatesv1.CertificateApproved)
+	if c == nil {
+		t.Fatalf("expected an Approved condition; saw %s", describeCSR(obj))
+	}
+	if c.Reason != reasonAutoApproved || c.Message != message {
+		t.Errorf("expected Approved with reason %q and message %q; saw reason %q message %q", reasonAutoApproved, message, c.Reason, c.Message)
+	}
+}
+
+func servingCases() []Case {
+	return []Case{
+		{
+			Name: "serving-approved-with-node-sans", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
+			Description: "a node's kubelet-serving CSR whose DNS and IP SANs are among its Node's addresses is Approved",
+			Run: func(ctx context.Context, t *T) {
+				nodeName, ip := t.servingNode(ctx)
+				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
+				s := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip}))
+				t.WaitApproved(ctx, s.Name)
+			},
+		},
+		{
+			Name: "serving-foreign-san-not-approved", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
+			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address stays unapproved",
+			Run: func(ctx context.Context, t *T) {
+				nodeName, ip := t.servingNode(ctx)
+				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
+				badDNS := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName, "evil.example.com"}, []net.IP{ip}))
+				badIP := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip, net.ParseIP("192.0.2.66")}))
+				control := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip}))
+				t.WaitApproved(ctx, control.Name)
+				t.observe(ctx, "serving CSRs with SANs outside the Node's addresses to stay unapproved", []string{badDNS.Name, badIP.Name}, t.undecided)
+			},
+		},
+	}
+}
+
+func servingRequest(nodeName string, dnsNames []string, ips []net.IP) Request {
+	return Request{
+		Subject:     pkix.Name{CommonName: nodeUser(nodeName), Organization: []string{"system:nodes"}},
+		DNSNames:    dnsNames,
+		IPAddresses: ips,
+		SignerName:  certificatesv1.KubeletServingSignerName,
+		Usages:      servingUsages,
+	}
+}
+
+// servingNode creates a Node with a hostname and an InternalIP address, removed at
+// cleanup.
+func (t *T) servingNode(ctx context.Context) (string, net.IP) {
+	name := t.UniqueName("node")
+	ip := net.IPv4(10, 96, byte(len(name)), 10)
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}
+	created, err := t.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating Node %s: %v", name, err)
+	}
+	t.Cleanup(func(ctx context.Context) error {
+		return ignoreNotFound(t.Client.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}))
+	})
+	created.Status.Addresses = []corev1.NodeAddress{
+		{Type: corev1.NodeHostName, Address: name},
+		{Type: corev1.NodeInternalIP, Address: ip.String()},
+	}
+	if _, err := t.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("setting the addresses of Node %s: %v", name, err)
+	}
+	return name, ip
+}

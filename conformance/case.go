@@ -1,0 +1,40 @@
+package conformance
+
+import "context"
+
+// Case is one check of the suite. Core cases define conformance; extended ones check a
+// feature (Features) that an implementation may declare it lacks.
+type Case struct {
+	// Name is unique within the profile, e.g. "nodeclient-approved".
+	Name string
+	// Profile the case belongs to.
+	Profile Profile
+	// Description says what is checked, in one sentence.
+	Description string
+	// Core cases must pass for an implementation of the profile to conform.
+	Core bool
+	// Features the case needs; any listed as unsupported makes it NOT_SUPPORTED.
+	Features []Feature
+	// Run performs the check. It reports through t and must leave nothing behind that
+	// it did not register with t.Cleanup.
+	Run func(ctx context.Context, t *T)
+}
+
+// FullName is "profile/name".
+func (c Case) FullName() string { return string(c.Profile) + "/" + c.Name }
+
+// Suite is a list of cases. The zero Suite runs nothing; New returns the full one.
+type Suite struct {
+	Cases []Case
+}
+
+// New returns the suite with every case, in profile order.
+func New() *Suite {
+	var cases []Case
+	cases = append(cases, clusterSetupCases()...)
+	cases = append(cases, approverCases()...)
+	cases = append(cases, signerCases()...)
+	cases = append(cases, nodeCases()...)
+	cases = append(cases, cleanerCases()...)
+	return &Suite{Cases: cases}
+}

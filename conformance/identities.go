@@ -1,0 +1,160 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Grant is a right the suite gives a requester for one case, with a ClusterRole and
+// binding of its own (the cluster's own bindings are never touched).
+type Grant string
+
+// The grants a requester can hold.
+const (
+	// GrantCreateCSR: create/get/list/watch CSRs (what system:node-bootstrapper allows).
+	GrantCreateCSR Grant = "certificatesigningrequests"
+	// GrantNodeClient: create on certificatesigningrequests/nodeclient.
+	GrantNodeClient Grant = "certificatesigningrequests/nodeclient"
+	// GrantSelfNodeClient: create on certificatesigningrequests/selfnodeclient.
+	GrantSelfNodeClient Grant = "certificatesigningrequests/selfnodeclient"
+	// GrantSelfNodeServer: create on certificatesigningrequests/selfnodeserver.
+	GrantSelfNodeServer Grant = "certificatesigningrequests/selfnodeserver"
+)
+
+// Identity is a requester the suite acts as, through impersonation: the API server
+// records the impersonated user and groups in a CSR's spec, exactly as for a real one.
+type Identity struct {
+	User   string
+	Groups []string
+	Client kubernetes.Interface
+}
+
+// Impersonate returns a client acting as user in groups (system:authenticated is added
+// by the server).
+func (t *T) Impersonate(user string, groups ...string) *Identity {
+	rc := rest.CopyConfig(t.RESTConfig)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatalf("building a client impersonating %s: %v", user, err)
+	}
+	return &Identity{User: user, Groups: groups, Client: client}
+}
+
+// BootstrapRequester is a bootstrap-token identity (system:bootstrap:<id> in
+// system:bootstrappers and a group of its own) holding grants.
+func (t *T) BootstrapRequester(ctx context.Context, grants ...Grant) *Identity {
+	id := randomLabel(6)
+	group := "system:bootstrappers:" + t.UniqueName("group")
+	who := t.Impersonate("system:bootstrap:"+id, "system:bootstrappers", group)
+	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
+	return who
+}
+
+// NodeRequester is the node identity system:node:<name> in system:nodes, holding grants
+// given to that user alone.
+func (t *T) NodeRequester(ctx context.Context, nodeName string, grants ...Grant) *Identity {
+	who := t.Impersonate(nodeUser(nodeName), "system:nodes")
+	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who.User}, who, grants...)
+	return who
+}
+
+// PlainRequester is a user outside the bootstrap and node groups, holding grants: a
+// requester no approver should act for unless granted.
+func (t *T) PlainRequester(ctx context.Context, grants ...Grant) *Identity {
+	group := "tlsbootstrap-conformance:" + t.UniqueName("group")
+	who := t.Impersonate("tlsbootstrap-conformance:"+t.UniqueName("user"), group)
+	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
+	return who
+}
+
+// GrantTo creates a ClusterRole with the grants and binds it to subject, removes both at
+// cleanup, and waits until the API server's authorizer allows who every grant (RBAC is
+// eventually consistent). It returns the name of the role and binding.
+func (t *T) GrantTo(ctx context.Context, subject rbacv1.Subject, who *Identity, grants ...Grant) string {
+	if len(grants) == 0 {
+		return ""
+	}
+	name := "tlsbootstrap-conformance:" + t.UniqueName("grant")
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}
+	for _, g := range grants {
+		role.Rules = append(role.Rules, grantRule(g))
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{subject},
+	}
+	rbacClient := t.Client.RbacV1()
+	if _, err := rbacClient.ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating ClusterRole %s: %v", name, err)
+	}
+	t.Cleanup(func(ctx context.Context) error {
+		return ignoreNotFound(rbacClient.ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{}))
+	})
+	if _, err := rbacClient.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating ClusterRoleBinding %s: %v", name, err)
+	}
+	t.Cleanup(func(ctx context.Context) error {
+		return ignoreNotFound(rbacClient.ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{}))
+	})
+	for _, g := range grants {
+		attrs := grantAttributes(g)
+		t.Eventually(ctx, fmt.Sprintf("%s to be allowed %s after binding it", who.User, g), func(ctx context.Context) (bool, string, error) {
+			allowed, reason, err := t.allowed(ctx, who.User, who.Groups, attrs)
+			return allowed, fmt.Sprintf("allowed=%t %s", allowed, reason), err
+		})
+	}
+	return name
+}
+
+// allowed asks a SubjectAccessReview for user and groups (plus system:authenticated).
+func (t *T) allowed(ctx context.Context, user string, groups []string, attrs authorizationv1.ResourceAttributes) (bool, string, error) {
+	all := slices.Clone(groups)
+	if !slices.Contains(all, "system:authenticated") {
+		all = append(all, "system:authenticated")
+	}
+	review, err := t.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+		Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: all, ResourceAttributes: &attrs},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("SubjectAccessReview for %s: %w", user, err)
+	}
+	return review.Status.Allowed, review.Status.Reason, nil
+}
+
+func grantRule(g Grant) rbacv1.PolicyRule {
+	if g == GrantCreateCSR {
+		return rbacv1.PolicyRule{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{string(g)}, Verbs: []string{"create", "get", "list", "watch"}}
+	}
+	return rbacv1.PolicyRule{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{string(g)}, Verbs: []string{"create"}}
+}
+
+func grantAttributes(g Grant) authorizationv1.ResourceAttributes {
+	attrs := authorizationv1.ResourceAttributes{Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Verb: "create"}
+	if _, sub, ok := strings.Cut(string(g), "/"); ok {
+		attrs.Subresource = sub
+	}
+	return attrs
+}
+
+// suiteLabels mark everything the suite creates, so a leftover is easy to find.
+var suiteLabels = map[string]string{"app.kubernetes.io/managed-by": "tlsbootstrap-conformance"}
+
+func nodeUser(nodeName string) string { return "system:node:" + nodeName }
+
+func ignoreNotFound(err error) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

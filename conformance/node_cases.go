@@ -1,0 +1,224 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+)
+
+// The placeholders of Config.NodeCommand.
+const (
+	PlaceholderBootstrapKubeconfig = "{bootstrap-kubeconfig}"
+	PlaceholderKubeconfig          = "{kubeconfig}"
+	PlaceholderCertDir             = "{cert-dir}"
+	PlaceholderNodeName            = "{node-name}"
+)
+
+func nodeCases() []Case {
+	return []Case{
+		{
+			Name: "kubeconfig-authenticates-as-node", Profile: ProfileNode, Core: true,
+			Description: "after the node command, the kubeconfig it wrote authenticates as system:node:<name> in system:nodes",
+			Run: func(ctx context.Context, t *T) {
+				n := t.bootstrapNode(ctx)
+				n.run(ctx, t)
+				expectNodeIdentity(ctx, t, n)
+			},
+		},
+		{
+			Name: "key-files-private", Profile: ProfileNode, Core: true,
+			Description: "every file the node command wrote that holds a private key has mode 0600 (no group or other bits)",
+			Run: func(ctx context.Context, t *T) {
+				n := t.bootstrapNode(ctx)
+				n.run(ctx, t)
+				keys := 0
+				for _, root := range []string{n.certDir, n.kubeconfig} {
+					err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+						if err != nil || d.IsDir() || d.Type()&fs.ModeSymlink != 0 {
+							return err
+						}
+						data, err := os.ReadFile(path)
+						if err != nil || !bytes.Contains(data, []byte("PRIVATE KEY")) && !bytes.Contains(data, []byte("client-key-data")) {
+							return err
+						}
+						keys++
+						info, err := d.Info()
+						if err != nil {
+							return err
+						}
+						if perm := info.Mode().Perm(); perm&0o077 != 0 {
+							t.Errorf("expected %s (holds a private key) to have mode 0600; it has %04o", path, perm)
+						}
+						return nil
+					})
+					if err != nil {
+						t.Fatalf("reading what the node command wrote under %s: %v", root, err)
+					}
+				}
+				if keys == 0 {
+					t.Errorf("expected a private key in %s or %s; found none", n.certDir, n.kubeconfig)
+				}
+			},
+		},
+		{
+			Name: "second-run-no-new-csr", Profile: ProfileNode, Core: true,
+			Description: "running the node command again while its certificate is valid creates no new CSR and keeps the identity",
+			Run: func(ctx context.Context, t *T) {
+				n := t.bootstrapNode(ctx)
+				n.run(ctx, t)
+				before := t.csrsFor(ctx, n.name)
+				n.run(ctx, t)
+				after := t.csrsFor(ctx, n.name)
+				if len(after) != len(before) {
+					t.Errorf("expected no new CSR for system:node:%s on a second run; before %v, after %v", n.name, before, after)
+				}
+				expectNodeIdentity(ctx, t, n)
+			},
+		},
+		{
+			Name: "rotates-before-expiry", Profile: ProfileNode, Features: []Feature{FeatureClientRotation},
+			Description: "a running node renews its client certificate with a new key before it expires",
+			Run: func(ctx context.Context, t *T) {
+				t.Skipf("the suite cannot yet run a node long enough to observe rotation (signer minimum 10m)")
+			},
+		},
+	}
+}
+
+// testNode is one node bootstrap the suite runs: a fresh token with its own group bound
+// to create CSRs and have them approved through nodeclient, and fresh paths.
+type testNode struct {
+	name, bootstrapKubeconfig, kubeconfig, certDir string
+	argv                                           []string
+}
+
+func (t *T) bootstrapNode(ctx context.Context) *testNode {
+	if len(t.Config.NodeCommand) == 0 {
+		t.Skipf("no node command configured (Config.NodeCommand / --node-command)")
+	}
+	group := "system:bootstrappers:" + t.UniqueName("group")
+	tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(30 * time.Minute), groups: []string{group}})
+	who := &Identity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
+	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, GrantCreateCSR, GrantNodeClient)
+	t.waitAuthenticates(ctx, tok)
+
+	dir, err := os.MkdirTemp("", "tlsbootstrap-conformance-node-")
+	if err != nil {
+		t.Fatalf("creating a folder for the node: %v", err)
+	}
+	t.Cleanup(func(context.Context) error { return os.RemoveAll(dir) })
+	n := &testNode{
+		name:                t.UniqueName("node"),
+		bootstrapKubeconfig: filepath.Join(dir, "bootstrap.kubeconfig"),
+		kubeconfig:          filepath.Join(dir, "kubelet.kubeconfig"),
+		certDir:             filepath.Join(dir, "pki"),
+	}
+	caData, err := servingCA(t)
+	if err != nil {
+		t.Fatalf("reading the API server's CA from the admin config: %v", err)
+	}
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: t.RESTConfig.Host, CAData: caData, Token: tok.value()})
+	if err != nil {
+		t.Fatalf("building the bootstrap kubeconfig: %v", err)
+	}
+	if err := kubeconfig.Write(n.bootstrapKubeconfig, cfg); err != nil {
+		t.Fatalf("writing the bootstrap kubeconfig: %v", err)
+	}
+	r := strings.NewReplacer(
+		PlaceholderBootstrapKubeconfig, n.bootstrapKubeconfig, PlaceholderKubeconfig, n.kubeconfig,
+		PlaceholderCertDir, n.certDir, PlaceholderNodeName, n.name)
+	for _, arg := range t.Config.NodeCommand {
+		n.argv = append(n.argv, r.Replace(arg))
+	}
+	// What the command made on the cluster (its CSRs; a Node, were it a kubelet) goes too.
+	t.Cleanup(func(ctx context.Context) error {
+		for _, name := range t.csrsFor(ctx, n.name) {
+			if err := t.Client.CertificatesV1().CertificateSigningRequests().Delete(ctx, name, metav1.DeleteOptions{}); ignoreNotFound(err) != nil {
+				return err
+			}
+		}
+		return ignoreNotFound(t.Client.CoreV1().Nodes().Delete(ctx, n.name, metav1.DeleteOptions{}))
+	})
+	return n
+}
+
+// run runs the node command to completion within the case's time.
+func (n *testNode) run(ctx context.Context, t *T) {
+	cmd := exec.CommandContext(ctx, n.argv[0], n.argv[1:]...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("expected the node command %q to exit 0; it failed (%v) with output:\n%s", strings.Join(n.argv, " "), err, tail(out, 2000))
+	}
+}
+
+func expectNodeIdentity(ctx context.Context, t *T, n *testNode) {
+	rc, err := clientcmd.BuildConfigFromFlags("", n.kubeconfig)
+	if err != nil {
+		t.Fatalf("expected the node command to write a usable kubeconfig at %s; loading it: %v", n.kubeconfig, err)
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatalf("building a client from %s: %v", n.kubeconfig, err)
+	}
+	user, groups, err := whoAmI(ctx, client)
+	if err != nil {
+		t.Fatalf("expected %s to authenticate; the API server answered: %v", n.kubeconfig, err)
+	}
+	if user != nodeUser(n.name) || !slices.Contains(groups, "system:nodes") {
+		t.Errorf("expected the kubeconfig to authenticate as %s in system:nodes; it is %s %v", nodeUser(n.name), user, groups)
+	}
+}
+
+// csrsFor lists the CSRs whose request's CN is system:node:<name>.
+func (t *T) csrsFor(ctx context.Context, nodeName string) []string {
+	list, err := t.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("listing CSRs: %v", err)
+	}
+	var names []string
+	for _, obj := range list.Items {
+		block, _ := pem.Decode(obj.Spec.Request)
+		if block == nil {
+			continue
+		}
+		req, err := x509.ParseCertificateRequest(block.Bytes)
+		if err == nil && req.Subject.CommonName == nodeUser(nodeName) {
+			names = append(names, obj.Name)
+		}
+	}
+	return names
+}
+
+// servingCA is the PEM CA that verifies the API server, from the admin config.
+func servingCA(t *T) ([]byte, error) {
+	if len(t.RESTConfig.CAData) > 0 {
+		return t.RESTConfig.CAData, nil
+	}
+	if t.RESTConfig.CAFile != "" {
+		return os.ReadFile(t.RESTConfig.CAFile)
+	}
+	return nil, fmt.Errorf("the admin config has no certificate authority (insecure configs are not supported)")
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

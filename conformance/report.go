@@ -1,0 +1,191 @@
+package conformance
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	Implementation      Implementation `json:"implementation"`
+	Profiles            []Profile      `json:"profiles"`
+	UnsupportedFeatures []Feature      `json:"unsupportedFeatures,omitempty"`
+	Started             time.Time      `json:"started"`
+	Duration            time.Duration  `json:"duration"`
+	Cases               []CaseResult   `json:"cases"`
+}
+
+// CorePassed reports whether every core case of the run SUCCEEDED (a skipped core case
+// does not count as passed).
+func (r *Report) CorePassed() bool {
+	for _, c := range r.Cases {
+		if c.Core && c.Result != Succeeded {
+			return false
+		}
+	}
+	return true
+}
+
+// Counts returns how many cases had each result.
+func (r *Report) Counts() map[Result]int {
+	counts := map[Result]int{}
+	for _, c := range r.Cases {
+		counts[c.Result]++
+	}
+	return counts
+}
+
+// WriteTable prints one row per case (case, profile, core/extended, result, duration)
+// and, under the table, the message of every case that did not succeed.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tPROFILE\tLEVEL\tRESULT\tDURATION")
+	for _, c := range r.Cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Profile, level(c.Core), c.Result, c.Duration.Round(10*time.Millisecond))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	counts := r.Counts()
+	fmt.Fprintf(w, "\n%s %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
+		orUnknown(r.Implementation.Name), r.Implementation.Version,
+		counts[Succeeded], counts[Failed], counts[Skipped], counts[NotSupported], r.Duration.Round(100*time.Millisecond))
+	for _, c := range r.Cases {
+		if c.Result != Succeeded && c.Message != "" {
+			fmt.Fprintf(w, "  %s %s: %s\n", c.Result, c.FullName(), c.Message)
+		}
+	}
+	_, err := fmt.Fprintf(w, "core cases passed: %t\n", r.CorePassed())
+	return err
+}
+
+// JSON is the report as indented JSON.
+func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+
+// YAML is the report as YAML (the same fields as JSON).
+func (r *Report) YAML() ([]byte, error) { return yaml.Marshal(r) }
+
+// JUnit is the report as JUnit XML: one testsuite per profile, extended cases marked by
+// a property, NOT_SUPPORTED and SKIPPED as skipped.
+func (r *Report) JUnit() ([]byte, error) {
+	suites := junitSuites{Name: "tlsbootstrap-conformance " + r.Implementation.Name + " " + r.Implementation.Version}
+	index := map[Profile]int{}
+	for _, c := range r.Cases {
+		i, ok := index[c.Profile]
+		if !ok {
+			i = len(suites.Suites)
+			index[c.Profile] = i
+			suites.Suites = append(suites.Suites, junitSuite{Name: string(c.Profile)})
+		}
+		s := &suites.Suites[i]
+		tc := junitCase{Name: c.Name, Classname: string(c.Profile) + "." + level(c.Core), Time: seconds(c.Duration)}
+		switch c.Result {
+		case Failed:
+			tc.Failure = &junitMessage{Message: c.Message, Text: c.Message}
+			s.Failures++
+		case Skipped, NotSupported:
+			tc.Skipped = &junitMessage{Message: string(c.Result) + ": " + c.Message}
+			s.Skipped++
+		}
+		s.Tests++
+		s.Time += c.Duration.Seconds()
+		s.Cases = append(s.Cases, tc)
+		suites.Tests++
+	}
+	for i := range suites.Suites {
+		suites.Suites[i].TimeText = fmt.Sprintf("%.3f", suites.Suites[i].Time)
+		suites.Failures += suites.Suites[i].Failures
+	}
+	out, err := xml.MarshalIndent(suites, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+// WriteFiles writes report.json, report.yaml and junit.xml into dir (created if needed),
+// each atomically enough for CI: a temporary file renamed into place.
+func (r *Report) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating report folder %s: %w", dir, err)
+	}
+	for name, render := range map[string]func() ([]byte, error){
+		"report.json": r.JSON, "report.yaml": r.YAML, "junit.xml": r.JUnit,
+	} {
+		data, err := render()
+		if err != nil {
+			return fmt.Errorf("rendering %s: %w", name, err)
+		}
+		if err := writeFile(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func level(core bool) string {
+	if core {
+		return "core"
+	}
+	return "extended"
+}
+
+func orUnknown(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(unnamed implementation)"
+	}
+	return s
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"-"`
+	TimeText string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
