@@ -1,4 +1,17 @@
 // Package sign owns issuing certificates for approved CSRs: loading CAs (one shared or one
 // per signer), the per-signer validation and duration rules of kube-controller-manager,
 // the signing controller and the CSR cleaner.
+//
+// The pieces, from the bottom up:
+//   - CA, LoadCA, ParseCA, NewSelfSignedCA: a CA certificate and its key from PEM (RSA,
+//     ECDSA or Ed25519); FileCA reloads the files when they change (a CAProvider).
+//   - Issue, CertificateTTL, Validity, ValidateRequest: the issuance rules of
+//     kube-controller-manager's csrsigning, as pure functions.
+//   - Signer: decides whether a CSR is to be signed (approved, not denied or failed,
+//     unissued, a signer it serves), signs it and writes status.certificate, or condition
+//     Failed with reason SignerValidationFailure. Writes carry the resourceVersion, so a
+//     CSR is never signed twice.
+//   - Controller: an informer and a rate-limited workqueue around a Signer, with Events,
+//     Prometheus Metrics and SignNow for signing right after an approval in this process.
+//   - Cleaner, Retention, ShouldDelete: csrcleaner's retention rules and a periodic pass.
 package sign

@@ -1,0 +1,102 @@
+package sign_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
+)
+
+// A self-signed CA issues a kubelet client certificate for an approved request.
+func ExampleIssue() {
+	ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: "example-ca"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The node's side: a key and a certificate request (normally made by package csr).
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "system:node:worker-1", Organization: []string{"system:nodes"}},
+	}, key)
+	seconds := int32(2 * 3600)
+	req := &certificatesv1.CertificateSigningRequest{Spec: certificatesv1.CertificateSigningRequestSpec{
+		Request:           pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}),
+		SignerName:        certificatesv1.KubeAPIServerClientKubeletSignerName,
+		Usages:            []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth},
+		ExpirationSeconds: &seconds,
+	}}
+
+	certPEM, err := sign.Issue(ca, req, time.Now(), sign.DefaultSigningDuration)
+	if err != nil {
+		log.Fatal(err)
+	}
+	block, _ := pem.Decode(certPEM)
+	cert, _ := x509.ParseCertificate(block.Bytes)
+	fmt.Println(cert.Subject, cert.Issuer.CommonName, cert.IsCA, cert.NotAfter.Sub(cert.NotBefore))
+	// Output: CN=system:node:worker-1,O=system:nodes example-ca false 2h5m0s
+}
+
+// The cleaner's rules, without an API server.
+func ExampleShouldDelete() {
+	now := time.Now()
+	pending := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{
+		Name: "node-csr-old", CreationTimestamp: metav1.NewTime(now.Add(-25 * time.Hour)),
+	}}
+	fmt.Println(sign.ShouldDelete(pending, now))
+	// Output: true pending for more than 24h0m0s
+}
+
+// A kube-controller-manager-like signer: the CA files are reloaded when they change, CSRs
+// are signed as approvals arrive, and old CSRs are cleaned up.
+func ExampleNewController() {
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := kubernetes.NewForConfigOrDie(cfg)
+	ca, err := sign.NewFileCA("/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key", sign.FileCAOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	signer, err := sign.NewSigner(sign.Config{CA: ca, SigningDuration: 8760 * time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	metrics, err := sign.NewMetrics(prometheus.DefaultRegisterer)
+	if err != nil {
+		log.Fatal(err)
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	ctrl, err := sign.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), sign.ControllerOptions{
+		Signer: signer, Workers: 5, Metrics: metrics,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	factory.Start(ctx.Done())
+	go sign.NewCleaner(client, sign.CleanerOptions{}).Run(ctx)
+	// An approver in this process calls ctrl.SignNow(ctx, approvedCSR) right after approving.
+	if err := ctrl.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+}
