@@ -135,7 +135,7 @@ func servingCases() []Case {
 		},
 		{
 			Name: "serving-foreign-san-not-approved", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
-			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address stays unapproved",
+			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address is not approved (denying it is allowed)",
 			Run: func(ctx context.Context, t *T) {
 				nodeName, ip := t.servingNode(ctx)
 				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
@@ -143,7 +143,7 @@ func servingCases() []Case {
 				badIP := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip, net.ParseIP("192.0.2.66")}))
 				control := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip}))
 				t.WaitApproved(ctx, control.Name)
-				t.observe(ctx, "serving CSRs with SANs outside the Node's addresses to stay unapproved", []string{badDNS.Name, badIP.Name}, t.undecided)
+				t.observe(ctx, "serving CSRs with SANs outside the Node's addresses not to be approved", []string{badDNS.Name, badIP.Name}, t.notApproved)
 			},
 		},
 	}

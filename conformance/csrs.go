@@ -194,6 +194,17 @@ func (t *T) undecided(name string) func(ctx context.Context) (bool, string, erro
 	}
 }
 
+// notApproved is a Consistently condition: no Approved condition (Denied is fine).
+func (t *T) notApproved(name string) func(ctx context.Context) (bool, string, error) {
+	return func(ctx context.Context) (bool, string, error) {
+		obj, err := t.GetCSR(ctx, name)
+		if err != nil {
+			return false, "", err
+		}
+		return findCondition(obj, certificatesv1.CertificateApproved) == nil, describeCSR(obj), nil
+	}
+}
+
 // unsigned is a Consistently condition: no certificate and no Failed condition.
 func (t *T) unsigned(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {

@@ -82,9 +82,15 @@ func nodeCases() []Case {
 			Run: func(ctx context.Context, t *T) {
 				n := t.bootstrapNode(ctx)
 				n.run(ctx, t)
-				before := t.csrsFor(ctx, n.name)
+				before, err := t.csrsFor(ctx, n.name)
+				if err != nil {
+					t.Fatalf("%v", err)
+				}
 				n.run(ctx, t)
-				after := t.csrsFor(ctx, n.name)
+				after, err := t.csrsFor(ctx, n.name)
+				if err != nil {
+					t.Fatalf("%v", err)
+				}
 				if len(after) != len(before) {
 					t.Errorf("expected no new CSR for system:node:%s on a second run; before %v, after %v", n.name, before, after)
 				}
@@ -148,7 +154,11 @@ func (t *T) bootstrapNode(ctx context.Context) *testNode {
 	}
 	// What the command made on the cluster (its CSRs; a Node, were it a kubelet) goes too.
 	t.Cleanup(func(ctx context.Context) error {
-		for _, name := range t.csrsFor(ctx, n.name) {
+		names, err := t.csrsFor(ctx, n.name)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
 			if err := t.Client.CertificatesV1().CertificateSigningRequests().Delete(ctx, name, metav1.DeleteOptions{}); ignoreNotFound(err) != nil {
 				return err
 			}
@@ -186,10 +196,10 @@ func expectNodeIdentity(ctx context.Context, t *T, n *testNode) {
 }
 
 // csrsFor lists the CSRs whose request's CN is system:node:<name>.
-func (t *T) csrsFor(ctx context.Context, nodeName string) []string {
+func (t *T) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
 	list, err := t.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		t.Fatalf("listing CSRs: %v", err)
+		return nil, fmt.Errorf("listing CSRs: %w", err)
 	}
 	var names []string
 	for _, obj := range list.Items {
@@ -202,7 +212,7 @@ func (t *T) csrsFor(ctx context.Context, nodeName string) []string {
 			names = append(names, obj.Name)
 		}
 	}
-	return names
+	return names, nil
 }
 
 // servingCA is the PEM CA that verifies the API server, from the admin config.

@@ -1,0 +1,118 @@
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/tlsbootstrap/tlsbootstrap/conformance"
+	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+)
+
+// nodeAgentCommand is the node command template for the project's node-agent.
+func nodeAgentCommand() []string {
+	return []string{nodeAgent, "--once", "--timeout=60s",
+		"--bootstrap-kubeconfig=" + conformance.PlaceholderBootstrapKubeconfig,
+		"--kubeconfig=" + conformance.PlaceholderKubeconfig,
+		"--cert-dir=" + conformance.PlaceholderCertDir,
+		"--node-name=" + conformance.PlaceholderNodeName}
+}
+
+// runSuite runs cfg on the package's control plane and fails t unless every case
+// listed in mustPass (and every core case) SUCCEEDED.
+func runSuite(t *testing.T, cfg conformance.Config, mustPass ...string) *conformance.Report {
+	t.Helper()
+	cfg.RESTConfig = cp.Config
+	cfg.CACertPEM = cp.CA.CertPEM
+	cfg.ObservationWindow = 3 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	report, err := conformance.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	if err := report.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", table.String())
+	if !report.CorePassed() {
+		t.Errorf("not every core case passed")
+	}
+	for _, c := range report.Cases {
+		for _, name := range mustPass {
+			if c.FullName() == name && c.Result != conformance.Succeeded {
+				t.Errorf("%s: %s, want %s: %s", name, c.Result, conformance.Succeeded, c.Message)
+			}
+		}
+	}
+	return report
+}
+
+// TestOwnImplementation: the project's controller (in-process) and node-agent pass every
+// core case and the extended serving-approval cases.
+func TestOwnImplementation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- controller.Run(ctx, cp.Client(), controller.Options{
+			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
+			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			Logger:           logr.Discard(),
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("controller.Run: %v", err)
+		}
+	}()
+	report := runSuite(t, conformance.Config{
+		Implementation:      conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
+		NodeCommand:         nodeAgentCommand(),
+		UnsupportedFeatures: []conformance.Feature{conformance.FeatureClientRotation, conformance.FeatureCSRCleaner},
+	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved")
+	if len(report.Cases) < 30 {
+		t.Errorf("ran %d cases, want the whole suite", len(report.Cases))
+	}
+}
+
+// TestKubeControllerManager: Kubernetes' own kube-controller-manager v1.37.2 passes the
+// core approver and signer cases; serving approval is reported NOT_SUPPORTED.
+func TestKubeControllerManager(t *testing.T) {
+	var logs bytes.Buffer
+	kcm, err := cp.StartControllerManager(context.Background(), controlplane.ControllerManagerOptions{
+		Controllers: []string{"csrapproving", "csrsigning", "csrcleaner"},
+		Output:      &logs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = kcm.Stop()
+		if t.Failed() {
+			t.Logf("kube-controller-manager logs:\n%s", tail(logs.String(), 4000))
+		}
+	}()
+	report := runSuite(t, conformance.Config{
+		Implementation:      conformance.Implementation{Name: "kube-controller-manager", Version: controlplane.KubernetesVersion},
+		Profiles:            []conformance.Profile{conformance.ProfileApprover, conformance.ProfileSigner},
+		UnsupportedFeatures: []conformance.Feature{conformance.FeatureServingApproval},
+	})
+	for _, c := range report.Cases {
+		if !c.Core && c.Result != conformance.NotSupported {
+			t.Errorf("%s: %s, want %s", c.FullName(), c.Result, conformance.NotSupported)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
