@@ -9,10 +9,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,16 +26,7 @@ import (
 
 var cp *controlplane.ControlPlane
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	// Fuzzing (coordinator and workers) exercises pure parsing: no control plane per process.
-	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
-		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
-			os.Exit(m.Run())
-		}
-	}
-	testenv.Main(m, controlplane.Options{}, &cp)
-}
+func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
 
 // request describes an x509 certificate request built directly with crypto/x509 (the csr
 // package's builders are tested on their own).

@@ -23,6 +23,11 @@ func Main(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlan
 
 func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups []Setup) int {
 	flag.Parse() // so testing.Verbose and -run work before m.Run
+	if fuzzing() {
+		// Fuzz targets exercise pure parsing, and every fuzz worker re-runs TestMain:
+		// a control plane per worker would only slow fuzzing down (and leak on kill).
+		return m.Run()
+	}
 	start := time.Now()
 	plane, err := controlplane.Start(opts)
 	if err != nil {
@@ -49,4 +54,14 @@ func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane
 		}
 	}
 	return m.Run()
+}
+
+// fuzzing reports whether this test binary is fuzzing (as coordinator or worker).
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
