@@ -1,0 +1,129 @@
+// Command conformance runs the tlsbootstrap conformance suite against an implementation of
+// kubelet TLS bootstrapping and prints a table of cases; it exits 0 only when every core
+// case of the chosen profiles passed.
+//
+// By default it starts an embedded control plane (kube-apiserver + etcd), sets it up the
+// way kubeadm does, runs the project's own controller in-process and its node agent:
+//
+//	go run ./examples/conformance
+//
+// Against Kubernetes' own kube-controller-manager:
+//
+//	go run ./examples/conformance --profiles approver,signer \
+//	    --implementation kube-controller-manager,1.37.2 --unsupported-features ServingApproval \
+//	    --controller-command "bin/k8s/1.37.2/kube-controller-manager --kubeconfig={kubeconfig} \
+//	      --controllers=csrapproving,csrsigning,csrcleaner --leader-elect=false --secure-port=0 \
+//	      --cluster-signing-cert-file={ca-cert} --cluster-signing-key-file={ca-key}"
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsbootstrap/tlsbootstrap/conformance"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == nodeAgentSubcommand {
+		if err := runNodeAgent(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "conformance node-agent: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	passed, err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "conformance: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		os.Exit(2)
+	}
+	if !passed {
+		os.Exit(1)
+	}
+}
+
+// flags are the command line.
+type flags struct {
+	kubeconfig          string
+	profiles            []string
+	implementation      []string
+	unsupportedFeatures []string
+	controllerCommand   string
+	nodeCommand         string
+	reportDir           string
+	caCert, caKey       string
+	bootstrapGroup      string
+	signingDuration     time.Duration
+	caseTimeout         time.Duration
+	observationWindow   time.Duration
+	focus               []string
+}
+
+func parse(args []string) (*flags, error) {
+	f := &flags{}
+	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "admin kubeconfig of the cluster under test (default: start an embedded control plane)")
+	fs.StringSliceVar(&f.profiles, "profiles", nil, fmt.Sprintf("profiles to run (default all: %v)", conformance.Profiles))
+	fs.StringSliceVar(&f.implementation, "implementation", nil, "name,version of the implementation under test (default: tlsbootstrap,dev with the built-in controller)")
+	fs.StringSliceVar(&f.unsupportedFeatures, "unsupported-features", nil, fmt.Sprintf("features the implementation lacks, reported NOT_SUPPORTED (known: %v)", conformance.Features))
+	fs.StringVar(&f.controllerCommand, "controller-command", "", "command starting the approver/signer under test, with placeholders {kubeconfig} {ca-cert} {ca-key} {signing-duration}; \"none\" when the cluster already runs one (default: the project's controller, in-process)")
+	fs.StringVar(&f.nodeCommand, "node-command", "", "command bootstrapping one node, with placeholders {bootstrap-kubeconfig} {kubeconfig} {cert-dir} {node-name} (default: the project's node agent)")
+	fs.StringVar(&f.reportDir, "report-dir", "conformance-report", "folder for report.json, report.yaml and junit.xml (empty: none)")
+	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate the signer under test signs with (default: the embedded control plane's cluster CA)")
+	fs.StringVar(&f.caKey, "ca-key", "", "key of --ca-cert, for the built-in controller or {ca-key} on a --kubeconfig cluster")
+	fs.StringVar(&f.bootstrapGroup, "bootstrap-group", conformance.DefaultBootstrapGroup, "group of the cluster's join tokens, whose rights cluster-setup checks")
+	fs.DurationVar(&f.signingDuration, "signing-duration", conformance.DefaultSigningDuration, "longest certificate lifetime the signer under test is configured with ({signing-duration})")
+	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultCaseTimeout, "bound on each case")
+	fs.DurationVar(&f.observationWindow, "observation-window", conformance.DefaultObservationWindow, "how long a case watches for something that must not happen")
+	fs.StringSliceVar(&f.focus, "focus", nil, "run only cases whose profile/name contains one of these")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if len(f.implementation) != 0 && len(f.implementation) != 2 {
+		return nil, errors.New("--implementation takes name,version")
+	}
+	return f, nil
+}
+
+func (f *flags) config() (conformance.Config, error) {
+	cfg := conformance.Config{
+		Kubeconfig:        f.kubeconfig,
+		BootstrapGroup:    f.bootstrapGroup,
+		SigningDuration:   f.signingDuration,
+		CaseTimeout:       f.caseTimeout,
+		ObservationWindow: f.observationWindow,
+		Focus:             f.focus,
+	}
+	for _, p := range f.profiles {
+		cfg.Profiles = append(cfg.Profiles, conformance.Profile(p))
+	}
+	for _, feat := range f.unsupportedFeatures {
+		cfg.UnsupportedFeatures = append(cfg.UnsupportedFeatures, conformance.Feature(feat))
+	}
+	switch {
+	case len(f.implementation) == 2:
+		cfg.Implementation = conformance.Implementation{Name: f.implementation[0], Version: f.implementation[1]}
+	case f.controllerCommand == "":
+		cfg.Implementation = conformance.Implementation{Name: "tlsbootstrap", Version: "dev"}
+	}
+	if f.caCert != "" {
+		data, err := os.ReadFile(f.caCert)
+		if err != nil {
+			return cfg, fmt.Errorf("--ca-cert: %w", err)
+		}
+		cfg.CACertPEM = data
+	}
+	return cfg, nil
+}
