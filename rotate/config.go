@@ -1,0 +1,116 @@
+package rotate
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+)
+
+// Kind is the kind of certificate a Manager keeps.
+type Kind string
+
+const (
+	// KindClient is the kubelet's client certificate (signer
+	// kubernetes.io/kube-apiserver-client-kubelet, store prefix ClientPrefix).
+	KindClient Kind = "client"
+	// KindServing is the kubelet's serving certificate (signer kubernetes.io/kubelet-serving,
+	// store prefix ServingPrefix, SANs from Config.Addresses).
+	KindServing Kind = "serving"
+)
+
+// Config configures a Manager. Store and NodeName are required, and either Client or
+// Server.
+type Config struct {
+	// Store holds the certificate files (NewStore with ClientPrefix or ServingPrefix).
+	Store *Store
+	// Kind of certificate. Default KindClient.
+	Kind Kind
+	// NodeName: the certificate's CN is system:node:<NodeName>.
+	NodeName string
+	// Addresses returns a serving certificate's SANs (hostname, node IPs). It is asked
+	// before each decision, so changed addresses lead to a new certificate. No request is
+	// made while it returns none. Required for KindServing; ignored for KindClient.
+	Addresses func() (dnsNames []string, ips []net.IP)
+
+	// Client builds the client requests are made with. Default, for KindClient,
+	// NodeClient over Server, this Manager's certificate and Bootstrap. A serving Manager
+	// should use NodeClient over the client Manager's Current.
+	Client ClientFunc
+	// Server is the API server's address and CA, used when Client is nil.
+	Server *rest.Config
+	// Bootstrap credentials for the default Client's fallback. Nil: none.
+	Bootstrap *rest.Config
+
+	// KeyType of each new key. Default csr.ECDSAP256.
+	KeyType csr.KeyType
+	// ExpirationSeconds asks for a lifetime; nil leaves it to the signer.
+	ExpirationSeconds *int32
+	// Backoff after a failed attempt. Default DefaultBackoff.
+	Backoff Backoff
+	// RequestTimeout bounds each wait for a CSR's certificate. Default
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Deadline says when a valid certificate is renewed. Default NextDeadline with Rand.
+	Deadline func(cert *x509.Certificate) time.Time
+	// Rand in [0, 1) draws deadlines and jitter. Default math/rand/v2.
+	Rand func() float64
+	// Clock for deadlines, expiry and waits. Default: the real clock.
+	Clock clock.WithTicker
+	// Logger; default klog.Background().
+	Logger klog.Logger
+	// OnRotated is called after each renewal is stored, with the replaced certificate
+	// (nil when there was none) and the new one.
+	OnRotated func(old, new *x509.Certificate)
+}
+
+func (c *Config) complete() error {
+	if c.Store == nil {
+		return errors.New("rotation manager: Store is required")
+	}
+	if c.NodeName == "" {
+		return errors.New("rotation manager: NodeName is required")
+	}
+	switch c.Kind {
+	case "":
+		c.Kind = KindClient
+	case KindClient:
+	case KindServing:
+		if c.Addresses == nil {
+			return errors.New("rotation manager: a serving certificate needs Addresses")
+		}
+	default:
+		return fmt.Errorf("rotation manager: unknown kind %q (want %q or %q)", c.Kind, KindClient, KindServing)
+	}
+	if c.Client == nil && c.Server == nil {
+		return errors.New("rotation manager: set Client, or Server for the default node client")
+	}
+	if c.Kind == KindServing && c.Client == nil {
+		return errors.New("rotation manager: a serving certificate needs Client (NodeClient over the client Manager's Current)")
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.Rand == nil {
+		c.Rand = defaultRand
+	}
+	if c.Deadline == nil {
+		random := c.Rand
+		c.Deadline = func(cert *x509.Certificate) time.Time { return NextDeadline(cert, random) }
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if c.Logger.GetSink() == nil {
+		c.Logger = klog.Background()
+	}
+	c.Backoff = c.Backoff.orDefault()
+	return nil
+}

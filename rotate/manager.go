@@ -1,0 +1,306 @@
+package rotate
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+)
+
+// recheckInterval bounds a wait for a deadline, so changed addresses are noticed.
+const recheckInterval = time.Minute
+
+// errNoAddresses: a serving certificate is not requested before the node has an address.
+var errNoAddresses = errors.New("no serving certificate requested: the node has no address yet")
+
+// Status is a snapshot of a Manager's state.
+type Status struct {
+	// Kind of certificate.
+	Kind Kind
+	// Serial and NotAfter of the certificate in use (empty when none).
+	Serial   string
+	NotAfter time.Time
+	// NextDeadline is when the next renewal starts (the past while one is under way).
+	NextDeadline time.Time
+	// Path is the credentials of the last attempt.
+	Path Path
+	// CSR is the name of the last renewal CSR, when known.
+	CSR string
+	// LastError of the last attempt, nil after a success; LastAttempt is when it ended.
+	LastError   error
+	LastAttempt time.Time
+	// Rotations counts the renewals stored by this Manager.
+	Rotations int
+}
+
+// Manager keeps one certificate renewed before it expires: at its deadline (or at once
+// when there is none, it has expired, its key is weak or it no longer matches the
+// template) it makes a new key, requests a certificate through a new CSR, stores the pair
+// and serves it from Current. Failed attempts are retried after Config.Backoff, the old
+// certificate staying in use.
+type Manager struct {
+	cfg     Config
+	current atomic.Pointer[tls.Certificate]
+
+	mu      sync.Mutex
+	status  Status
+	cancel  context.CancelFunc
+	done    chan struct{}
+	started bool
+
+	// deadline is drawn once per certificate (by the run goroutine only).
+	deadlineFor *x509.Certificate
+	deadline    time.Time
+}
+
+// NewManager checks cfg and loads the stored certificate, if any.
+func NewManager(cfg Config) (*Manager, error) {
+	if err := cfg.complete(); err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg, status: Status{Kind: cfg.Kind}}
+	if m.cfg.Client == nil {
+		m.cfg.Client = NodeClient(NodeClientOptions{Server: cfg.Server, Certificate: m.Current, Bootstrap: cfg.Bootstrap, Clock: cfg.Clock})
+	}
+	if cert, err := cfg.Store.Current(); err == nil {
+		m.setCurrent(cert)
+	} else if !errors.Is(err, ErrNoCertificate) {
+		cfg.Logger.Error(err, "stored certificate is unusable; requesting a new one", "kind", cfg.Kind)
+	}
+	return m, nil
+}
+
+// Start runs the Manager in the background until ctx ends or Stop is called. It fails
+// when the Manager was already started.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started {
+		return errors.New("rotation manager: already started")
+	}
+	m.started = true
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		m.run(ctx)
+	}()
+	return nil
+}
+
+// Stop ends the background work and waits for it; an attempt under way is abandoned (its
+// CSR stays on the server). Safe to call more than once, or without Start.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	cancel, done := m.cancel, m.done
+	m.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Current is the certificate in use, nil when there is none.
+func (m *Manager) Current() *tls.Certificate { return m.current.Load() }
+
+// GetClientCertificate is for tls.Config.GetClientCertificate: each handshake gets the
+// certificate in use.
+func (m *Manager) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	if cert := m.Current(); cert != nil {
+		return cert, nil
+	}
+	return nil, fmt.Errorf("no %s certificate yet for node %s", m.cfg.Kind, m.cfg.NodeName)
+}
+
+// GetCertificate is for tls.Config.GetCertificate: each handshake gets the certificate
+// in use.
+func (m *Manager) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return m.GetClientCertificate(nil)
+}
+
+// Status returns a snapshot of the Manager's state.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.status
+}
+
+func (m *Manager) setCurrent(cert *tls.Certificate) {
+	m.current.Store(cert)
+	m.mu.Lock()
+	m.status.Serial, m.status.NotAfter = cert.Leaf.SerialNumber.String(), cert.Leaf.NotAfter
+	m.mu.Unlock()
+}
+
+func (m *Manager) update(f func(s *Status)) {
+	m.mu.Lock()
+	f(&m.status)
+	m.mu.Unlock()
+}
+
+func (m *Manager) run(ctx context.Context) {
+	log := m.cfg.Logger.WithValues("kind", m.cfg.Kind, "node", m.cfg.NodeName)
+	failures := 0
+	for ctx.Err() == nil {
+		now := m.cfg.Clock.Now()
+		var leaf *x509.Certificate
+		if cur := m.Current(); cur != nil {
+			leaf = cur.Leaf
+		}
+		tmpl, err := m.template()
+		if err != nil {
+			if !m.sleep(ctx, m.failed(log, err, &failures, "")) {
+				return
+			}
+			continue
+		}
+		reason := RenewReason(leaf, tmpl, now)
+		if reason == "" {
+			deadline := m.deadlineOf(leaf)
+			m.update(func(s *Status) { s.NextDeadline = deadline })
+			if wait := deadline.Sub(now); wait > 0 {
+				if !m.sleep(ctx, min(wait, recheckInterval)) {
+					return
+				}
+				continue
+			}
+			reason = "renewal deadline reached"
+		} else {
+			m.update(func(s *Status) { s.NextDeadline = now })
+		}
+		path, name, err := m.renew(ctx, log, tmpl, reason)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if !m.sleep(ctx, m.failed(log, err, &failures, path)) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		m.update(func(s *Status) { s.LastError, s.LastAttempt, s.Path, s.CSR = nil, m.cfg.Clock.Now(), path, name })
+	}
+}
+
+// failed records a failed attempt and returns how long to wait before the next.
+func (m *Manager) failed(log klog.Logger, err error, failures *int, path Path) time.Duration {
+	delay := m.cfg.Backoff.Delay(*failures, m.cfg.Rand)
+	*failures++
+	log.Error(err, "certificate renewal failed; keeping the current certificate", "path", path, "attempt", *failures, "retryIn", delay)
+	m.update(func(s *Status) { s.LastError, s.LastAttempt, s.Path = err, m.cfg.Clock.Now(), path })
+	return delay
+}
+
+// template is what the certificate must hold now.
+func (m *Manager) template() (Template, error) {
+	if m.cfg.Kind == KindClient {
+		return ClientTemplate(m.cfg.NodeName), nil
+	}
+	dns, ips := m.cfg.Addresses()
+	if len(dns) == 0 && len(ips) == 0 {
+		return Template{}, errNoAddresses
+	}
+	return ServingTemplate(m.cfg.NodeName, dns, ips), nil
+}
+
+func (m *Manager) deadlineOf(leaf *x509.Certificate) time.Time {
+	if m.deadlineFor != leaf {
+		m.deadlineFor, m.deadline = leaf, m.cfg.Deadline(leaf)
+	}
+	return m.deadline
+}
+
+// sleep waits d on the Manager's clock; false when ctx ended first.
+func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
+	t := m.cfg.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// renew makes one attempt: new key, new CSR with the client the path chose, store.
+func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, string, error) {
+	client, path, err := m.cfg.Client()
+	if err != nil {
+		return path, "", fmt.Errorf("renewing the %s certificate: no client (%s): %w", m.cfg.Kind, orNone(string(path)), err)
+	}
+	log.Info("renewing certificate", "reason", reason, "path", path)
+	m.update(func(s *Status) { s.Path = path })
+	key, err := csr.GenerateKey(m.cfg.KeyType)
+	if err != nil {
+		return path, "", err
+	}
+	if err := csr.ValidateKey(key.Public()); err != nil {
+		return path, "", fmt.Errorf("refusing the new key: %w", err)
+	}
+	var spec csr.Spec
+	if m.cfg.Kind == KindClient {
+		spec, err = csr.NodeClientSpec(m.cfg.NodeName, key, m.cfg.ExpirationSeconds)
+	} else {
+		spec, err = csr.NodeServingSpec(m.cfg.NodeName, tmpl.DNSNames, tmpl.IPAddresses, key, m.cfg.ExpirationSeconds)
+	}
+	if err != nil {
+		return path, "", err
+	}
+	m.update(func(s *Status) { s.CSR = spec.Name })
+	reqCtx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+	defer cancel()
+	certPEM, name, err := csr.Request(reqCtx, client, csr.RequestSpec{Spec: spec, Key: key})
+	m.update(func(s *Status) { s.CSR = name })
+	if err != nil {
+		return path, name, fmt.Errorf("renewing the %s certificate with %s credentials: %w", m.cfg.Kind, path, err)
+	}
+	keyPEM, err := csr.MarshalKeyPEM(key)
+	if err != nil {
+		return path, name, err
+	}
+	issued, err := ParsePair(append(append([]byte{}, certPEM...), keyPEM...))
+	if err != nil {
+		return path, name, fmt.Errorf("certificate of CSR %s: %w", name, err)
+	}
+	if mismatch := tmpl.Mismatch(issued.Leaf); mismatch != "" {
+		return path, name, fmt.Errorf("certificate of CSR %s does not match the request: %s", name, mismatch)
+	}
+	pair, err := m.cfg.Store.Update(certPEM, keyPEM)
+	if err != nil {
+		return path, name, err
+	}
+	var old *x509.Certificate
+	if cur := m.Current(); cur != nil {
+		old = cur.Leaf
+	}
+	m.setCurrent(pair)
+	m.update(func(s *Status) { s.Rotations++ })
+	next := m.deadlineOf(pair.Leaf)
+	m.update(func(s *Status) { s.NextDeadline = next })
+	kv := []any{"csr", name, "path", path, "newSerial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter, "nextDeadline", next}
+	if old != nil {
+		kv = append(kv, "oldSerial", old.SerialNumber.String())
+	}
+	log.Info("rotated certificate", kv...)
+	if m.cfg.OnRotated != nil {
+		m.cfg.OnRotated(old, pair.Leaf)
+	}
+	return path, name, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
