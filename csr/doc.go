@@ -1,4 +1,13 @@
 // Package csr owns what a node does to request a certificate: private keys, x509
 // certificate requests, certificates.k8s.io/v1 CertificateSigningRequest objects with the
 // kubelet's deterministic names, submitting them and waiting for the signed certificate.
+//
+// A node bootstraps with NodeClientSpec (key, request, usages, signer and the kubelet's
+// node-csr-<digest> name) and Request, which submits (reusing a compatible CSR left by an
+// earlier attempt), waits by watch and verifies the issued certificate against the key
+// and subject. Download fetches an issued certificate by name. Failures are typed:
+// *DeniedError, *FailedError, *DeletedError, *UIDChangedError, *WaitError,
+// *IncompatibleError, *MismatchError, *NotIssuedError.
+//
+// ParseRequestPEM and the Validate* rules are shared with the approver and the signer.
 package csr

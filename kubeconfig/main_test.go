@@ -7,7 +7,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"flag"
 	"math/big"
+	"os"
 	"testing"
 	"time"
 
@@ -17,7 +19,15 @@ import (
 
 var cp *controlplane.ControlPlane
 
-func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
+func TestMain(m *testing.M) {
+	// A fuzz worker process only runs the fuzz function: it needs no control plane, and
+	// starting one per worker would dwarf the fuzzing itself.
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
+	}
+	testenv.Main(m, controlplane.Options{}, &cp)
+}
 
 // clientCert issues a client certificate from ca for user in groups, valid from
 // notBefore to notAfter, and returns the certificate and key PEM.
