@@ -34,16 +34,18 @@ type globals struct {
 	timeout    time.Duration
 }
 
+// bind defines the flags on fs with the values g holds as defaults, so that a command's
+// flag set keeps what was given before the command name.
 func (g *globals) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&g.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fs.DurationVar(&g.timeout, "request-timeout", DefaultRequestTimeout, "how long to wait for each API request")
+	fs.StringVar(&g.kubeconfig, "kubeconfig", g.kubeconfig, "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fs.DurationVar(&g.timeout, "request-timeout", g.timeout, "how long to wait for each API request")
 }
 
 // Run runs one command line (args without the program name), writing its results, or
 // the help asked for with --help, to out. Errors name the command, the flag or the
 // server involved; they are meant to be printed with OneLine.
 func Run(ctx context.Context, args []string, out io.Writer) error {
-	g := &globals{}
+	g := &globals{timeout: DefaultRequestTimeout}
 	top := newFlagSet(Program)
 	g.bind(top)
 	top.SetInterspersed(false) // flags after the command name are the command's
