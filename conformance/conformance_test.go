@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +116,27 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestFailsWithoutController: with no approver running, the approval case fails and
+// says what it expected and saw; the run then does not pass.
+func TestFailsWithoutController(t *testing.T) {
+	report, err := conformance.Run(context.Background(), conformance.Config{
+		RESTConfig:  cp.Config,
+		Focus:       []string{"approver/nodeclient-approved"},
+		CaseTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Cases) != 1 {
+		t.Fatalf("focus ran %d cases, want 1", len(report.Cases))
+	}
+	c := report.Cases[0]
+	if c.Result != conformance.Failed || !strings.Contains(c.Message, "to be Approved") || !strings.Contains(c.Message, "Pending") {
+		t.Errorf("nodeclient-approved with no controller: %s %q, want FAILED naming the expected approval and the Pending state", c.Result, c.Message)
+	}
+	if report.CorePassed() {
+		t.Errorf("CorePassed with a failed core case")
+	}
 }

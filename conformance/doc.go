@@ -1,4 +1,19 @@
 // Package conformance is a suite that verifies any implementation of the TLS bootstrap
-// flow (cluster set-up, approver, signer, node, cleaner) against the documented Kubernetes
-// behaviour, with profiles, feature-gated cases and table, JSON and JUnit reports.
+// flow against the documented Kubernetes behaviour (REFERENCE §9 of the project), in
+// the style of cert-manager's conformance suite and the Gateway API's reports.
+//
+// A Suite is a list of Cases; each belongs to a Profile (cluster-setup, approver, signer,
+// node, cleaner), is core or extended, and declares the Features it needs. Run executes
+// the chosen profiles against a cluster reached with an admin identity: cases create
+// their own tokens, RBAC grants, Nodes and CSRs (impersonating requesters, since the API
+// server records the caller in spec.username), wait with bounded timeouts, clean up, and
+// report SUCCEEDED, FAILED (with what was expected and what was seen), SKIPPED (a
+// missing prerequisite such as Config.NodeCommand) or NOT_SUPPORTED (a feature listed in
+// Config.UnsupportedFeatures). The Report renders as a table, JSON, YAML and JUnit XML.
+//
+// Cases that check something must not happen (no approval, no certificate) first wait
+// for a control object to be handled, then watch for Config.ObservationWindow.
+//
+// Not yet covered: client rotation (node/rotates-before-expiry) and the cleaner's
+// retention rules (cleaner/retention) are SKIPPED when run.
 package conformance
