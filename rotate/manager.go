@@ -18,8 +18,8 @@ import (
 // recheckInterval bounds a wait for a deadline, so changed addresses are noticed.
 const recheckInterval = time.Minute
 
-// errNoAddresses: a serving certificate is not requested before the node has an address.
-var errNoAddresses = errors.New("no serving certificate requested: the node has no address yet")
+// ErrNoAddresses: a serving certificate is not requested before the node has an address.
+var ErrNoAddresses = errors.New("no serving certificate requested: the node has no address yet")
 
 // Status is a snapshot of a Manager's state.
 type Status struct {
@@ -208,7 +208,7 @@ func (m *Manager) template() (Template, error) {
 	}
 	dns, ips := m.cfg.Addresses()
 	if len(dns) == 0 && len(ips) == 0 {
-		return Template{}, errNoAddresses
+		return Template{}, ErrNoAddresses
 	}
 	return ServingTemplate(m.cfg.NodeName, dns, ips), nil
 }
