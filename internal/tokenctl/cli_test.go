@@ -3,6 +3,7 @@ package tokenctl_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -79,6 +80,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"argument to generate", []string{"generate", "x"}, "generate: wrong arguments"},
 		{"malformed timeout", []string{"list", "--request-timeout=later"}, `invalid argument "later" for "--request-timeout"`},
 		{"missing kubeconfig", []string{"list", "--kubeconfig=/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
+		{"empty kubeconfig", []string{"list", "--kubeconfig=" + os.DevNull}, "kubeconfig " + os.DevNull + " is empty or has no current context"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := run(t, tc.args...)

@@ -21,6 +21,9 @@ func LoadRESTConfig(path string, timeout time.Duration) (*rest.Config, error) {
 	rules.ExplicitPath = path
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
+		if clientcmd.IsEmptyConfig(err) && path != "" {
+			return nil, fmt.Errorf("kubeconfig %s is empty or has no current context", path)
+		}
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, explain(err, "")
 		}

@@ -45,13 +45,13 @@ const minStaticTokenLength = 2 * token.StaticTokenBytes
 
 // CheckTokenFile reads the token file at path as the API server would and prints what it
 // found: the warnings the server would log, entries a client could not use, tokens weaker
-// than 128 bits and a file readable by others. It returns an error, after printing,
+// than 128 bits and a file readable by others. It prints nothing and returns an error
 // when the server would refuse the file. Tokens are never printed; entries are named by
 // user.
 func CheckTokenFile(out io.Writer, path string) error {
 	tokens, warnings, err := token.LoadTokenFile(path)
 	if err != nil {
-		return fmt.Errorf("token file %s: %w", path, err)
+		return err // it names the file and the line
 	}
 	problems := make([]string, 0, len(warnings))
 	for _, w := range warnings {

@@ -159,7 +159,7 @@ func TestStaticCommand(t *testing.T) {
 		wantErr string
 	}{
 		{"line", []string{"--user=kubelet-bootstrap", "--uid=10001", "--groups=system:kubelet-bootstrap"}, ",kubelet-bootstrap,10001,system:kubelet-bootstrap\n", ""},
-		{"check a broken file", []string{"--check=" + bad}, "", "token file " + bad},
+		{"check a broken file", []string{"--check=" + bad}, "", bad + ": token file line 1 must have at least 3 columns"},
 		{"check a missing file", []string{"--check=/nonexistent/tokens.csv"}, "", "no such file"},
 		{"check with identity flags", []string{"--check=" + bad, "--user=u"}, "", "--check does not go with"},
 		{"no flags", nil, "", "--user is required"},

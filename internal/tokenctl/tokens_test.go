@@ -227,7 +227,9 @@ func TestListTokens(t *testing.T) {
 	if _, err := cp.Client().CoreV1().Secrets(token.Namespace).Create(ctx, broken, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cp.Client().CoreV1().Secrets(token.Namespace).Delete(ctx, broken.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cp.Client().CoreV1().Secrets(token.Namespace).Delete(ctx, broken.Name, metav1.DeleteOptions{})
+	})
 
 	for _, tc := range []struct {
 		name string
