@@ -117,6 +117,15 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	certPEM, name, err := csr.Request(ctx, client, csr.RequestSpec{Spec: spec, Key: key})
 	result.CSRName = name
 	if err != nil {
+		var denied *csr.DeniedError
+		var failed *csr.FailedError
+		if errors.As(err, &denied) || errors.As(err, &failed) {
+			// The CSR's name is derived from the key: keeping the key would find the same
+			// final CSR on every retry. A new key makes the next attempt a new request.
+			if rmErr := os.Remove(keyPath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+				log.Error(rmErr, "could not remove the temporary key", "path", keyPath)
+			}
+		}
 		return result, explain(err, "requesting the node client certificate")
 	}
 	pair, err := store.Update(certPEM, keyPEM)

@@ -270,6 +270,11 @@ func TestBootstrapDenied(t *testing.T) {
 	if !strings.Contains(err.Error(), "NotThisNode") || !strings.Contains(err.Error(), "inventory") {
 		t.Errorf("error %q does not name the reason and message", err)
 	}
+	// The key behind the denied CSR is dropped, so a retry is a new request, not the same
+	// denied CSR again.
+	if _, statErr := os.Stat(filepath.Join(opts.CertDir, node.TempKeyFile)); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("temporary key kept after a denial: %v", statErr)
+	}
 }
 
 func TestBootstrapActionableErrors(t *testing.T) {
