@@ -3,10 +3,8 @@ package csr_test
 import (
 	"context"
 	"crypto/rand"
-	"flag"
 	"fmt"
 	"math/big"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,12 +23,6 @@ import (
 var cp *controlplane.ControlPlane
 
 func TestMain(m *testing.M) {
-	// A fuzz worker process only runs the fuzz function: it needs no control plane, and
-	// starting one per worker would dwarf the fuzzing itself.
-	flag.Parse()
-	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
-		os.Exit(m.Run())
-	}
 	testenv.Main(m, controlplane.Options{}, &cp)
 }
 

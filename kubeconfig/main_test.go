@@ -7,9 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"flag"
 	"math/big"
-	"os"
 	"testing"
 	"time"
 
@@ -20,12 +18,6 @@ import (
 var cp *controlplane.ControlPlane
 
 func TestMain(m *testing.M) {
-	// A fuzz worker process only runs the fuzz function: it needs no control plane, and
-	// starting one per worker would dwarf the fuzzing itself.
-	flag.Parse()
-	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
-		os.Exit(m.Run())
-	}
 	testenv.Main(m, controlplane.Options{}, &cp)
 }
 
