@@ -198,9 +198,5 @@ func clusterCA(f *flags) (*controlplane.CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := ca.KeyPEM()
-	if err != nil {
-		return nil, err
-	}
-	return &controlplane.CA{Cert: ca.Cert, Key: ca.Key, CertPEM: ca.CertPEM(), KeyPEM: keyPEM}, nil
+	return controlplane.CAFrom(ca)
 }

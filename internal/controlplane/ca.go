@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // CA is a certificate authority held in memory: the cluster CA of a test control plane.
@@ -21,40 +23,22 @@ type CA struct {
 	KeyPEM  []byte
 }
 
-// NewCA creates a self-signed ECDSA P-256 CA valid for ten years.
+// NewCA creates a self-signed ECDSA P-256 CA valid for ten years (sign.NewSelfSignedCA).
 func NewCA(commonName string) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating CA key: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: commonName},
-		NotBefore:             now.Add(-5 * time.Minute),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("self-signing CA: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: commonName})
 	if err != nil {
 		return nil, err
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	return CAFrom(ca)
+}
+
+// CAFrom holds a sign.CA (e.g. one loaded with sign.LoadCA) as the cluster CA.
+func CAFrom(ca *sign.CA) (*CA, error) {
+	keyPEM, err := ca.KeyPEM()
 	if err != nil {
 		return nil, err
 	}
-	return &CA{
-		Cert:    cert,
-		Key:     key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	}, nil
+	return &CA{Cert: ca.Cert, Key: ca.Key, CertPEM: ca.CertPEM(), KeyPEM: keyPEM}, nil
 }
 
 // ClientCert issues a client certificate for user and groups (the API server reads the CN as
