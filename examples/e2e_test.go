@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,5 +190,75 @@ func TestQuickstart(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestNodeAgentRenews: without --once the node agent keeps renewing its client
+// certificate through selfnodeclient CSRs approved and signed by the csr-controller, and
+// its kubeconfig keeps authenticating.
+func TestNodeAgentRenews(t *testing.T) {
+	startCSRController(t)
+	const nodeName = "agent-renews"
+	dir := t.TempDir()
+	kubeconfigPath := filepath.Join(dir, "kubelet.kubeconfig")
+	var logs lockedBuffer
+	p, err := controlplane.StartProcess(context.Background(), bins["node-agent"], []string{
+		"--bootstrap-kubeconfig=" + bootstrapKubeconfig(t), "--kubeconfig=" + kubeconfigPath,
+		"--cert-dir=" + filepath.Join(dir, "pki"), "--node-name=" + nodeName, "--renew-after=1s",
+	}, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("node-agent did not stop cleanly: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("node-agent logs:\n%s", logs.String())
+		}
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for strings.Count(logs.String(), `"rotated certificate"`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("node-agent did not rotate its certificate twice within 90s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, want := range []string{`path="selfnodeclient"`, "oldSerial=", "newSerial=", "notAfter=", "nextDeadline="} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("rotation logs lack %s", want)
+		}
+	}
+	assertNodeIdentity(t, kubeconfigPath, nodeName)
+	list, err := cp.Client().CertificatesV1().CertificateSigningRequests().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewals := 0
+	for _, c := range list.Items {
+		if c.Spec.Username == "system:node:"+nodeName && len(c.Status.Certificate) > 0 {
+			renewals++
+		}
+	}
+	if renewals < 2 {
+		t.Errorf("%d issued CSRs made by system:node:%s, want at least 2 renewals", renewals, nodeName)
 	}
 }

@@ -1,6 +1,9 @@
 // Command node-agent obtains a node's client certificate and kubeconfig the way the kubelet
 // does, with the kubelet's flag names. With --once it exits as soon as a valid certificate
-// and kubeconfig exist; otherwise it stays up until interrupted.
+// and kubeconfig exist; otherwise it stays up until interrupted, renewing the client
+// certificate before it expires (--rotate-certificates, default true) and, with
+// --rotate-server-certificates, keeping a serving certificate for --node-ip and the node
+// name, logging each rotation.
 //
 //	go run ./examples/node-agent --bootstrap-kubeconfig bootstrap.kubeconfig \
 //	    --kubeconfig kubelet.kubeconfig --cert-dir pki --node-name node-1 --once
@@ -11,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -30,6 +34,10 @@ type flags struct {
 	nodeName            string
 	timeout             time.Duration
 	once                bool
+	rotateClient        bool
+	rotateServing       bool
+	nodeIPs             []net.IP
+	renewAfter          time.Duration
 }
 
 func main() {
@@ -49,6 +57,11 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.nodeName, "hostname-override", "", "alias of --node-name, as in the kubelet")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "bound on the whole bootstrap, including waiting for approval")
 	fs.BoolVar(&f.once, "once", false, "exit 0 as soon as a valid client certificate and kubeconfig exist")
+	fs.BoolVar(&f.rotateClient, "rotate-certificates", true, "renew the client certificate before it expires (without --once)")
+	fs.BoolVar(&f.rotateServing, "rotate-server-certificates", false, "request and renew a serving certificate (signer kubernetes.io/kubelet-serving) for --node-ip and the node name (without --once)")
+	fs.IPSliceVar(&f.nodeIPs, "node-ip", nil, "IP address(es) of the node, repeatable or comma-separated; SANs of the serving certificate")
+	fs.DurationVar(&f.renewAfter, "renew-after", 0, "renew each certificate this long after it is loaded instead of at 70-90% of its lifetime (demos and tests)")
+	_ = fs.MarkHidden("renew-after")
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	fs.AddGoFlag(klogFlags.Lookup("v")) // only verbosity; klog's other flags are noise here
@@ -98,8 +111,15 @@ func run(args []string) error {
 	if f.once {
 		return nil
 	}
+	managers, err := startRotation(ctx, f)
+	if err != nil {
+		return err
+	}
 	klog.InfoS("running until interrupted")
 	<-ctx.Done()
+	for _, m := range managers {
+		m.Stop()
+	}
 	return nil
 }
 
