@@ -70,8 +70,10 @@ func runElected(ctx context.Context, client kubernetes.Interface, opts Options, 
 		Client:     client.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
 	}
+	// The elector runs OnStartedLeading in a goroutine of its own and may return before
+	// it ends: started/finished let runElected wait for the controllers to stop.
+	started, finished := make(chan struct{}), make(chan struct{})
 	var runErr error
-	var led atomic.Bool
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   le.LeaseDuration,
@@ -81,7 +83,8 @@ func runElected(ctx context.Context, client kubernetes.Interface, opts Options, 
 		Name:            le.Name,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(ctx context.Context) {
-				led.Store(true)
+				close(started)
+				defer close(finished)
 				opts.Logger.Info("became leader, starting controllers", "identity", id)
 				runErr = runControllers(ctx, client, opts, reg, ready)
 			},
@@ -99,13 +102,16 @@ func runElected(ctx context.Context, client kubernetes.Interface, opts Options, 
 		return fmt.Errorf("leader election: %w", err)
 	}
 	elector.Run(ctx)
+	select {
+	case <-started:
+		<-finished // runErr is written before finished closes
+	default:
+		return ctx.Err() // never led
+	}
 	if ctx.Err() != nil {
 		return runErr
 	}
-	if led.Load() {
-		return errors.Join(errors.New("lost the leader election lease"), runErr)
-	}
-	return runErr
+	return errors.Join(errors.New("lost the leader election lease"), runErr)
 }
 
 // runControllers builds and runs the enabled controllers on one informer factory.
