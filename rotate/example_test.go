@@ -1,0 +1,48 @@
+package rotate_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
+)
+
+// A kubelet-like agent keeps its client certificate renewed (falling back to the
+// bootstrap credentials once it has expired) and serves HTTPS with a renewed serving
+// certificate.
+func ExampleNewManager() {
+	server, err := kubeconfig.RESTConfig("/var/lib/kubelet/kubeconfig")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	bootstrap, _ := kubeconfig.RESTConfig("/var/lib/kubelet/bootstrap-kubeconfig")
+	clientStore, _ := rotate.NewStore("/var/lib/kubelet/pki", rotate.ClientPrefix, rotate.StoreOptions{})
+	client, err := rotate.NewManager(rotate.Config{Store: clientStore, NodeName: "node-1", Server: server, Bootstrap: bootstrap})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	servingStore, _ := rotate.NewStore("/var/lib/kubelet/pki", rotate.ServingPrefix, rotate.StoreOptions{})
+	serving, err := rotate.NewManager(rotate.Config{
+		Store: servingStore, Kind: rotate.KindServing, NodeName: "node-1",
+		Addresses: func() ([]string, []net.IP) { return []string{"node-1"}, []net.IP{net.ParseIP("10.0.0.1")} },
+		Client:    rotate.NodeClient(rotate.NodeClientOptions{Server: server, Certificate: client.Current}),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	_ = client.Start(ctx)
+	_ = serving.Start(ctx)
+	defer client.Stop()
+	defer serving.Stop()
+
+	srv := &http.Server{Addr: ":10250", TLSConfig: &tls.Config{GetCertificate: serving.GetCertificate}}
+	_ = srv.ListenAndServeTLS("", "")
+}
