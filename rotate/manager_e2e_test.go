@@ -176,9 +176,6 @@ func TestRenewsThroughSelfNodeClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sleep so the new pair file gets another timestamp than the bootstrap's.
-	time.Sleep(1100 * time.Millisecond)
-
 	m, rotated := startManager(t, rotate.Config{Store: store, NodeName: nodeName, Server: server, Deadline: renewOnce(old.Leaf.SerialNumber)})
 	r := waitRotation(t, m, rotated)
 

@@ -158,7 +158,7 @@ func (s *Store) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cert store: refusing to store: %w", err)
 	}
-	name := s.prefix + "-" + s.now().UTC().Format(timestampFormat) + ".pem"
+	name := s.newName()
 	if err := step("write"); err != nil {
 		return nil, err
 	}
@@ -173,6 +173,19 @@ func (s *Store) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 	}
 	s.prune(name)
 	return pair, nil
+}
+
+// newName is <prefix>-<now>.pem, moved on by seconds while that name is taken (two
+// updates within a second), so an update never overwrites the pair it replaces.
+func (s *Store) newName() string {
+	t := s.now().UTC()
+	for {
+		name := s.prefix + "-" + t.Format(timestampFormat) + ".pem"
+		if _, err := os.Lstat(filepath.Join(s.dir, name)); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		t = t.Add(time.Second)
+	}
 }
 
 // swap points the current link at name: a fresh -updated link is made and renamed over

@@ -207,3 +207,32 @@ func TestStoreRecoversInterruptedSwap(t *testing.T) {
 		t.Fatalf("dangling current link not repaired: %v", err)
 	}
 }
+
+// TestStoreUpdatesWithinOneSecond: updates in the same second get distinct files, so the
+// current link moves and the replaced pair is kept.
+func TestStoreUpdatesWithinOneSecond(t *testing.T) {
+	fixed := time.Unix(1e9, 0)
+	s, err := NewStore(t.TempDir(), ClientPrefix, StoreOptions{Keep: 5, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var links []string
+	for serial := int64(1); serial <= 3; serial++ {
+		c, k := testPair(t, serial)
+		if _, err := s.Update(c, k); err != nil {
+			t.Fatal(err)
+		}
+		link, err := os.Readlink(s.CurrentPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, link)
+	}
+	if links[0] == links[1] || links[1] == links[2] || links[0] == links[2] {
+		t.Errorf("current link targets %v, want three distinct files", links)
+	}
+	files, _ := s.pairFiles()
+	if len(files) != 3 || files[2] != links[2] {
+		t.Errorf("pair files %v, want 3 with the newest (%s) last", files, links[2])
+	}
+}

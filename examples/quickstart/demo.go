@@ -28,9 +28,10 @@ import (
 )
 
 type demo struct {
-	cp    *controlplane.ControlPlane
-	out   string
-	start time.Time
+	cp     *controlplane.ControlPlane
+	out    string
+	start  time.Time
+	rotate bool
 }
 
 type nodeResult struct {
@@ -46,9 +47,14 @@ func (d *demo) run(ctx context.Context, nodes int) error {
 	step("starting the tlsbootstrap approver and signer (csrapproving, csrsigning, csrcleaner)")
 	ctrlCtx, stopController := context.WithCancel(ctx)
 	ctrlDone := make(chan error, 1)
+	var signingDuration time.Duration // the default
+	if d.rotate {
+		signingDuration = rotationSigningDuration
+	}
 	go func() {
 		ctrlDone <- controller.Run(ctrlCtx, admin, controller.Options{
 			ClusterSigningCA: controller.CAFiles{CertFile: d.cp.CACertFile, KeyFile: d.cp.CAKeyFile},
+			SigningDuration:  signingDuration,
 		})
 	}()
 	defer func() {
@@ -135,6 +141,11 @@ func (d *demo) run(ctx context.Context, nodes int) error {
 		}
 		r.identity = fmt.Sprintf("%s [%s]", u.Username, strings.Join(u.Groups, ","))
 		done("%s: %s", r.name, r.identity)
+	}
+	if d.rotate {
+		if err := d.renewOnce(ctx, results); err != nil {
+			return err
+		}
 	}
 
 	fmt.Println()
