@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -174,11 +175,12 @@ func TestNodeAgentFailsWithOneLineReason(t *testing.T) {
 	}
 }
 
-// TestQuickstart runs the README's demo command (on its own embedded control plane).
+// TestQuickstart runs the README's demo command (on its own embedded control plane), with
+// --rotate: each node also renews its client certificate once through a selfnodeclient CSR.
 func TestQuickstart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bins["quickstart"], "--nodes=2", "--out="+t.TempDir()).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bins["quickstart"], "--nodes=2", "--rotate", "--out="+t.TempDir()).CombinedOutput()
 	if err != nil {
 		t.Fatalf("quickstart: %v\n%s", err, out)
 	}
@@ -186,9 +188,15 @@ func TestQuickstart(t *testing.T) {
 		"NAME", "SIGNERNAME", "REQUESTOR", "CONDITION", "Approved,Issued",
 		"NODE", "SERIAL", "NOT AFTER", "TIME TO CERT",
 		"node-1: system:node:node-1 [system:nodes", "node-2: system:node:node-2 [system:nodes", "total time",
+		"renewing each node's client certificate once", "system:node:node-1 ", "system:node:node-2 ",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, nodeName := range []string{"node-1", "node-2"} {
+		if !regexp.MustCompile(`(?m)^    ` + nodeName + `: serial \S+ -> \S+ via selfnodeclient \(node-csr-\S+\), not after \S+, next renewal \S+$`).Match(out) {
+			t.Errorf("output lacks %s's renewal line:\n%s", nodeName, out)
 		}
 	}
 }
