@@ -19,10 +19,12 @@ const (
 	CSRCleaner       = "csrcleaner"
 	TokenCleaner     = "tokencleaner"
 	ServingApproving = "servingapproving"
+	// BootstrapSigner signs kube-public/cluster-info for bootstrap tokens (discovery.Signer).
+	BootstrapSigner = "bootstrapsigner"
 )
 
 // KnownControllers lists every name Options.Controllers accepts.
-var KnownControllers = []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving}
+var KnownControllers = []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner}
 
 // DefaultControllers are kube-controller-manager's CSR controllers.
 var DefaultControllers = []string{CSRApproving, CSRSigning, CSRCleaner}

@@ -28,6 +28,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
@@ -192,6 +193,10 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	if opts.enabled(TokenCleaner) {
 		cleaner := token.NewCleaner(client, token.CleanerOptions{})
 		g.Go(func() error { return cleaner.Run(ctx) })
+	}
+	if opts.enabled(BootstrapSigner) {
+		bootstrapSigner := discovery.NewSigner(client, discovery.SignerOptions{Logger: log.WithName("bootstrapsigner")})
+		g.Go(func() error { return bootstrapSigner.Run(ctx) })
 	}
 
 	factory.Start(ctx.Done())

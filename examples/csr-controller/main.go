@@ -1,7 +1,8 @@
 // Command csr-controller approves and signs kubelet CertificateSigningRequests, as
 // kube-controller-manager's csrapproving, csrsigning and csrcleaner controllers do, with the
-// same flag names; it can also approve kubelet serving certificates (servingapproving) and
-// clean expired bootstrap tokens (tokencleaner).
+// same flag names; it can also approve kubelet serving certificates (servingapproving),
+// clean expired bootstrap tokens (tokencleaner) and sign kube-public/cluster-info for
+// token discovery (bootstrapsigner).
 //
 //	go run ./examples/csr-controller --kubeconfig admin.kubeconfig \
 //	    --cluster-signing-cert-file ca.crt --cluster-signing-key-file ca.key
