@@ -13,5 +13,9 @@
 //     CSR is never signed twice.
 //   - Controller: an informer and a rate-limited workqueue around a Signer, with Events,
 //     Prometheus Metrics and SignNow for signing right after an approval in this process.
+//   - SignerPolicy (Config.CustomSigners): signer names of your own, each with its own CA,
+//     allowed usages, maximum duration and allowed DNS suffixes / IP ranges for
+//     subjectAltNames; a request outside the policy is Failed with a message naming the
+//     offending usage or subjectAltName. LoadSignerPolicies reads them from a YAML file.
 //   - Cleaner, Retention, ShouldDelete: csrcleaner's retention rules and a periodic pass.
 package sign

@@ -31,11 +31,15 @@ type Config struct {
 	SigningDuration time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// CustomSigners are signer names of your own, each with its own CA and policy (see
+	// SignerPolicy). Names must be unique and not built in.
+	CustomSigners []SignerPolicy
 }
 
 // Signer issues certificates for approved CSRs of the built-in signers it has a CA for.
 type Signer struct {
 	cas      map[string]CAProvider
+	policies map[string]*SignerPolicy // custom signers, also in cas
 	duration time.Duration
 	now      func() time.Time
 }
@@ -69,8 +73,11 @@ func NewSigner(cfg Config) (*Signer, error) {
 			}
 		}
 	}
+	if err := s.addCustomSigners(cfg.CustomSigners); err != nil {
+		return nil, err
+	}
 	if len(s.cas) == 0 {
-		return nil, errors.New("no CA configured: set Config.CA or Config.SignerCAs")
+		return nil, errors.New("no CA configured: set Config.CA, Config.SignerCAs or Config.CustomSigners")
 	}
 	return s, nil
 }
@@ -177,7 +184,7 @@ func (s *Signer) signOnce(ctx context.Context, client kubernetes.Interface, req 
 	if err != nil {
 		return req, Result{}, fmt.Errorf("CA for %s: %w", req.Spec.SignerName, err)
 	}
-	certPEM, err := Issue(ca, req, s.now(), s.duration)
+	certPEM, err := s.issue(ca, req)
 	api := client.CertificatesV1().CertificateSigningRequests()
 	var verr *ValidationError
 	if errors.As(err, &verr) {
