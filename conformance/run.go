@@ -1,9 +1,12 @@
 package conformance
 
 import (
+	"sync"
+
 	"context"
 	"crypto/rand"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"slices"
 	"strings"
 	"time"
@@ -71,17 +74,30 @@ func (s *Suite) Run(ctx context.Context, cfg Config) (*Report, error) {
 		UnsupportedFeatures: cfg.UnsupportedFeatures,
 		Started:             time.Now().UTC(),
 	}
+	var chosen []int
 	for i, c := range s.Cases {
-		if !cfg.wantsProfile(c.Profile) || !focused(cfg.Focus, c.FullName()) {
-			continue
-		}
-		t := &T{Client: client, RESTConfig: rc, Config: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
-		res := runCase(ctx, c, t)
-		report.Cases = append(report.Cases, res)
-		if cfg.Progress != nil {
-			cfg.Progress(res)
+		if cfg.wantsProfile(c.Profile) && focused(cfg.Focus, c.FullName()) {
+			chosen = append(chosen, i)
 		}
 	}
+	results := make([]CaseResult, len(chosen))
+	var progress sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(cfg.Parallelism)
+	for slot, i := range chosen {
+		g.Go(func() error {
+			t := &T{Client: client, RESTConfig: rc, Config: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
+			results[slot] = runCase(ctx, s.Cases[i], t)
+			if cfg.Progress != nil {
+				progress.Lock()
+				cfg.Progress(results[slot])
+				progress.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // cases report through their results, never an error
+	report.Cases = results
 	report.Duration = time.Since(report.Started)
 	return report, nil
 }

@@ -59,6 +59,8 @@ type Implementation struct {
 const (
 	DefaultCaseTimeout       = 90 * time.Second
 	DefaultObservationWindow = 5 * time.Second
+	// DefaultParallelism is how many cases run at once by default.
+	DefaultParallelism = 4
 	DefaultSigningDuration   = 8760 * time.Hour
 	DefaultBootstrapGroup    = "system:bootstrappers:kubeadm:default-node-token"
 )
@@ -98,8 +100,12 @@ type Config struct {
 	ObservationWindow time.Duration
 	// Focus, when set, runs only the cases whose full name (profile/name) it contains.
 	Focus []string
-	// Progress, when set, is called after each case.
+	// Progress, when set, is called after each case (one call at a time).
 	Progress func(CaseResult)
+	// Parallelism is how many cases run at once. Cases are independent (each makes its own
+	// identities, bindings and CSRs), and most of a run is waiting: observation windows and
+	// approvals. Default DefaultParallelism; 1 runs them one after another.
+	Parallelism int
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +117,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CaseTimeout == 0 {
 		c.CaseTimeout = DefaultCaseTimeout
+	}
+	if c.Parallelism <= 0 {
+		c.Parallelism = DefaultParallelism
 	}
 	if c.ObservationWindow == 0 {
 		c.ObservationWindow = DefaultObservationWindow
