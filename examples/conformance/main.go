@@ -42,6 +42,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	passed, err := run(ctx, os.Args[1:])
 	stop()
+	if errors.Is(err, pflag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "conformance: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 		os.Exit(2)
