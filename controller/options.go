@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // The controller names of --controllers.
@@ -41,6 +43,10 @@ type Options struct {
 	ClusterSigningCA CAFiles
 	// SignerCAs give individual signers their own CA, keyed by signer name.
 	SignerCAs map[string]CAFiles
+	// CustomSigners are signer names of your own, each with its own CA and policy
+	// (sign.SignerPolicy; sign.LoadSignerPolicies reads them from a file). Signed by the
+	// csrsigning controller; never auto-approved.
+	CustomSigners []sign.SignerPolicy
 	// SigningDuration is the longest certificate lifetime. Default 8760h.
 	SigningDuration time.Duration
 	// Workers per controller. Default 5.
@@ -90,8 +96,8 @@ func (o *Options) complete() error {
 		return fmt.Errorf("controller %q needs %q", ServingApproving, CSRApproving)
 	}
 	if o.enabled(CSRSigning) {
-		if o.ClusterSigningCA == (CAFiles{}) && len(o.SignerCAs) == 0 {
-			return fmt.Errorf("controller %q needs a CA: set the cluster signing cert and key files, or per-signer ones", CSRSigning)
+		if o.ClusterSigningCA == (CAFiles{}) && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {
+			return fmt.Errorf("controller %q needs a CA: set the cluster signing cert and key files, per-signer ones or custom signers", CSRSigning)
 		}
 		for signer, files := range o.SignerCAs {
 			if files.CertFile == "" || files.KeyFile == "" {

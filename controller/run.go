@@ -213,7 +213,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 }
 
 func signerConfig(opts Options) (sign.Config, error) {
-	cfg := sign.Config{SigningDuration: opts.SigningDuration}
+	cfg := sign.Config{SigningDuration: opts.SigningDuration, CustomSigners: opts.CustomSigners}
 	if opts.ClusterSigningCA.CertFile != "" {
 		ca, err := sign.NewFileCA(opts.ClusterSigningCA.CertFile, opts.ClusterSigningCA.KeyFile, sign.FileCAOptions{})
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 func main() {
@@ -40,6 +41,8 @@ type flags struct {
 	burst       int
 	opts        controller.Options
 	signerFiles map[string]*controller.CAFiles
+	// customSignerConfig is a sign.SignerPolicyFile (YAML) of signer names of your own.
+	customSignerConfig string
 }
 
 func parse(args []string) (*flags, error) {
@@ -56,6 +59,7 @@ func parse(args []string) (*flags, error) {
 		fs.StringVar(&files.CertFile, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controller.SignerFlagNames[infix]+" signer")
 		fs.StringVar(&files.KeyFile, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controller.SignerFlagNames[infix]+" signer")
 	}
+	fs.StringVar(&f.customSignerConfig, "custom-signer-config", "", "YAML file of custom signers (signer names of your own, each with its CA and policy; see sign.SignerPolicyFile)")
 	fs.DurationVar(&f.opts.SigningDuration, "cluster-signing-duration", 8760*time.Hour, "longest lifetime of issued certificates")
 	fs.StringSliceVar(&f.opts.Controllers, "controllers", controller.DefaultControllers, "controllers to run: "+strings.Join(controller.KnownControllers, ", "))
 	fs.BoolVar(&f.opts.LeaderElection.Enabled, "leader-elect", false, "run the controllers only while holding the Lease (for more than one replica)")
@@ -84,6 +88,13 @@ func parse(args []string) (*flags, error) {
 			f.opts.SignerCAs = map[string]controller.CAFiles{}
 		}
 		f.opts.SignerCAs[controller.SignerFlagNames[infix]] = *files
+	}
+	if f.customSignerConfig != "" {
+		policies, err := sign.LoadSignerPolicies(f.customSignerConfig)
+		if err != nil {
+			return nil, err
+		}
+		f.opts.CustomSigners = policies
 	}
 	return f, nil
 }
