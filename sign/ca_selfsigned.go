@@ -1,29 +1,26 @@
 package sign
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// KeyType names a CA key algorithm for NewSelfSignedCA.
-type KeyType string
+// KeyType names a CA key algorithm for NewSelfSignedCA: the csr package's key types.
+type KeyType = csr.KeyType
 
 // Key types NewSelfSignedCA can generate.
 const (
-	KeyECDSAP256 KeyType = "ECDSA-P256"
-	KeyECDSAP384 KeyType = "ECDSA-P384"
-	KeyRSA2048   KeyType = "RSA-2048"
-	KeyRSA3072   KeyType = "RSA-3072"
-	KeyRSA4096   KeyType = "RSA-4096"
-	KeyEd25519   KeyType = "Ed25519"
+	KeyECDSAP256 = csr.ECDSAP256
+	KeyECDSAP384 = csr.ECDSAP384
+	KeyRSA2048   = csr.RSA2048
+	KeyRSA3072   = csr.RSA3072
+	KeyRSA4096   = csr.RSA4096
+	KeyEd25519   = csr.Ed25519
 )
 
 // SelfSignedOptions configure NewSelfSignedCA. The zero value is usable.
@@ -57,7 +54,7 @@ func NewSelfSignedCA(opts SelfSignedOptions) (*CA, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	key, err := generateKey(opts.KeyType)
+	key, err := csr.GenerateKey(opts.KeyType)
 	if err != nil {
 		return nil, fmt.Errorf("self-signed CA: %w", err)
 	}
@@ -84,24 +81,4 @@ func NewSelfSignedCA(opts SelfSignedOptions) (*CA, error) {
 		return nil, fmt.Errorf("self-signed CA: %w", err)
 	}
 	return &CA{Cert: cert, Key: key}, nil
-}
-
-func generateKey(kt KeyType) (crypto.Signer, error) {
-	switch kt {
-	case KeyECDSAP256:
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case KeyECDSAP384:
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case KeyRSA2048:
-		return rsa.GenerateKey(rand.Reader, 2048)
-	case KeyRSA3072:
-		return rsa.GenerateKey(rand.Reader, 3072)
-	case KeyRSA4096:
-		return rsa.GenerateKey(rand.Reader, 4096)
-	case KeyEd25519:
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		return key, err
-	default:
-		return nil, fmt.Errorf("unknown key type %q", kt)
-	}
 }
