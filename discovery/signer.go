@@ -108,6 +108,8 @@ func (s *Signer) Run(ctx context.Context) error {
 		}
 		next, err := s.sync(ctx, logger, secrets.Lister().Secrets(token.Namespace), configMaps.Lister().ConfigMaps(Namespace))
 		switch {
+		case err != nil && ctx.Err() != nil:
+			// Shutting down: the failed write is not worth a log line or a retry.
 		case err != nil:
 			logger.Error(err, "Signing cluster-info", "configmap", key)
 			queue.AddRateLimited(key)
