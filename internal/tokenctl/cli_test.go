@@ -39,6 +39,7 @@ func TestCommandHelp(t *testing.T) {
 		"rbac revoke":          append([]string{"--preset", "--group", "--node"}, cluster...),
 		"bootstrap-kubeconfig": {"--server", "--ca-file", "--token", "--out"},
 		"csr list":             cluster,
+		"csr describe":         cluster,
 		"csr approve":          append([]string{"--reason", "--message"}, cluster...),
 		"csr deny":             append([]string{"--reason", "--message"}, cluster...),
 	}

@@ -33,6 +33,8 @@ var commands = []*command{
 		summary: "Write a node's bootstrap kubeconfig (server, embedded CA, token), mode 0600"},
 	{name: "csr list", maxArgs: 0, cluster: true, bind: bindCSRList,
 		summary: "List certificate signing requests like 'kubectl get csr'"},
+	{name: "csr describe", args: "NAME", minArgs: 1, maxArgs: 1, cluster: true, bind: bindCSRDescribe,
+		summary: "Show a certificate signing request like 'kubectl describe csr': requester, signer, subject, SANs, usages"},
 	{name: "csr approve", args: "NAME...", minArgs: 1, maxArgs: -1, cluster: true, bind: bindDecision(ApproveCSRs),
 		summary: "Approve certificate signing requests like 'kubectl certificate approve'"},
 	{name: "csr deny", args: "NAME...", minArgs: 1, maxArgs: -1, cluster: true, bind: bindDecision(DenyCSRs),

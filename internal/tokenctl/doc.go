@@ -1,7 +1,8 @@
 // Package tokenctl holds the commands of examples/tokenctl, an admin CLI in the spirit of
 // `kubeadm token` and the seed documents: bootstrap tokens (create, list, delete,
 // generate), static token file lines and checks, the bootstrap RBAC presets, bootstrap
-// kubeconfigs, and `kubectl get csr` / `kubectl certificate approve|deny`.
+// kubeconfigs, and `kubectl get csr` / `kubectl describe csr` / `kubectl certificate
+// approve|deny`.
 //
 // Each command is a plain function over a kubernetes.Interface and an io.Writer
 // (CreateToken, ListTokens, ApplyRBAC, ListCSRs, ...), so it can be called and tested
