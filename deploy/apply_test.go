@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,6 +20,36 @@ import (
 func apply(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
+	for _, o := range objs {
+		ri := resourceFor(t, o)
+		data, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := metav1.PatchOptions{FieldManager: "deploy-test", FieldValidation: "Strict", Force: ptr(true)}
+		if o.GetKind() == "Deployment" {
+			opts.DryRun = []string{metav1.DryRunAll}
+		}
+		if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts); err != nil {
+			t.Fatalf("applying %s: %v", describe(o), err)
+		}
+	}
+}
+
+// remove deletes objs (those that exist).
+func remove(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		err := resourceFor(t, o).Delete(context.Background(), o.GetName(), metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatalf("deleting %s: %v", describe(o), err)
+		}
+	}
+}
+
+// resourceFor finds the API resource of o.
+func resourceFor(t *testing.T, o *unstructured.Unstructured) dynamic.ResourceInterface {
+	t.Helper()
 	dc, err := discovery.NewDiscoveryClientForConfig(cp.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -32,28 +63,15 @@ func apply(t *testing.T, objs []*unstructured.Unstructured) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Fatalf("%s %s: %v", gvk, o.GetName(), err)
-		}
-		data, err := o.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts := metav1.PatchOptions{FieldManager: "deploy-test", FieldValidation: "Strict", Force: ptr(true)}
-		if gvk.Kind == "Deployment" {
-			opts.DryRun = []string{metav1.DryRunAll}
-		}
-		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
-		if o.GetNamespace() != "" {
-			ri = dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-		}
-		if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts); err != nil {
-			t.Fatalf("applying %s: %v", describe(o), err)
-		}
+	gvk := o.GroupVersionKind()
+	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		t.Fatalf("%s %s: %v", gvk, o.GetName(), err)
 	}
+	if o.GetNamespace() != "" {
+		return dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+	}
+	return dyn.Resource(m.Resource)
 }
 
 func describe(o *unstructured.Unstructured) string {

@@ -3,12 +3,14 @@ package deploy_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/tlsbootstrap/tlsbootstrap/deploy"
@@ -190,17 +192,30 @@ func TestLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	example, err := load("example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Start from the base alone, whatever other tests applied.
+	remove(t, componentsOnly(base, example))
 	apply(t, base)
 	checkMatrix(t, "base", matrix(
 		[][]access{baseRights},
 		[][]access{servingRights, tokenCleanerRights, neverRights}))
 
-	example, err := load("example")
-	if err != nil {
-		t.Fatal(err)
-	}
 	apply(t, example)
 	checkMatrix(t, "example (base + servingapproving + tokencleaner)", matrix(
 		[][]access{baseRights, servingRights, tokenCleanerRights},
 		[][]access{neverRights}))
+}
+
+// componentsOnly are the objects of example that base lacks.
+func componentsOnly(base, example []*unstructured.Unstructured) []*unstructured.Unstructured {
+	var extra []*unstructured.Unstructured
+	for _, e := range example {
+		if !slices.ContainsFunc(base, func(b *unstructured.Unstructured) bool { return describe(b) == describe(e) }) {
+			extra = append(extra, e)
+		}
+	}
+	return extra
 }
