@@ -42,6 +42,9 @@ type flags struct {
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return
+		}
 		fmt.Fprintf(os.Stderr, "node-agent: %s\n", oneLine(err))
 		os.Exit(1)
 	}
