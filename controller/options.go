@@ -54,6 +54,9 @@ type Options struct {
 	// SARCacheTTL bounds how long an allowed SubjectAccessReview answer is reused (so how
 	// long a revoked binding can still approve). Default approve.DefaultSARCacheTTL.
 	SARCacheTTL time.Duration
+	// CleanerInterval is the time between two passes of the csrcleaner controller (it
+	// also makes one at start). Default 1h, as kube-controller-manager; shorter for tests.
+	CleanerInterval time.Duration
 	// LeaderElection, when Enabled, runs the controllers only while holding a Lease.
 	LeaderElection LeaderElection
 	// MetricsBindAddress serves /metrics, /healthz and /readyz (e.g. ":8080"). Empty or

@@ -187,7 +187,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return c.Run(ctx) })
 	}
 	if opts.enabled(CSRCleaner) {
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Logger: log.WithName("csrcleaner")})
+		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Logger: log.WithName("csrcleaner")})
 		g.Go(func() error { cleaner.Run(ctx); return nil })
 	}
 	if opts.enabled(TokenCleaner) {

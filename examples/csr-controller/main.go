@@ -71,6 +71,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.opts.MetricsBindAddress, "metrics-bind-address", "0", "address for /metrics, /healthz and /readyz (e.g. :8080); 0 disables")
 	fs.IntVar(&f.opts.Workers, "workers", 5, "CSRs handled at once by each controller")
 	fs.DurationVar(&f.opts.SARCacheTTL, "sar-cache-ttl", 0, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0 = default 5s, negative disables")
+	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", time.Hour, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	fs.AddGoFlag(klogFlags.Lookup("v"))
