@@ -1,6 +1,7 @@
 package kubeconfig_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
@@ -8,6 +9,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 )
 
@@ -78,5 +80,25 @@ func ExampleCheck() {
 		fmt.Printf("expired at %s: bootstrap again\n", st.NotAfter)
 	default:
 		fmt.Println("bootstrap needed:", err)
+	}
+}
+
+// A node that knows only the server, a token and the CA pin (kubeadm join's
+// --discovery-token and --discovery-token-ca-cert-hash) gets its bootstrap kubeconfig.
+func ExampleDiscover() {
+	cfg, err := kubeconfig.Discover(context.Background(), kubeconfig.DiscoverOptions{
+		Server:       "https://10.0.0.1:6443",
+		Token:        "07401b.f395accd246ae52d",
+		CACertHashes: []string{"sha256:88d5f710eb847d81c7c56925a16cd8f3862a6b1b44d7f998437b34f0aceff529"},
+	})
+	var mismatch *discovery.PinMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		log.Fatalf("this is not the cluster you pinned: expected %v, got %v", mismatch.Expected, mismatch.Actual)
+	case err != nil:
+		log.Fatal(err)
+	}
+	if err := kubeconfig.Write("/var/lib/kubelet/bootstrap-kubeconfig", cfg); err != nil {
+		log.Fatal(err)
 	}
 }
