@@ -465,4 +465,3 @@ func abs(d time.Duration) time.Duration {
 	}
 	return d
 }
-
