@@ -7,6 +7,13 @@
 //
 //	go run ./examples/node-agent --bootstrap-kubeconfig bootstrap.kubeconfig \
 //	    --kubeconfig kubelet.kubeconfig --cert-dir pki --node-name node-1 --once
+//
+// Instead of --bootstrap-kubeconfig it can discover the cluster as kubeadm join does, from
+// the server address, a bootstrap token and the CA pin (see discovery.go):
+//
+//	go run ./examples/node-agent --server https://10.0.0.1:6443 \
+//	    --discovery-token 07401b.f395accd246ae52d \
+//	    --discovery-token-ca-cert-hash sha256:<hex> --kubeconfig kubelet.kubeconfig --once
 package main
 
 import (
@@ -38,6 +45,7 @@ type flags struct {
 	rotateServing       bool
 	nodeIPs             []net.IP
 	renewAfter          time.Duration
+	discovery           discoveryFlags
 }
 
 func main() {
@@ -65,14 +73,18 @@ func parse(args []string) (*flags, error) {
 	fs.IPSliceVar(&f.nodeIPs, "node-ip", nil, "IP address(es) of the node, repeatable or comma-separated; SANs of the serving certificate")
 	fs.DurationVar(&f.renewAfter, "renew-after", 0, "renew each certificate this long after it is loaded instead of at 70-90% of its lifetime (demos and tests)")
 	_ = fs.MarkHidden("renew-after")
+	f.discovery.register(fs)
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	fs.AddGoFlag(klogFlags.Lookup("v")) // only verbosity; klog's other flags are noise here
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if err := f.discovery.complete(f); err != nil {
+		return nil, err
+	}
 	if f.bootstrapKubeconfig == "" || f.kubeconfig == "" {
-		return nil, errors.New("--bootstrap-kubeconfig and --kubeconfig are required")
+		return nil, errors.New("--kubeconfig and --bootstrap-kubeconfig (or --discovery-token with --server) are required")
 	}
 	if f.nodeName == "" {
 		host, err := os.Hostname()
@@ -94,6 +106,9 @@ func run(args []string) error {
 
 	bootCtx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
+	if err := discoverBootstrap(bootCtx, f, f.timeout); err != nil {
+		return err
+	}
 	res, err := node.Bootstrap(bootCtx, node.Options{
 		BootstrapKubeconfig: f.bootstrapKubeconfig,
 		Kubeconfig:          f.kubeconfig,
