@@ -10,18 +10,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -35,32 +32,11 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// bootstrapKubeconfig creates a kubeadm-default bootstrap token and its kubeconfig.
-func bootstrapKubeconfig(t *testing.T) string {
-	t.Helper()
-	tok, err := token.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := token.Create(context.Background(), cp.Client(), token.DefaultSpec(tok)); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "bootstrap.kubeconfig")
-	if err := kubeconfig.Write(path, cfg); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func bootstrapNode(ctx context.Context, t *testing.T, name string) *node.Result {
 	t.Helper()
 	dir := t.TempDir()
 	res, err := node.Bootstrap(ctx, node.Options{
-		BootstrapKubeconfig: bootstrapKubeconfig(t),
+		BootstrapKubeconfig: testenv.BootstrapKubeconfig(t, cp),
 		Kubeconfig:          filepath.Join(dir, "kubelet.kubeconfig"),
 		CertDir:             filepath.Join(dir, "pki"),
 		NodeName:            name,
@@ -146,15 +122,7 @@ func TestNodeBootstrapsThroughController(t *testing.T) {
 		t.Errorf("conditions %+v, want AutoApproved with the upstream nodeclient message", c)
 	}
 	// The issued certificate authenticates as the node.
-	cfg, err := kubeconfig.RESTConfig(res.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	review, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u := review.Status.UserInfo; u.Username != csr.NodeUserPrefix+"ctrl-node" || !slices.Contains(u.Groups, csr.NodesGroup) {
+	if u := testenv.WhoAmI(t, res.Kubeconfig); u.Username != csr.NodeUserPrefix+"ctrl-node" || !slices.Contains(u.Groups, csr.NodesGroup) {
 		t.Errorf("node kubeconfig authenticates as %q %v", u.Username, u.Groups)
 	}
 	if n := signedCount(t, reg); n < 1 {

@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
@@ -46,18 +44,6 @@ func TestMain(m *testing.M) {
 		cleanup := func() { _ = os.RemoveAll(dir) }
 		return cleanup, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.KubeadmDefaultGroup))
 	})
-}
-
-func bootstrapKubeconfig(t *testing.T) string {
-	t.Helper()
-	tok, err := token.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := token.Create(context.Background(), cp.Client(), token.DefaultSpec(tok)); err != nil {
-		t.Fatal(err)
-	}
-	return writeBootstrap(t, tok.Reveal())
 }
 
 func writeBootstrap(t *testing.T, tokenValue string) string {
@@ -100,7 +86,7 @@ func runNode(t *testing.T, bin, nodeName string, extra ...string) string {
 	dir := t.TempDir()
 	kubeconfigPath := filepath.Join(dir, "kubelet.kubeconfig")
 	args := append([]string{
-		"--bootstrap-kubeconfig=" + bootstrapKubeconfig(t),
+		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp),
 		"--kubeconfig=" + kubeconfigPath,
 		"--cert-dir=" + filepath.Join(dir, "pki"),
 		"--node-name=" + nodeName,
@@ -116,15 +102,7 @@ func runNode(t *testing.T, bin, nodeName string, extra ...string) string {
 
 func assertNodeIdentity(t *testing.T, kubeconfigPath, nodeName string) {
 	t.Helper()
-	cfg, err := kubeconfig.RESTConfig(kubeconfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	review, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("the written kubeconfig does not authenticate: %v", err)
-	}
-	if u := review.Status.UserInfo; u.Username != "system:node:"+nodeName || !slices.Contains(u.Groups, "system:nodes") {
+	if u := testenv.WhoAmI(t, kubeconfigPath); u.Username != "system:node:"+nodeName || !slices.Contains(u.Groups, "system:nodes") {
 		t.Errorf("authenticates as %q %v, want system:node:%s in system:nodes", u.Username, u.Groups, nodeName)
 	}
 }
@@ -229,7 +207,7 @@ func TestNodeAgentRenews(t *testing.T) {
 	kubeconfigPath := filepath.Join(dir, "kubelet.kubeconfig")
 	var logs lockedBuffer
 	p, err := controlplane.StartProcess(context.Background(), bins["node-agent"], []string{
-		"--bootstrap-kubeconfig=" + bootstrapKubeconfig(t), "--kubeconfig=" + kubeconfigPath,
+		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + kubeconfigPath,
 		"--cert-dir=" + filepath.Join(dir, "pki"), "--node-name=" + nodeName, "--renew-after=1s",
 	}, &logs)
 	if err != nil {

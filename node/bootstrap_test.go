@@ -11,12 +11,10 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
@@ -149,15 +147,7 @@ func TestBootstrapEndToEnd(t *testing.T) {
 		t.Errorf("temporary key still present: %v", err)
 	}
 	// The new kubeconfig authenticates as the node.
-	cfg, err := kubeconfig.RESTConfig(opts.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	review, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u := review.Status.UserInfo; u.Username != "system:node:e2e-node" || !slices.Contains(u.Groups, "system:nodes") {
+	if u := testenv.WhoAmI(t, opts.Kubeconfig); u.Username != "system:node:e2e-node" || !slices.Contains(u.Groups, "system:nodes") {
 		t.Errorf("node kubeconfig authenticates as %q %v, want system:node:e2e-node in system:nodes", u.Username, u.Groups)
 	}
 

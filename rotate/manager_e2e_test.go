@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -33,32 +32,18 @@ import (
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // bootstrapToken creates a kubeadm-style token and returns its bootstrap kubeconfig path
 // and client configuration.
 func bootstrapToken(t *testing.T) (string, *rest.Config) {
 	t.Helper()
-	tok, err := token.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := token.Create(context.Background(), cp.Client(), token.DefaultSpec(tok)); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "bootstrap.kubeconfig")
-	if err := kubeconfig.Write(path, cfg); err != nil {
-		t.Fatal(err)
-	}
+	path := testenv.BootstrapKubeconfig(t, cp)
 	rc, err := kubeconfig.RESTConfig(path)
 	if err != nil {
 		t.Fatal(err)
@@ -147,19 +132,6 @@ func getCSR(t *testing.T, name string) *certificatesv1.CertificateSigningRequest
 	return obj
 }
 
-func whoAmI(t *testing.T, kubeconfigPath string) authenticationv1.UserInfo {
-	t.Helper()
-	cfg, err := kubeconfig.RESTConfig(kubeconfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	review, err := kubernetes.NewForConfigOrDie(cfg).AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("node kubeconfig does not authenticate: %v", err)
-	}
-	return review.Status.UserInfo
-}
-
 func TestRenewsThroughSelfNodeClient(t *testing.T) {
 	const nodeName = "renew-self"
 	certDir, kubeconfigPath := bootstrapNode(t, nodeName, true)
@@ -220,7 +192,7 @@ func TestRenewsThroughSelfNodeClient(t *testing.T) {
 	if err != nil || !status.NotAfter.Equal(r.new.NotAfter) {
 		t.Errorf("node kubeconfig check: %v, NotAfter %v; want the renewed certificate", err, status)
 	}
-	if u := whoAmI(t, kubeconfigPath); u.Username != "system:node:"+nodeName || !slices.Contains(u.Groups, "system:nodes") {
+	if u := testenv.WhoAmI(t, kubeconfigPath); u.Username != "system:node:"+nodeName || !slices.Contains(u.Groups, "system:nodes") {
 		t.Errorf("node kubeconfig authenticates as %q %v", u.Username, u.Groups)
 	}
 }
@@ -358,7 +330,7 @@ func TestRevokedRenewalStaysPending(t *testing.T) {
 	if onDisk, err := store.Current(); err != nil || onDisk.Leaf.SerialNumber.Cmp(old.Leaf.SerialNumber) != 0 {
 		t.Errorf("the store's current pair changed: %v", err)
 	}
-	if u := whoAmI(t, kubeconfigPath); u.Username != "system:node:"+nodeName {
+	if u := testenv.WhoAmI(t, kubeconfigPath); u.Username != "system:node:"+nodeName {
 		t.Errorf("old certificate no longer authenticates: %q", u.Username)
 	}
 	select {
