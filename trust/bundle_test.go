@@ -3,6 +3,7 @@ package trust_test
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,3 +88,8 @@ func TestNames(t *testing.T) {
 		t.Errorf("ConfigMapName = %q", got)
 	}
 }
+
+// swappableCA is a CAProvider whose CA the test replaces, as a rotation would.
+type swappableCA struct{ ca atomic.Pointer[sign.CA] }
+
+func (s *swappableCA) Current() (*sign.CA, error) { return s.ca.Load(), nil }
