@@ -338,7 +338,7 @@ func (e *Explanation) explainIssued(ctx context.Context, client kubernetes.Inter
 		// A signer backdates NotBefore by 5m from its own clock: the difference to the
 		// API server's time of the write is the signer's clock error.
 		skew := cert.NotBefore.Add(signerBackdate).Sub(ic.IssuedAt)
-		if skew > clockSkewTolerance || skew < -clockSkewTolerance-signerBackdate {
+		if (skew > clockSkewTolerance && !now.Before(cert.NotBefore)) || skew < -clockSkewTolerance-signerBackdate {
 			dir := "ahead of"
 			if skew < 0 {
 				dir = "behind"
@@ -350,8 +350,10 @@ func (e *Explanation) explainIssued(ctx context.Context, client kubernetes.Inter
 	}
 	switch {
 	case now.Before(cert.NotBefore):
-		e.add(fmt.Sprintf("not valid yet by this machine's clock: NotBefore %s is %s ahead", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotBefore.Sub(now).Round(time.Second)),
-			"check this machine's clock and the signer's (clock skew)")
+		ahead := cert.NotBefore.Sub(now)
+		e.add(fmt.Sprintf("clock skew: the certificate is not valid yet by this machine's clock: NotBefore %s is %s ahead; signers backdate NotBefore by 5m, so the signer's clock was about %s ahead when it signed (nodes with correct clocks see \"x509: certificate has expired or is not yet valid\")",
+			cert.NotBefore.UTC().Format(time.RFC3339), ahead.Round(time.Second), (ahead+signerBackdate).Round(time.Minute)),
+			"synchronize the clocks (NTP/chrony) of the signer's host, the API server and the nodes (or this machine's, if it is the one off), then delete this CSR so the node requests a new certificate")
 	case now.After(cert.NotAfter):
 		e.add(fmt.Sprintf("the certificate expired at %s", cert.NotAfter.UTC().Format(time.RFC3339)),
 			"the node must renew (rotation) or bootstrap again with a fresh bootstrap token")

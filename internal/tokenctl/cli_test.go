@@ -42,6 +42,8 @@ func TestCommandHelp(t *testing.T) {
 		"csr describe":         cluster,
 		"csr approve":          append([]string{"--reason", "--message"}, cluster...),
 		"csr deny":             append([]string{"--reason", "--message"}, cluster...),
+		"csr explain":          append([]string{"--signer", "--serving-approval"}, cluster...),
+		"status":               append([]string{"--expiring-within"}, cluster...),
 	}
 	if len(flags) != len(tokenctl.CommandNames()) {
 		t.Errorf("this test knows %d commands, tokenctl has %v", len(flags), tokenctl.CommandNames())

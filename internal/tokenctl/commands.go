@@ -39,6 +39,10 @@ var commands = []*command{
 		summary: "Approve certificate signing requests like 'kubectl certificate approve'"},
 	{name: "csr deny", args: "NAME...", minArgs: 1, maxArgs: -1, cluster: true, bind: bindDecision(DenyCSRs),
 		summary: "Deny certificate signing requests like 'kubectl certificate deny'"},
+	{name: "csr explain", args: "NAME", minArgs: 1, maxArgs: 1, cluster: true, bind: bindCSRExplain,
+		summary: "Explain why a certificate signing request is pending, or what it was issued, and what to fix"},
+	{name: "status", maxArgs: 0, cluster: true, bind: bindStatus,
+		summary: "List nodes' client certificates from issued CSRs with their expiry"},
 }
 
 func bindCreate(fs *pflag.FlagSet) action {
