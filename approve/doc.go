@@ -24,4 +24,7 @@
 //     kube-controller-manager pacing), with optional Events, Prometheus metrics and an
 //     OnApproved hook for signing in the same process.
 //   - Approve and Deny are `kubectl certificate approve|deny` as functions.
+//   - Explain says why a CSR is Pending (kinds or broken rules, SubjectAccessReview per
+//     kind, whether a signer serves it) or what it was issued (serial, validity, approver,
+//     trust by the API server's client CAs, clock skew), each problem with its fix.
 package approve

@@ -2,7 +2,8 @@
 // `kubeadm token` and the seed documents: bootstrap tokens (create, list, delete,
 // generate), static token file lines and checks, the bootstrap RBAC presets, bootstrap
 // kubeconfigs, and `kubectl get csr` / `kubectl describe csr` / `kubectl certificate
-// approve|deny`.
+// approve|deny`, plus `csr explain` (why a CSR is pending and what to fix, from
+// approve.Explain) and `status` (nodes' client certificates and their expiry).
 //
 // Each command is a plain function over a kubernetes.Interface and an io.Writer
 // (CreateToken, ListTokens, ApplyRBAC, ListCSRs, ...), so it can be called and tested
