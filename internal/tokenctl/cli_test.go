@@ -38,6 +38,7 @@ func TestCommandHelp(t *testing.T) {
 		"rbac apply":           append([]string{"--preset", "--group", "--node"}, cluster...),
 		"rbac revoke":          append([]string{"--preset", "--group", "--node"}, cluster...),
 		"bootstrap-kubeconfig": {"--server", "--ca-file", "--token", "--out"},
+		"ca-hash":              {"--ca-file", "--server", "--token"},
 		"csr list":             cluster,
 		"csr describe":         cluster,
 		"csr approve":          append([]string{"--reason", "--message"}, cluster...),

@@ -31,6 +31,8 @@ var commands = []*command{
 		summary: "Delete the RBAC objects of a preset"},
 	{name: "bootstrap-kubeconfig", maxArgs: 0, bind: bindBootstrapKubeconfig,
 		summary: "Write a node's bootstrap kubeconfig (server, embedded CA, token), mode 0600"},
+	{name: "ca-hash", maxArgs: 0, bind: bindCAHash,
+		summary: "Print the sha256 pin of a CA file (--discovery-token-ca-cert-hash), and a join hint with --server and --token"},
 	{name: "csr list", maxArgs: 0, cluster: true, bind: bindCSRList,
 		summary: "List certificate signing requests like 'kubectl get csr'"},
 	{name: "csr describe", args: "NAME", minArgs: 1, maxArgs: 1, cluster: true, bind: bindCSRDescribe,
