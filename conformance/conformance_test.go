@@ -23,6 +23,16 @@ func nodeAgentCommand() []string {
 		"--node-name=" + conformance.PlaceholderNodeName}
 }
 
+// nodeAgentRotateCommand runs the project's node-agent as a long-running node that
+// renews its client certificate 3s after loading each one.
+func nodeAgentRotateCommand() []string {
+	return []string{nodeAgent, "--renew-after=3s",
+		"--bootstrap-kubeconfig=" + conformance.PlaceholderBootstrapKubeconfig,
+		"--kubeconfig=" + conformance.PlaceholderKubeconfig,
+		"--cert-dir=" + conformance.PlaceholderCertDir,
+		"--node-name=" + conformance.PlaceholderNodeName}
+}
+
 // runSuite runs cfg on the package's control plane and fails t unless every case
 // listed in mustPass (and every core case) SUCCEEDED.
 func runSuite(t *testing.T, cfg conformance.Config, mustPass ...string) *conformance.Report {
@@ -75,8 +85,9 @@ func TestOwnImplementation(t *testing.T) {
 	report := runSuite(t, conformance.Config{
 		Implementation:      conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
 		NodeCommand:         nodeAgentCommand(),
-		UnsupportedFeatures: []conformance.Feature{conformance.FeatureClientRotation, conformance.FeatureCSRCleaner},
-	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved")
+		NodeRotateCommand:   nodeAgentRotateCommand(),
+		UnsupportedFeatures: []conformance.Feature{conformance.FeatureCSRCleaner},
+	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved", "node/rotates-before-expiry")
 	if len(report.Cases) < 30 {
 		t.Errorf("ran %d cases, want the whole suite", len(report.Cases))
 	}
@@ -138,5 +149,37 @@ func TestFailsWithoutController(t *testing.T) {
 	}
 	if report.CorePassed() {
 		t.Errorf("CorePassed with a failed core case")
+	}
+}
+
+// TestRotationPrerequisites: without a rotating node command the rotation case is
+// SKIPPED and says what to set; a command that exits instead of staying up fails it.
+func TestRotationPrerequisites(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		command []string
+		want    conformance.Result
+		message string
+	}{
+		{"no command", nil, conformance.Skipped, "Config.NodeRotateCommand"},
+		{"command exits", []string{"true", conformance.PlaceholderNodeName}, conformance.Failed, "must keep running, ended (exit status 0)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			report, err := conformance.Run(context.Background(), conformance.Config{
+				RESTConfig:        cp.Config,
+				NodeRotateCommand: tc.command,
+				Focus:             []string{"node/rotates-before-expiry"},
+				CaseTimeout:       20 * time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(report.Cases) != 1 {
+				t.Fatalf("focus ran %d cases, want 1", len(report.Cases))
+			}
+			if c := report.Cases[0]; c.Result != tc.want || !strings.Contains(c.Message, tc.message) {
+				t.Errorf("got %s %q, want %s mentioning %q", c.Result, c.Message, tc.want, tc.message)
+			}
+		})
 	}
 }

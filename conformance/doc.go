@@ -14,6 +14,9 @@
 // Cases that check something must not happen (no approval, no certificate) first wait
 // for a control object to be handled, then watch for Config.ObservationWindow.
 //
-// Not yet covered: client rotation (node/rotates-before-expiry) and the cleaner's
-// retention rules (cleaner/retention) are SKIPPED when run.
+// Node cases run the implementation's own programs: Config.NodeCommand bootstraps a node
+// and exits; Config.NodeRotateCommand keeps one running, renewing early, for as long as
+// node/rotates-before-expiry watches it.
+//
+// Not yet covered: the cleaner's retention rules (cleaner/retention) are SKIPPED when run.
 package conformance

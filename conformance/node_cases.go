@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -97,13 +98,7 @@ func nodeCases() []Case {
 				expectNodeIdentity(ctx, t, n)
 			},
 		},
-		{
-			Name: "rotates-before-expiry", Profile: ProfileNode, Features: []Feature{FeatureClientRotation},
-			Description: "a running node renews its client certificate with a new key before it expires",
-			Run: func(ctx context.Context, t *T) {
-				t.Skipf("the suite cannot yet run a node long enough to observe rotation (signer minimum 10m)")
-			},
-		},
+		rotationCase(),
 	}
 }
 
@@ -118,6 +113,12 @@ func (t *T) bootstrapNode(ctx context.Context) *testNode {
 	if len(t.Config.NodeCommand) == 0 {
 		t.Skipf("no node command configured (Config.NodeCommand / --node-command)")
 	}
+	return t.prepareNode(ctx, t.Config.NodeCommand)
+}
+
+// prepareNode makes the token, grants and paths of one node and expands command, a
+// template with the node placeholders, into its argv.
+func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 	group := "system:bootstrappers:" + t.UniqueName("group")
 	tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(30 * time.Minute), groups: []string{group}})
 	who := &Identity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
@@ -149,7 +150,7 @@ func (t *T) bootstrapNode(ctx context.Context) *testNode {
 	r := strings.NewReplacer(
 		PlaceholderBootstrapKubeconfig, n.bootstrapKubeconfig, PlaceholderKubeconfig, n.kubeconfig,
 		PlaceholderCertDir, n.certDir, PlaceholderNodeName, n.name)
-	for _, arg := range t.Config.NodeCommand {
+	for _, arg := range command {
 		n.argv = append(n.argv, r.Replace(arg))
 	}
 	// What the command made on the cluster (its CSRs; a Node, were it a kubelet) goes too.
@@ -195,13 +196,23 @@ func expectNodeIdentity(ctx context.Context, t *T, n *testNode) {
 	}
 }
 
-// csrsFor lists the CSRs whose request's CN is system:node:<name>.
+// csrsFor lists the names of the CSRs whose request's CN is system:node:<name>.
 func (t *T) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
+	csrs, err := t.nodeCSRs(ctx, nodeName)
+	var names []string
+	for _, obj := range csrs {
+		names = append(names, obj.Name)
+	}
+	return names, err
+}
+
+// nodeCSRs lists the CSRs whose request's CN is system:node:<name>.
+func (t *T) nodeCSRs(ctx context.Context, nodeName string) ([]certificatesv1.CertificateSigningRequest, error) {
 	list, err := t.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing CSRs: %w", err)
 	}
-	var names []string
+	var out []certificatesv1.CertificateSigningRequest
 	for _, obj := range list.Items {
 		block, _ := pem.Decode(obj.Spec.Request)
 		if block == nil {
@@ -209,10 +220,10 @@ func (t *T) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
 		}
 		req, err := x509.ParseCertificateRequest(block.Bytes)
 		if err == nil && req.Subject.CommonName == nodeUser(nodeName) {
-			names = append(names, obj.Name)
+			out = append(out, obj)
 		}
 	}
-	return names, nil
+	return out, nil
 }
 
 // servingCA is the PEM CA that verifies the API server, from the admin config.

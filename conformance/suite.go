@@ -60,9 +60,11 @@ const (
 	DefaultCaseTimeout       = 90 * time.Second
 	DefaultObservationWindow = 5 * time.Second
 	// DefaultParallelism is how many cases run at once by default.
-	DefaultParallelism = 4
-	DefaultSigningDuration   = 8760 * time.Hour
-	DefaultBootstrapGroup    = "system:bootstrappers:kubeadm:default-node-token"
+	DefaultParallelism     = 4
+	DefaultSigningDuration = 8760 * time.Hour
+	DefaultBootstrapGroup  = "system:bootstrappers:kubeadm:default-node-token"
+	// DefaultCleanerInterval is kube-controller-manager's csrcleaner period.
+	DefaultCleanerInterval = time.Hour
 )
 
 // Config says where and what to test. RESTConfig (or Kubeconfig) must be an admin
@@ -92,6 +94,17 @@ type Config struct {
 	// {kubeconfig}, {cert-dir} and {node-name}. It must exit 0 once the kubeconfig is
 	// written. Without it the node profile is SKIPPED.
 	NodeCommand []string
+	// NodeRotateCommand runs one node that stays up and renews its client certificate,
+	// with the placeholders of NodeCommand. The suite starts it in the background, stops
+	// it with SIGINT (then kills it) at the end of the case, and needs it to renew within
+	// seconds: for the project's node-agent, --renew-after=3s without --once. Without it
+	// node/rotates-before-expiry is SKIPPED.
+	NodeRotateCommand []string
+	// CleanerInterval is how often the implementation's CSR cleaner makes a pass, which
+	// bounds how long cleaner/retention waits for a deletion. Default
+	// DefaultCleanerInterval (kube-controller-manager's hour), longer than a case may
+	// wait: set it to a cleaner configured to run every few seconds.
+	CleanerInterval time.Duration
 	// CaseTimeout bounds each case. Default DefaultCaseTimeout.
 	CaseTimeout time.Duration
 	// ObservationWindow is how long a case watches for something that must not happen
@@ -120,6 +133,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Parallelism <= 0 {
 		c.Parallelism = DefaultParallelism
+	}
+	if c.CleanerInterval <= 0 {
+		c.CleanerInterval = DefaultCleanerInterval
 	}
 	if c.ObservationWindow == 0 {
 		c.ObservationWindow = DefaultObservationWindow

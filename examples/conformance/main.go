@@ -62,6 +62,7 @@ type flags struct {
 	unsupportedFeatures []string
 	controllerCommand   string
 	nodeCommand         string
+	nodeRotateCommand   string
 	reportDir           string
 	caCert, caKey       string
 	bootstrapGroup      string
@@ -80,6 +81,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringSliceVar(&f.unsupportedFeatures, "unsupported-features", nil, fmt.Sprintf("features the implementation lacks, reported NOT_SUPPORTED (known: %v)", conformance.Features))
 	fs.StringVar(&f.controllerCommand, "controller-command", "", "command starting the approver/signer under test, with placeholders {kubeconfig} {ca-cert} {ca-key} {signing-duration}; \"none\" when the cluster already runs one (default: the project's controller, in-process)")
 	fs.StringVar(&f.nodeCommand, "node-command", "", "command bootstrapping one node, with placeholders {bootstrap-kubeconfig} {kubeconfig} {cert-dir} {node-name} (default: the project's node agent)")
+	fs.StringVar(&f.nodeRotateCommand, "node-rotate-command", "", "command running one node that stays up and renews its client certificate within seconds, same placeholders as --node-command; stopped with SIGINT (default: the project's node agent with --renew-after=3s)")
 	fs.StringVar(&f.reportDir, "report-dir", "conformance-report", "folder for report.json, report.yaml and junit.xml (empty: none)")
 	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate the signer under test signs with (default: the embedded control plane's cluster CA)")
 	fs.StringVar(&f.caKey, "ca-key", "", "key of --ca-cert, for the built-in controller or {ca-key} on a --kubeconfig cluster")

@@ -57,7 +57,10 @@ func run(ctx context.Context, args []string) (bool, error) {
 	}
 	defer stopController()
 
-	if cfg.NodeCommand, err = nodeCommand(f); err != nil {
+	if cfg.NodeCommand, err = nodeCommand(f.nodeCommand, "--once"); err != nil {
+		return false, err
+	}
+	if cfg.NodeRotateCommand, err = nodeCommand(f.nodeRotateCommand, "--renew-after=3s"); err != nil {
 		return false, err
 	}
 	cfg.Progress = func(r conformance.CaseResult) {
@@ -118,16 +121,17 @@ func startController(ctx context.Context, f *flags, cfg conformance.Config, plac
 	return startOwnController(ctx, client, placeholders["{ca-cert}"], placeholders["{ca-key}"], f.signingDuration), nil
 }
 
-// nodeCommand is --node-command split into argv, or this program's own node agent.
-func nodeCommand(f *flags) ([]string, error) {
-	if f.nodeCommand != "" {
-		return strings.Fields(f.nodeCommand), nil
+// nodeCommand is a node command flag split into argv or, when empty, this program's own
+// node agent with mode (--once, or --renew-after for a rotating node).
+func nodeCommand(flag, mode string) ([]string, error) {
+	if flag != "" {
+		return strings.Fields(flag), nil
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program for the default node command: %w", err)
 	}
-	return []string{self, nodeAgentSubcommand,
+	return []string{self, nodeAgentSubcommand, mode,
 		"--bootstrap-kubeconfig=" + conformance.PlaceholderBootstrapKubeconfig,
 		"--kubeconfig=" + conformance.PlaceholderKubeconfig,
 		"--cert-dir=" + conformance.PlaceholderCertDir,

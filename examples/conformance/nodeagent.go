@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/node"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
+)
+
+// nodeAgentSubcommand makes this program act as the project's node agent, so the default
+// node commands need no second binary.
+const nodeAgentSubcommand = "node-agent"
+
+// runNodeAgent bootstraps one node with node.Bootstrap, as examples/node-agent does with
+// the kubelet's flag names: with --once it then exits, otherwise it keeps renewing the
+// client certificate with a rotate.Manager until interrupted.
+func runNodeAgent(args []string) error {
+	var opts node.Options
+	var timeout, renewAfter time.Duration
+	var once bool
+	fs := pflag.NewFlagSet(nodeAgentSubcommand, pflag.ContinueOnError)
+	fs.StringVar(&opts.BootstrapKubeconfig, "bootstrap-kubeconfig", "", "bootstrap kubeconfig")
+	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig to write")
+	fs.StringVar(&opts.CertDir, "cert-dir", "", "certificate folder")
+	fs.StringVar(&opts.NodeName, "node-name", "", "node name")
+	fs.DurationVar(&timeout, "timeout", 2*time.Minute, "bound on the bootstrap")
+	fs.BoolVar(&once, "once", false, "exit once the kubeconfig is valid instead of renewing the client certificate until interrupted")
+	fs.DurationVar(&renewAfter, "renew-after", 0, "renew each client certificate this long after it is loaded instead of at 70-90% of its lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if opts.BootstrapKubeconfig == "" || opts.Kubeconfig == "" || opts.CertDir == "" || opts.NodeName == "" {
+		return errors.New("--bootstrap-kubeconfig, --kubeconfig, --cert-dir and --node-name are required")
+	}
+	opts.Logger = logr.Discard()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bootCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := node.Bootstrap(bootCtx, opts); err != nil || once {
+		return err
+	}
+	return renewUntilDone(ctx, opts, renewAfter)
+}
+
+// renewUntilDone keeps the node's client certificate renewed until ctx ends.
+func renewUntilDone(ctx context.Context, opts node.Options, renewAfter time.Duration) error {
+	server, err := kubeconfig.RESTConfig(opts.Kubeconfig)
+	if err != nil {
+		return fmt.Errorf("node kubeconfig: %w", err)
+	}
+	bootstrap, err := kubeconfig.RESTConfig(opts.BootstrapKubeconfig)
+	if err != nil {
+		return fmt.Errorf("bootstrap kubeconfig: %w", err)
+	}
+	store, err := rotate.NewStore(opts.CertDir, rotate.ClientPrefix, rotate.StoreOptions{})
+	if err != nil {
+		return err
+	}
+	cfg := rotate.Config{Store: store, Kind: rotate.KindClient, NodeName: opts.NodeName, Server: server, Bootstrap: bootstrap}
+	if renewAfter > 0 {
+		cfg.Deadline = func(*x509.Certificate) time.Time { return time.Now().Add(renewAfter) }
+	}
+	m, err := rotate.NewManager(cfg)
+	if err != nil {
+		return err
+	}
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Stop()
+	return nil
+}
