@@ -3,6 +3,7 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,12 +15,15 @@ import (
 	"testing"
 	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -75,9 +79,9 @@ func startProcess(t *testing.T, bin string, args ...string) {
 	})
 }
 
-func startCSRController(t *testing.T) {
-	startProcess(t, bins["csr-controller"], "--kubeconfig="+cp.KubeconfigFile,
-		"--cluster-signing-cert-file="+cp.CACertFile, "--cluster-signing-key-file="+cp.CAKeyFile)
+func startCSRController(t *testing.T, extra ...string) {
+	startProcess(t, bins["csr-controller"], append([]string{"--kubeconfig=" + cp.KubeconfigFile,
+		"--cluster-signing-cert-file=" + cp.CACertFile, "--cluster-signing-key-file=" + cp.CAKeyFile}, extra...)...)
 }
 
 // runNode runs a node program with kubelet flags and returns the kubeconfig it wrote.
@@ -246,5 +250,77 @@ func TestNodeAgentRenews(t *testing.T) {
 	}
 	if renewals < 2 {
 		t.Errorf("%d issued CSRs made by system:node:%s, want at least 2 renewals", renewals, nodeName)
+	}
+}
+
+// TestNodeAgentServingThroughServingApprover: the agent registers its Node with its
+// addresses, requests a kubelet-serving certificate, and the project's serving approver
+// checks the SANs against the Node and approves it: no manual step.
+func TestNodeAgentServingThroughServingApprover(t *testing.T) {
+	const nodeName = "agent-serving"
+	ctx := context.Background()
+	if err := rbac.Apply(ctx, cp.Client(), rbac.SeedPreset(rbac.SeedOptions{Group: token.KubeadmDefaultGroup, Nodes: []string{nodeName}})); err != nil {
+		t.Fatal(err)
+	}
+	startCSRController(t, "--controllers=csrapproving,csrsigning,servingapproving")
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	var logs lockedBuffer
+	p, err := controlplane.StartProcess(ctx, bins["node-agent"], []string{
+		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + filepath.Join(dir, "kubelet.kubeconfig"),
+		"--cert-dir=" + certDir, "--node-name=" + nodeName, "--node-ip=10.20.30.40", "--rotate-server-certificates",
+	}, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = p.Stop()
+		if t.Failed() {
+			t.Logf("node-agent logs:\n%s", logs.String())
+		}
+	}()
+
+	servingFile := filepath.Join(certDir, "kubelet-server-current.pem")
+	deadline := time.Now().Add(60 * time.Second)
+	var pair *tls.Certificate
+	for {
+		if data, err := os.ReadFile(servingFile); err == nil {
+			if pair, err = rotate.ParsePair(data); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no serving certificate in %s within 60s", servingFile)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	leaf := pair.Leaf
+	if !slices.Contains(leaf.DNSNames, nodeName) || len(leaf.IPAddresses) != 1 || leaf.IPAddresses[0].String() != "10.20.30.40" {
+		t.Errorf("serving certificate SANs %v %v, want %s and 10.20.30.40", leaf.DNSNames, leaf.IPAddresses, nodeName)
+	}
+	if err := leaf.CheckSignatureFrom(cp.CA.Cert); err != nil {
+		t.Errorf("serving certificate not signed by the cluster CA: %v", err)
+	}
+	n, err := cp.Client().CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the agent did not register its Node: %v", err)
+	}
+	if !slices.ContainsFunc(n.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == "10.20.30.40" }) {
+		t.Errorf("Node addresses %v lack --node-ip", n.Status.Addresses)
+	}
+	list, err := cp.Client().CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := false
+	for _, c := range list.Items {
+		if c.Spec.SignerName == certificatesv1.KubeletServingSignerName && c.Spec.Username == "system:node:"+nodeName {
+			for _, cond := range c.Status.Conditions {
+				approved = approved || (cond.Type == certificatesv1.CertificateApproved && cond.Reason == "AutoApproved")
+			}
+		}
+	}
+	if !approved {
+		t.Error("no kubelet-serving CSR of the node was auto-approved")
 	}
 }

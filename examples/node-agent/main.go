@@ -45,6 +45,7 @@ type flags struct {
 	rotateServing       bool
 	nodeIPs             []net.IP
 	renewAfter          time.Duration
+	registerNode        bool
 	discovery           discoveryFlags
 }
 
@@ -71,6 +72,7 @@ func parse(args []string) (*flags, error) {
 	fs.BoolVar(&f.rotateClient, "rotate-certificates", true, "renew the client certificate before it expires (without --once)")
 	fs.BoolVar(&f.rotateServing, "rotate-server-certificates", false, "request and renew a serving certificate (signer kubernetes.io/kubelet-serving) for --node-ip and the node name (without --once)")
 	fs.IPSliceVar(&f.nodeIPs, "node-ip", nil, "IP address(es) of the node, repeatable or comma-separated; SANs of the serving certificate")
+	fs.BoolVar(&f.registerNode, "register-node", true, "create or update this node's Node object with its new identity, addresses from --node-ip and the node name (without --once)")
 	fs.DurationVar(&f.renewAfter, "renew-after", 0, "renew each certificate this long after it is loaded instead of at 70-90% of its lifetime (demos and tests)")
 	_ = fs.MarkHidden("renew-after")
 	f.discovery.register(fs)
@@ -128,6 +130,11 @@ func run(args []string) error {
 	}
 	if f.once {
 		return nil
+	}
+	if f.registerNode {
+		if err := registerNode(bootCtx, f); err != nil {
+			return err
+		}
 	}
 	managers, err := startRotation(ctx, f)
 	if err != nil {
