@@ -64,15 +64,17 @@ func runSuite(t *testing.T, cfg conformance.Config, mustPass ...string) *conform
 	return report
 }
 
-// TestOwnImplementation: the project's controller (in-process) and node-agent pass every
-// core case and the extended serving-approval cases.
+// TestOwnImplementation: the project's controller (in-process, cleaning every 2s) and
+// node-agent pass every case, core and extended.
 func TestOwnImplementation(t *testing.T) {
+	const cleanerInterval = 2 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- controller.Run(ctx, cp.Client(), controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
 			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			CleanerInterval:  cleanerInterval,
 			Logger:           logr.Discard(),
 		})
 	}()
@@ -83,11 +85,17 @@ func TestOwnImplementation(t *testing.T) {
 		}
 	}()
 	report := runSuite(t, conformance.Config{
-		Implementation:      conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
-		NodeCommand:         nodeAgentCommand(),
-		NodeRotateCommand:   nodeAgentRotateCommand(),
-		UnsupportedFeatures: []conformance.Feature{conformance.FeatureCSRCleaner},
-	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved", "node/rotates-before-expiry")
+		Implementation:    conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
+		NodeCommand:       nodeAgentCommand(),
+		NodeRotateCommand: nodeAgentRotateCommand(),
+		CleanerInterval:   cleanerInterval,
+	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved",
+		"node/rotates-before-expiry", "cleaner/retention")
+	for _, c := range report.Cases {
+		if c.Result != conformance.Succeeded {
+			t.Errorf("%s: %s, want every case %s: %s", c.FullName(), c.Result, conformance.Succeeded, c.Message)
+		}
+	}
 	if len(report.Cases) < 30 {
 		t.Errorf("ran %d cases, want the whole suite", len(report.Cases))
 	}
@@ -170,6 +178,38 @@ func TestRotationPrerequisites(t *testing.T) {
 				NodeRotateCommand: tc.command,
 				Focus:             []string{"node/rotates-before-expiry"},
 				CaseTimeout:       20 * time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(report.Cases) != 1 {
+				t.Fatalf("focus ran %d cases, want 1", len(report.Cases))
+			}
+			if c := report.Cases[0]; c.Result != tc.want || !strings.Contains(c.Message, tc.message) {
+				t.Errorf("got %s %q, want %s mentioning %q", c.Result, c.Message, tc.want, tc.message)
+			}
+		})
+	}
+}
+
+// TestCleanerPrerequisites: with kube-controller-manager's hourly interval the retention
+// case is SKIPPED and says what to set; with a short interval and no cleaner running it
+// fails within the interval plus its margin, naming the CSRs left.
+func TestCleanerPrerequisites(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		want     conformance.Result
+		message  string
+	}{
+		{"hourly cleaner", 0, conformance.Skipped, "Config.CleanerInterval"},
+		{"no cleaner running", 2 * time.Second, conformance.Failed, "to delete the CSRs past their retention within 12s; last seen: still there: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			report, err := conformance.Run(context.Background(), conformance.Config{
+				RESTConfig:      cp.Config,
+				CleanerInterval: tc.interval,
+				Focus:           []string{"cleaner/retention"},
 			})
 			if err != nil {
 				t.Fatal(err)

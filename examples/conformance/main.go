@@ -69,6 +69,7 @@ type flags struct {
 	signingDuration     time.Duration
 	caseTimeout         time.Duration
 	observationWindow   time.Duration
+	cleanerInterval     time.Duration
 	focus               []string
 }
 
@@ -89,6 +90,7 @@ func parse(args []string) (*flags, error) {
 	fs.DurationVar(&f.signingDuration, "signing-duration", conformance.DefaultSigningDuration, "longest certificate lifetime the signer under test is configured with ({signing-duration})")
 	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultCaseTimeout, "bound on each case")
 	fs.DurationVar(&f.observationWindow, "observation-window", conformance.DefaultObservationWindow, "how long a case watches for something that must not happen")
+	fs.DurationVar(&f.cleanerInterval, "cleaner-interval", 0, fmt.Sprintf("how often the CSR cleaner under test makes a pass, bounding cleaner/retention's wait (default: %s for the built-in controller, which the runner configures so; else %s, which skips the case)", ownCleanerInterval, conformance.DefaultCleanerInterval))
 	fs.StringSliceVar(&f.focus, "focus", nil, "run only cases whose profile/name contains one of these")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -109,6 +111,7 @@ func (f *flags) config() (conformance.Config, error) {
 		SigningDuration:   f.signingDuration,
 		CaseTimeout:       f.caseTimeout,
 		ObservationWindow: f.observationWindow,
+		CleanerInterval:   f.cleanerInterval,
 		Focus:             f.focus,
 	}
 	for _, p := range f.profiles {

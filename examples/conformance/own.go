@@ -12,9 +12,13 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 )
 
+// ownCleanerInterval is how often the in-process controller's CSR cleaner runs by
+// default: short, so cleaner/retention sees a pass within its bounded wait.
+const ownCleanerInterval = 2 * time.Second
+
 // startOwnController runs the project's controller (approve, serving approval, sign,
-// clean) in-process until the returned stop is called.
-func startOwnController(ctx context.Context, client kubernetes.Interface, caCert, caKey string, signingDuration time.Duration) func() {
+// clean every cleanerInterval) in-process until the returned stop is called.
+func startOwnController(ctx context.Context, client kubernetes.Interface, caCert, caKey string, signingDuration, cleanerInterval time.Duration) func() {
 	fmt.Fprintln(os.Stderr, "running the project's controller in-process")
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -23,6 +27,7 @@ func startOwnController(ctx context.Context, client kubernetes.Interface, caCert
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
 			ClusterSigningCA: controller.CAFiles{CertFile: caCert, KeyFile: caKey},
 			SigningDuration:  signingDuration,
+			CleanerInterval:  cleanerInterval,
 			Logger:           logr.Discard(),
 		})
 	}()

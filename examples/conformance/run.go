@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string) (bool, error) {
 		}
 	}
 
-	stopController, err := startController(ctx, f, cfg, placeholders)
+	stopController, err := startController(ctx, f, &cfg, placeholders)
 	if err != nil {
 		return false, err
 	}
@@ -84,8 +84,9 @@ func run(ctx context.Context, args []string) (bool, error) {
 }
 
 // startController starts the approver/signer under test: a command template, nothing
-// ("none"), or the project's controller in-process (when a CA key is known).
-func startController(ctx context.Context, f *flags, cfg conformance.Config, placeholders map[string]string) (func(), error) {
+// ("none"), or the project's controller in-process (when a CA key is known), whose
+// cleaner interval it records in cfg.
+func startController(ctx context.Context, f *flags, cfg *conformance.Config, placeholders map[string]string) (func(), error) {
 	switch {
 	case f.controllerCommand == "none":
 		return func() {}, nil
@@ -118,7 +119,10 @@ func startController(ctx context.Context, f *flags, cfg conformance.Config, plac
 	if err != nil {
 		return nil, err
 	}
-	return startOwnController(ctx, client, placeholders["{ca-cert}"], placeholders["{ca-key}"], f.signingDuration), nil
+	if cfg.CleanerInterval == 0 {
+		cfg.CleanerInterval = ownCleanerInterval
+	}
+	return startOwnController(ctx, client, placeholders["{ca-cert}"], placeholders["{ca-key}"], f.signingDuration, cfg.CleanerInterval), nil
 }
 
 // nodeCommand is a node command flag split into argv or, when empty, this program's own
