@@ -118,3 +118,6 @@ func (p *Process) Kill() {
 
 // Err is the process's exit error once Done is closed.
 func (p *Process) Err() error { return p.err }
+
+// PID is the process id, for reading its CPU time and memory from /proc.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
