@@ -79,7 +79,9 @@ func (t *T) Eventually(ctx context.Context, expected string, cond func(ctx conte
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		ok, seen, err := cond(ctx)
-		last = seen
+		if ctx.Err() == nil || last == "" {
+			last = seen // a poll cut short by the deadline says less than the one before
+		}
 		return ok, err
 	})
 	if err != nil {
