@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+)
+
+// plan is one controller row: which controller, its label in the report and, for kcm,
+// extra flags.
+type plan struct {
+	controller string
+	label      string
+	kcmArgs    []string
+}
+
+// runPlan runs one controller row on a fresh cluster: the join wave and, with --renew,
+// the renewal wave.
+func runPlan(ctx context.Context, f *flags, p plan) ([]row, error) {
+	c, err := newCluster(f)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	tok, err := c.bootstrapToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := c.adminClient()
+	if err != nil {
+		return nil, err
+	}
+	obsCtx, stopObserver := context.WithCancel(ctx)
+	defer stopObserver()
+	obs, err := startObserver(obsCtx, admin)
+	if err != nil {
+		return nil, err
+	}
+
+	var rc *runningController
+	switch p.controller {
+	case controllerTLSBootstrap:
+		rc, err = startTLSBootstrap(ctx, f, c)
+	case controllerKCM:
+		rc, err = startKCM(ctx, f, c, p.kcmArgs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rc != nil {
+		defer rc.stop()
+	}
+	if err := warmUp(ctx, c); err != nil {
+		return nil, err
+	}
+
+	nodes := newNodes(f.nodes)
+	join, err := measureWave(ctx, f, p, rc, obs, "join", nodes, func(*simNode) (*rest.Config, error) { return c.tokenConfig(tok), nil })
+	if err != nil {
+		return nil, err
+	}
+	rows := []row{join}
+	if f.renew {
+		renew, err := measureWave(ctx, f, p, rc, obs, "renew", nodes, renewalConfig(c))
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, renew)
+	}
+	return rows, nil
+}
+
+// warmUp waits until the controller issues one certificate, so that a wave measures a
+// running controller, not its start. The warm-up CSR comes from another bootstrap
+// identity (impersonated), so it does not fill the SAR cache for the wave.
+func warmUp(ctx context.Context, c *cluster) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	n := &simNode{name: "storm-warmup"}
+	cfg := rest.CopyConfig(c.admin)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: token.UserPrefix + "warmup",
+		Groups:   []string{token.DefaultGroup, token.KubeadmDefaultGroup, "system:authenticated"},
+	}
+	if err := n.request(ctx, cfg); err != nil {
+		return fmt.Errorf("warm-up certificate (is the controller running?): %w", err)
+	}
+	return nil
+}
+
+// measureWave runs one wave and turns the controller's and the watch's figures into a row.
+func measureWave(ctx context.Context, f *flags, p plan, rc *runningController, obs *observer, waveName string, nodes []*simNode, configFor func(*simNode) (*rest.Config, error)) (row, error) {
+	r := row{Name: p.label, Wave: waveName, Nodes: len(nodes)}
+	var before procSample
+	var reqBefore map[string]float64
+	var err error
+	if rc != nil {
+		if before, err = rc.sample(); err != nil {
+			return r, err
+		}
+		if reqBefore, err = rc.requests(ctx); err != nil {
+			return r, err
+		}
+	}
+	wall, err := wave(ctx, nodes, f.concurrency, configFor)
+	if err != nil {
+		return r, fmt.Errorf("%s wave: %w", waveName, err)
+	}
+	r.setThroughput(wall)
+	approval, issuance, err := obs.latencies(ctx, csrNames(nodes))
+	if err != nil {
+		return r, err
+	}
+	r.Approval, r.Issuance = summarize(approval), summarize(issuance)
+	if rc == nil {
+		r.Measured = "controller not run by storm"
+		return r, nil
+	}
+	// The controller may still be writing Events for the last CSRs: let it settle.
+	time.Sleep(2 * time.Second)
+	after, err := rc.sample()
+	if err != nil {
+		return r, err
+	}
+	r.CPUSeconds = (after.cpu - before.cpu).Seconds()
+	r.PeakRSSMiB = float64(after.peakRSS) / (1 << 20)
+	r.Measured = "child process, /proc stat+status"
+	reqAfter, err := rc.requests(ctx)
+	if err != nil {
+		return r, err
+	}
+	if reqAfter != nil {
+		r.Requests = map[string]float64{}
+		total := 0.0
+		for k, v := range reqAfter {
+			if d := v - reqBefore[k]; d > 0 {
+				r.Requests[k] = d
+				total += d
+			}
+		}
+		perCSR := total / float64(len(nodes))
+		r.RequestsPerCSR = &perCSR
+	}
+	return r, nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report is the whole run: its rows and their ratios.
+type report struct {
+	Nodes       int       `json:"nodes"`
+	Concurrency int       `json:"concurrency"`
+	Started     time.Time `json:"started"`
+	Rows        []row     `json:"rows"`
+	Ratios      []ratio   `json:"ratios"`
+}
+
+// row is one controller (or the limit) in one wave.
+type row struct {
+	Name        string  `json:"name"`
+	Wave        string  `json:"wave"`
+	Nodes       int     `json:"nodes"`
+	WallSeconds float64 `json:"wallSeconds"`
+	// PerSecond is certificates issued per second (objects per second for the limit).
+	PerSecond float64 `json:"certificatesPerSecond"`
+	Approval  latency `json:"creationToApproval"`
+	Issuance  latency `json:"creationToIssuance"`
+	// RequestsPerCSR is nil where this program cannot count (kube-controller-manager).
+	RequestsPerCSR *float64           `json:"requestsPerCSR,omitempty"`
+	Requests       map[string]float64 `json:"requests,omitempty"`
+	CPUSeconds     float64            `json:"cpuSeconds"`
+	PeakRSSMiB     float64            `json:"peakRSSMiB"`
+	Measured       string             `json:"measured"`
+}
+
+// latency is a distribution in seconds.
+type latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// ratio compares tlsbootstrap's row of a wave with a target.
+type ratio struct {
+	Wave   string  `json:"wave"`
+	Check  string  `json:"check"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Pass   bool    `json:"pass"`
+}
+
+func (r *row) setThroughput(wall time.Duration) {
+	r.WallSeconds = wall.Seconds()
+	if wall > 0 {
+		r.PerSecond = float64(r.Nodes) / wall.Seconds()
+	}
+}
+
+// summarize is the nearest-rank p50, p90, p99 and max of ds.
+func summarize(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := func(p float64) float64 {
+		i := int(p*float64(len(s))+0.999999) - 1
+		i = max(0, min(i, len(s)-1))
+		return s[i].Seconds()
+	}
+	return latency{P50: rank(0.50), P90: rank(0.90), P99: rank(0.99), Max: s[len(s)-1].Seconds()}
+}
+
+func (rep *report) find(name, wave string) *row {
+	for i := range rep.Rows {
+		if rep.Rows[i].Name == name && rep.Rows[i].Wave == wave {
+			return &rep.Rows[i]
+		}
+	}
+	return nil
+}
+
+// computeRatios checks the issue's targets for each wave tlsbootstrap ran.
+func (rep *report) computeRatios() {
+	limit := rep.find("limit", "raw writes")
+	for _, wave := range []string{"join", "renew"} {
+		tb := rep.find(controllerTLSBootstrap, wave)
+		if tb == nil {
+			continue
+		}
+		add := func(check string, value float64, target string, pass bool) {
+			rep.Ratios = append(rep.Ratios, ratio{Wave: wave, Check: check, Value: value, Target: target, Pass: pass})
+		}
+		if kd := rep.find("kcm default", wave); kd != nil && kd.PerSecond > 0 {
+			v := tb.PerSecond / kd.PerSecond
+			add("certificates/s vs kcm default (×)", v, "≥ 5", v >= 5)
+			if kd.Issuance.P99 > 0 {
+				p := tb.Issuance.P99 / kd.Issuance.P99
+				add("p99 creation→issuance vs kcm default", p, "≤ 0.333", p <= 1.0/3)
+			}
+		}
+		if kt := rep.find("kcm tuned", wave); kt != nil && kt.PerSecond > 0 {
+			v := tb.PerSecond / kt.PerSecond
+			add("certificates/s vs kcm tuned (×)", v, "≥ 1.5", v >= 1.5)
+		}
+		if limit != nil && limit.PerSecond > 0 {
+			v := tb.PerSecond / limit.PerSecond
+			add("certificates/s vs the limit", v, "≥ 0.70", v >= 0.7)
+		}
+		if tb.RequestsPerCSR != nil {
+			add("controller API requests per CSR", *tb.RequestsPerCSR, "≤ 2.5", *tb.RequestsPerCSR <= 2.5)
+		}
+		if tb.PeakRSSMiB > 0 {
+			add(fmt.Sprintf("controller peak RSS MiB (%d CSRs in the cluster)", rep.cumulativeCSRs(wave)), tb.PeakRSSMiB, "≤ 100 (at 10,000 CSRs)", tb.PeakRSSMiB <= 100)
+		}
+	}
+}
+
+// cumulativeCSRs counts the CSRs in the cluster after a wave (plus the warm-up one).
+func (rep *report) cumulativeCSRs(wave string) int {
+	if wave == "renew" {
+		return 2*rep.Nodes + 1
+	}
+	return rep.Nodes + 1
+}
+
+func (rep *report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func (rep *report) writeTable(w io.Writer) {
+	fmt.Fprintf(w, "storm: %d nodes, concurrency %d, started %s\n\n", rep.Nodes, rep.Concurrency, rep.Started.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ROW\tWAVE\tNODES\tWALL s\tCERTS/s\tAPPROVE p50/p90/p99/max s\tISSUE p50/p90/p99/max s\tREQ/CSR\tCPU s\tPEAK RSS MiB\t")
+	for _, r := range rep.Rows {
+		req, cpu, rss := "n/a", "-", "-"
+		if r.RequestsPerCSR != nil {
+			req = fmt.Sprintf("%.2f", *r.RequestsPerCSR)
+		}
+		if r.PeakRSSMiB > 0 {
+			cpu, rss = fmt.Sprintf("%.2f", r.CPUSeconds), fmt.Sprintf("%.1f", r.PeakRSSMiB)
+		}
+		if r.Name == "limit" {
+			req = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, r.Wave, r.Nodes, r.WallSeconds, r.PerSecond,
+			r.Approval, r.Issuance, req, cpu, rss)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nlimit: ConfigMap create + 2 updates per node (APPROVE = create→1st update, ISSUE = create→2nd update).")
+	fmt.Fprintln(w, "CPU and RSS: each controller runs as its own process (tlsbootstrap: this binary re-executed with controller.Run,")
+	fmt.Fprintln(w, "client QPS 50/burst 100), read from /proc/<pid>/stat (CPU during the wave) and status (VmHWM). REQ/CSR: requests")
+	fmt.Fprintln(w, "counted on the tlsbootstrap controller's client during the wave / nodes; n/a for kube-controller-manager.")
+	for _, r := range rep.Rows {
+		if len(r.Requests) > 0 {
+			fmt.Fprintf(w, "  %s %s requests: %s\n", r.Name, r.Wave, formatCounts(r.Requests))
+		}
+	}
+	if len(rep.Ratios) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "WAVE\tCHECK (tlsbootstrap)\tVALUE\tTARGET\tRESULT")
+		for _, r := range rep.Ratios {
+			result := "FAIL"
+			if r.Pass {
+				result = "ok"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.3g\t%s\t%s\n", r.Wave, r.Check, r.Value, r.Target, result)
+		}
+		_ = tw.Flush()
+	}
+}
+
+func (l latency) String() string {
+	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", l.P50, l.P90, l.P99, l.Max)
+}
+
+func formatCounts(m map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%.0f", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
