@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -85,22 +86,31 @@ func TestSignerFollowsTokens(t *testing.T) {
 		waitState(t, signing, "signed")
 	})
 	t.Run("repairs a tampered signature", func(t *testing.T) {
-		cm := clusterInfo(t)
-		cm.Data[discovery.SignatureKey(signing.ID)] = "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8"
-		if _, err := admin.CoreV1().ConfigMaps(discovery.Namespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		// The signer under test writes the same ConfigMap: retry the tampering on conflict.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cm := clusterInfo(t)
+			cm.Data[discovery.SignatureKey(signing.ID)] = "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8"
+			_, err := admin.CoreV1().ConfigMaps(discovery.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		waitState(t, signing, "signed")
 	})
 	t.Run("removes stale signatures", func(t *testing.T) {
 		stale := token.Token{ID: "stale0", Secret: "0123456789abcdef"}
-		cm := clusterInfo(t)
-		sig, err := discovery.Sign([]byte(cm.Data[discovery.KubeconfigKey]), stale)
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cm := clusterInfo(t)
+			sig, err := discovery.Sign([]byte(cm.Data[discovery.KubeconfigKey]), stale)
+			if err != nil {
+				return err
+			}
+			cm.Data[discovery.SignatureKey(stale.ID)] = sig
+			_, err = admin.CoreV1().ConfigMaps(discovery.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
-			t.Fatal(err)
-		}
-		cm.Data[discovery.SignatureKey(stale.ID)] = sig
-		if _, err := admin.CoreV1().ConfigMaps(discovery.Namespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		waitState(t, stale, "unsigned")
