@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -55,8 +56,16 @@ func runChild(args []string) error {
 	reg.MustRegister(requests)
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			requests.WithLabelValues(describeRequest(req)).Inc()
-			return rt.RoundTrip(req)
+			resp, err := rt.RoundTrip(req)
+			label := describeRequest(req)
+			switch {
+			case err != nil:
+				label += " (error)"
+			case resp.StatusCode >= 300:
+				label += " (" + strconv.Itoa(resp.StatusCode) + ")"
+			}
+			requests.WithLabelValues(label).Inc()
+			return resp, err
 		})
 	}
 	client, err := kubernetes.NewForConfig(cfg)

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStormSmoke runs the program as a process, as a user would: 20 nodes against the
+// tlsbootstrap controller on an embedded control plane, table then JSON.
+func TestStormSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two control planes")
+	}
+	bin := filepath.Join(t.TempDir(), "storm")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	t.Run("table", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, "--nodes", "20", "--controller", "tlsbootstrap")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("storm failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		}
+		out := stdout.String()
+		for _, want := range []string{"CERTS/s", "REQ/CSR", "PEAK RSS MiB", "limit", "raw writes", "tlsbootstrap", "join", "certificates/s vs the limit"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the table lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, "--nodes", "20", "--limit=false", "--json")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("storm --json failed: %v\n%s", err, stderr.String())
+		}
+		var rep report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("output is not the JSON report: %v\n%s", err, stdout.String())
+		}
+		if len(rep.Rows) != 1 {
+			t.Fatalf("%d rows, want 1 (tlsbootstrap join): %+v", len(rep.Rows), rep.Rows)
+		}
+		r := rep.Rows[0]
+		if r.Name != "tlsbootstrap" || r.Wave != "join" || r.Nodes != 20 {
+			t.Errorf("row = %s/%s/%d nodes, want tlsbootstrap/join/20", r.Name, r.Wave, r.Nodes)
+		}
+		if r.PerSecond <= 0 || r.Issuance.Max <= 0 || r.Issuance.Max < r.Issuance.P50 || r.Approval.P50 > r.Issuance.P50 {
+			t.Errorf("implausible figures: %+v", r)
+		}
+		if r.RequestsPerCSR == nil || *r.RequestsPerCSR < 1 {
+			t.Errorf("requests per CSR = %v, want at least the approval update each", r.RequestsPerCSR)
+		}
+		if r.PeakRSSMiB <= 0 {
+			t.Errorf("no peak RSS for the controller: %+v", r)
+		}
+	})
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+		plans   []string
+	}{
+		{name: "defaults", args: nil, plans: []string{"tlsbootstrap"}},
+		{name: "kcm default", args: []string{"--controller", "kcm"}, plans: []string{"kcm default"}},
+		{name: "kcm tuned", args: []string{"--controller", "kcm", "--kcm-args", "--kube-api-qps=500"}, plans: []string{"kcm tuned"}},
+		{name: "compare", args: []string{"--compare"}, plans: []string{"tlsbootstrap", "kcm default", "kcm tuned"}},
+		{name: "no nodes", args: []string{"--nodes", "0"}, wantErr: "--nodes"},
+		{name: "no concurrency", args: []string{"--concurrency", "0"}, wantErr: "--concurrency"},
+		{name: "unknown controller", args: []string{"--controller", "x"}, wantErr: "--controller"},
+		{name: "compare on a kubeconfig", args: []string{"--compare", "--kubeconfig", "k"}, wantErr: "fresh embedded"},
+		{name: "kubeconfig without CA", args: []string{"--kubeconfig", "k"}, wantErr: "--ca-cert"},
+		{name: "none without kubeconfig", args: []string{"--controller", "none"}, wantErr: "needs --kubeconfig"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parse(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("parse(%v) = %v, want an error about %q", tc.args, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var labels []string
+			for _, p := range f.plans() {
+				labels = append(labels, p.label)
+			}
+			if strings.Join(labels, ",") != strings.Join(tc.plans, ",") {
+				t.Errorf("plans = %v, want %v", labels, tc.plans)
+			}
+		})
+	}
+}
+
+func TestDescribeRequest(t *testing.T) {
+	for _, tc := range []struct{ method, url, want string }{
+		{http.MethodPut, "/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr-x/approval", "update certificatesigningrequests/approval"},
+		{http.MethodGet, "/apis/certificates.k8s.io/v1/certificatesigningrequests?watch=true", "watch certificatesigningrequests"},
+		{http.MethodGet, "/apis/certificates.k8s.io/v1/certificatesigningrequests?limit=500", "list certificatesigningrequests"},
+		{http.MethodGet, "/apis/certificates.k8s.io/v1/certificatesigningrequests/a", "get certificatesigningrequests"},
+		{http.MethodPost, "/api/v1/namespaces/default/events", "create events"},
+		{http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", "create subjectaccessreviews"},
+		{http.MethodPatch, "/api/v1/namespaces/default/events/e1", "patch events"},
+		{http.MethodGet, "/healthz", "get /healthz"},
+	} {
+		req, err := http.NewRequest(tc.method, "https://h"+tc.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := describeRequest(req); got != tc.want {
+			t.Errorf("%s %s = %q, want %q", tc.method, tc.url, got, tc.want)
+		}
+	}
+}
