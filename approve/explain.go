@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 )
 
@@ -151,7 +152,7 @@ func Explain(ctx context.Context, client kubernetes.Interface, name string, opts
 	}
 	e := &Explanation{
 		Name: obj.Name, SignerName: obj.Spec.SignerName, Requester: obj.Spec.Username, Groups: obj.Spec.Groups,
-		Created: obj.CreationTimestamp.Time, State: state(obj),
+		Created: obj.CreationTimestamp.Time, State: csr.ConditionSummary(obj),
 		SignerServed: slices.Contains(opts.SignerNames, obj.Spec.SignerName), SignerNames: opts.SignerNames,
 	}
 	for i := range obj.Status.Conditions {
@@ -401,34 +402,6 @@ func kindNames(kinds []Kind) []string {
 		out[i] = string(k)
 	}
 	return out
-}
-
-// state is kubectl's CONDITION column.
-func state(obj *certificatesv1.CertificateSigningRequest) string {
-	var approved, denied, failed bool
-	for _, c := range obj.Status.Conditions {
-		switch c.Type {
-		case certificatesv1.CertificateApproved:
-			approved = true
-		case certificatesv1.CertificateDenied:
-			denied = true
-		case certificatesv1.CertificateFailed:
-			failed = true
-		}
-	}
-	s := "Pending"
-	if denied {
-		s = "Denied"
-	} else if approved {
-		s = "Approved"
-	}
-	if failed {
-		s += ",Failed"
-	}
-	if len(obj.Status.Certificate) > 0 {
-		s += ",Issued"
-	}
-	return s
 }
 
 // fieldManager names who last wrote the subresource, from managedFields.

@@ -13,12 +13,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	authenticationv1 "k8s.io/api/authentication/v1"
-	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
@@ -168,23 +168,9 @@ func (d *demo) printCSRs(ctx context.Context) error {
 	fmt.Fprintln(w, "NAME\tAGE\tSIGNERNAME\tREQUESTOR\tCONDITION")
 	for _, c := range list.Items {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, duration.HumanDuration(time.Since(c.CreationTimestamp.Time)),
-			c.Spec.SignerName, c.Spec.Username, condition(&c))
+			c.Spec.SignerName, c.Spec.Username, csr.ConditionSummary(&c))
 	}
 	return w.Flush()
-}
-
-func condition(c *certificatesv1.CertificateSigningRequest) string {
-	var parts []string
-	for _, cond := range c.Status.Conditions {
-		parts = append(parts, string(cond.Type))
-	}
-	if len(parts) == 0 {
-		parts = append(parts, "Pending")
-	}
-	if len(c.Status.Certificate) > 0 {
-		parts = append(parts, "Issued")
-	}
-	return strings.Join(parts, ",")
 }
 
 func printNodes(results []nodeResult) {

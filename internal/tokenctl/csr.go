@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // ListCSRs prints the cluster's CertificateSigningRequests as `kubectl get csr` does:
@@ -45,36 +46,7 @@ func csrRow(c *certificatesv1.CertificateSigningRequest, now time.Time) []string
 	if c.Spec.ExpirationSeconds != nil {
 		requested = duration.HumanDuration(time.Duration(*c.Spec.ExpirationSeconds) * time.Second)
 	}
-	return []string{c.Name, age, orNone(c.Spec.SignerName), c.Spec.Username, requested, Condition(c)}
-}
-
-// Condition is kubectl's CONDITION column: Denied, else Approved, else Pending; then
-// ",Failed" and ",Issued" when they apply.
-func Condition(c *certificatesv1.CertificateSigningRequest) string {
-	var approved, denied, failed bool
-	for _, cond := range c.Status.Conditions {
-		switch cond.Type {
-		case certificatesv1.CertificateApproved:
-			approved = true
-		case certificatesv1.CertificateDenied:
-			denied = true
-		case certificatesv1.CertificateFailed:
-			failed = true
-		}
-	}
-	status := "Pending"
-	if denied {
-		status = "Denied"
-	} else if approved {
-		status = "Approved"
-	}
-	if failed {
-		status += ",Failed"
-	}
-	if len(c.Status.Certificate) > 0 {
-		status += ",Issued"
-	}
-	return status
+	return []string{c.Name, age, orNone(c.Spec.SignerName), c.Spec.Username, requested, csr.ConditionSummary(c)}
 }
 
 // DecisionOptions are the condition's reason and message; empty means the approve

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenctl"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
@@ -146,35 +145,4 @@ func TestCSRListApproveDeny(t *testing.T) {
 		})
 	}
 	expectList("after the errors", map[string][2]string{a: {"60m", "Approved"}, b: {"<none>", "Denied"}, c: {"<none>", "Pending"}})
-}
-
-func TestCondition(t *testing.T) {
-	cond := func(types ...certificatesv1.RequestConditionType) *certificatesv1.CertificateSigningRequest {
-		obj := &certificatesv1.CertificateSigningRequest{}
-		for _, ty := range types {
-			obj.Status.Conditions = append(obj.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{Type: ty})
-		}
-		return obj
-	}
-	issued := cond(certificatesv1.CertificateApproved)
-	issued.Status.Certificate = []byte("pem")
-	failed := cond(certificatesv1.CertificateApproved, certificatesv1.CertificateFailed)
-	for _, tc := range []struct {
-		name string
-		obj  *certificatesv1.CertificateSigningRequest
-		want string
-	}{
-		{"new", cond(), "Pending"},
-		{"approved", cond(certificatesv1.CertificateApproved), "Approved"},
-		{"denied", cond(certificatesv1.CertificateDenied), "Denied"},
-		{"denied wins", cond(certificatesv1.CertificateApproved, certificatesv1.CertificateDenied), "Denied"},
-		{"issued", issued, "Approved,Issued"},
-		{"failed", failed, "Approved,Failed"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tokenctl.Condition(tc.obj); got != tc.want {
-				t.Errorf("Condition = %q, want %q", got, tc.want)
-			}
-		})
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenctl"
@@ -71,15 +70,4 @@ func ExampleListCSRs() {
 	if err != nil {
 		fmt.Println(err)
 	}
-}
-
-func ExampleCondition() {
-	obj := &certificatesv1.CertificateSigningRequest{}
-	fmt.Println(tokenctl.Condition(obj))
-	obj.Status.Conditions = []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateApproved}}
-	obj.Status.Certificate = []byte("-----BEGIN CERTIFICATE-----...")
-	fmt.Println(tokenctl.Condition(obj))
-	// Output:
-	// Pending
-	// Approved,Issued
 }
