@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,24 +182,6 @@ func TestQuickstart(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestNodeAgentRenews: without --once the node agent keeps renewing its client
 // certificate through selfnodeclient CSRs approved and signed by the csr-controller, and
 // its kubeconfig keeps authenticating.
@@ -209,7 +190,7 @@ func TestNodeAgentRenews(t *testing.T) {
 	const nodeName = "agent-renews"
 	dir := t.TempDir()
 	kubeconfigPath := filepath.Join(dir, "kubelet.kubeconfig")
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	p, err := controlplane.StartProcess(context.Background(), bins["node-agent"], []string{
 		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + kubeconfigPath,
 		"--cert-dir=" + filepath.Join(dir, "pki"), "--node-name=" + nodeName, "--renew-after=1s",
@@ -265,7 +246,7 @@ func TestNodeAgentServingThroughServingApprover(t *testing.T) {
 	startCSRController(t, "--controllers=csrapproving,csrsigning,servingapproving")
 	dir := t.TempDir()
 	certDir := filepath.Join(dir, "pki")
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	p, err := controlplane.StartProcess(ctx, bins["node-agent"], []string{
 		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + filepath.Join(dir, "kubelet.kubeconfig"),
 		"--cert-dir=" + certDir, "--node-name=" + nodeName, "--node-ip=10.20.30.40", "--rotate-server-certificates",

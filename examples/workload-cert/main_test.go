@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -145,34 +144,16 @@ func serviceAccountKubeconfig(cp *controlplane.ControlPlane, dir string) (string
 
 func ptr[T any](v T) *T { return &v }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // program is a running workload-cert.
 type program struct {
 	t   *testing.T
 	p   *controlplane.Process
-	out *lockedBuffer
+	out *testenv.SyncBuffer
 }
 
 func start(t *testing.T, args ...string) *program {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &testenv.SyncBuffer{}
 	p, err := controlplane.StartProcess(context.Background(), bin, append([]string{"--kubeconfig=" + workloadKubeconfig, "--signer-name=" + signerName, "--timeout=60s"}, args...), out)
 	if err != nil {
 		t.Fatal(err)
