@@ -22,3 +22,19 @@ test: assets vet
 
 demo: assets
 	$(GO) run ./examples/quickstart
+
+# Fuzzing: every fuzz target in turn for FUZZTIME (default 60s each), executions per target.
+FUZZTIME ?= 60s
+FUZZSMOKETIME ?= 3s
+.PHONY: fuzz fuzz-smoke reliability
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash hack/fuzz.sh
+
+# A few seconds per target: what CI and `make reliability` run.
+fuzz-smoke:
+	FUZZTIME=$(FUZZSMOKETIME) GO=$(GO) bash hack/fuzz.sh
+
+# Reliability campaign (fuzz smoke, malicious CSR corpus, secret scan, node-agent kills):
+# one summary. KILLS (default 200) node-agent SIGKILLs.
+reliability: assets
+	GO=$(GO) bash hack/reliability.sh
