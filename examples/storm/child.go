@@ -40,6 +40,8 @@ func runChild(args []string) error {
 	caKey := fs.String("ca-key", "", "signing CA key")
 	metricsAddr := fs.String("metrics-bind-address", "", "serves /metrics (with the request counts) and /readyz")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
+	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
+	burst := fs.Int("kube-api-burst", childBurst, "client burst")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func runChild(args []string) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig %s: %w", *kubeconfig, err)
 	}
-	cfg.QPS, cfg.Burst = childQPS, childBurst
+	cfg.QPS, cfg.Burst = *qps, *burst
 	cfg.UserAgent = controller.EventSource
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -40,7 +40,8 @@ func startTLSBootstrap(ctx context.Context, f *flags, c *cluster) (*runningContr
 	if err != nil {
 		return nil, err
 	}
-	args := []string{childCommand, "--kubeconfig=" + c.kubeconfigFile, "--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, "--metrics-bind-address=" + addr}
+	args := []string{childCommand, "--kubeconfig=" + c.kubeconfigFile, "--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, "--metrics-bind-address=" + addr,
+		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst)}
 	if f.cpuprofile != "" {
 		args = append(args, "--cpuprofile="+f.cpuprofile)
 	}

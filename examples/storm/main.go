@@ -53,6 +53,8 @@ type flags struct {
 	limit       bool
 	jsonOut     bool
 	cpuprofile  string
+	ctrlQPS     float32
+	ctrlBurst   int
 	kubeconfig  string
 	caCert      string
 	caKey       string
@@ -93,6 +95,8 @@ func parse(args []string) (*flags, error) {
 	fs.BoolVar(&f.limit, "limit", true, "also measure the API server's raw write throughput (the limit row)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of the table")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) of the tlsbootstrap controller to this file")
+	fs.Float32Var(&f.ctrlQPS, "controller-qps", childQPS, "client QPS of the tlsbootstrap controller (csr-controller's --kube-api-qps default)")
+	fs.IntVar(&f.ctrlBurst, "controller-burst", childBurst, "client burst of the tlsbootstrap controller (csr-controller's --kube-api-burst default)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "admin kubeconfig of an existing cluster instead of the embedded control plane")
 	fs.StringVar(&f.caCert, "ca-cert", "", "with --kubeconfig: the cluster CA certificate the tlsbootstrap controller signs with")
 	fs.StringVar(&f.caKey, "ca-key", "", "with --kubeconfig: the key of --ca-cert")
@@ -158,7 +162,7 @@ func run(f *flags) error {
 	if !f.verbose {
 		quietLogs()
 	}
-	rep := &report{Nodes: f.nodes, Concurrency: f.concurrency, Started: time.Now().UTC()}
+	rep := &report{Nodes: f.nodes, Concurrency: f.concurrency, ControllerQPS: f.ctrlQPS, ControllerBurst: f.ctrlBurst, Started: time.Now().UTC()}
 	progress := func(format string, args ...any) {
 		if !f.jsonOut {
 			fmt.Fprintf(os.Stderr, "==> "+format+"\n", args...)

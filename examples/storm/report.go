@@ -13,11 +13,14 @@ import (
 
 // report is the whole run: its rows and their ratios.
 type report struct {
-	Nodes       int       `json:"nodes"`
-	Concurrency int       `json:"concurrency"`
-	Started     time.Time `json:"started"`
-	Rows        []row     `json:"rows"`
-	Ratios      []ratio   `json:"ratios"`
+	Nodes       int `json:"nodes"`
+	Concurrency int `json:"concurrency"`
+	// ControllerQPS and ControllerBurst are the tlsbootstrap controller's client limits.
+	ControllerQPS   float32   `json:"controllerQPS"`
+	ControllerBurst int       `json:"controllerBurst"`
+	Started         time.Time `json:"started"`
+	Rows            []row     `json:"rows"`
+	Ratios          []ratio   `json:"ratios"`
 }
 
 // row is one controller (or the limit) in one wave.
@@ -157,7 +160,7 @@ func (rep *report) writeTable(w io.Writer) {
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nlimit: ConfigMap create + 2 updates per node (APPROVE = create→1st update, ISSUE = create→2nd update).")
 	fmt.Fprintln(w, "CPU and RSS: each controller runs as its own process (tlsbootstrap: this binary re-executed with controller.Run,")
-	fmt.Fprintln(w, "client QPS 50/burst 100), read from /proc/<pid>/stat (CPU during the wave) and status (VmHWM). REQ/CSR: requests")
+	fmt.Fprintf(w, "client QPS %g/burst %d), read from /proc/<pid>/stat (CPU during the wave) and status (VmHWM). REQ/CSR: requests\n", rep.ControllerQPS, rep.ControllerBurst)
 	fmt.Fprintln(w, "counted on the tlsbootstrap controller's client during the wave / nodes; n/a for kube-controller-manager.")
 	for _, r := range rep.Rows {
 		if len(r.Requests) > 0 {
