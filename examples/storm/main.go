@@ -28,8 +28,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Controllers under test.
@@ -196,6 +198,7 @@ func run(f *flags) error {
 func quietLogs() {
 	klog.SetOutput(discard{})
 	klog.LogToStderr(false)
+	ctrllog.SetLogger(logr.Discard()) // envtest's, else it warns on stderr
 }
 
 type discard struct{}
