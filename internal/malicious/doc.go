@@ -1,0 +1,9 @@
+// Package malicious is a corpus of hostile and malformed CertificateSigningRequests, each
+// with the decisions it may end in, and a runner that submits them to a real API server
+// (as the identity each case names, by impersonation) while the project's controller runs,
+// then counts wrong approvals and wrong signatures and checks every issued certificate
+// (CA:false, only the requested usages, the request's key, chained to the CA).
+//
+// It backs the "malicious CSR corpus" of `make reliability` and runs in `make test`
+// (TestCorpus).
+package malicious
