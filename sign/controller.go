@@ -61,6 +61,11 @@ type Controller struct {
 	metrics *Metrics
 	logger  klog.Logger
 	runOnce sync.Once
+	// claimed holds the UIDs of CSRs SignNow is signing or has signed: the workers leave
+	// them alone, so a CSR approved in this process is signed once, not once by SignNow
+	// and again (a wasted signature and a 409) by the worker the watch wakes. A claim ends
+	// when the watch shows the CSR no longer needs signing.
+	claimed sync.Map
 }
 
 // NewController wires a signing controller to informer. Start the informer (its factory)
@@ -94,6 +99,7 @@ func NewController(client kubernetes.Interface, informer certinformers.Certifica
 	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: c.forget,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing controller: watching CSRs: %w", err)
@@ -118,6 +124,18 @@ func (c *Controller) enqueue(obj any) {
 	}
 	if sign, _ := c.signer.Decide(req); sign {
 		c.queue.Add(req.Name)
+	} else {
+		c.claimed.Delete(req.UID) // signed (or settled): a claim on it is over
+	}
+}
+
+// forget drops the claim of a deleted CSR.
+func (c *Controller) forget(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	if req, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
+		c.claimed.Delete(req.UID)
 	}
 }
 
@@ -185,7 +203,11 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return err
 	}
 	if sign, _ := c.signer.Decide(req); !sign {
+		c.claimed.Delete(req.UID)
 		return nil
+	}
+	if _, ok := c.claimed.Load(req.UID); ok {
+		return nil // SignNow has it; the watch will bring its certificate
 	}
 	_, _, err = c.handle(ctx, req.DeepCopy())
 	return err
@@ -199,7 +221,15 @@ func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.Certificat
 	if req == nil {
 		return nil, Result{}, errors.New("SignNow: no CSR")
 	}
-	return c.handle(ctx, req.DeepCopy())
+	c.claimed.Store(req.UID, struct{}{})
+	out, res, err := c.handle(ctx, req.DeepCopy())
+	if err != nil || res.Outcome == Skipped {
+		// Not done here: give the CSR back to the workers (which may have skipped it while
+		// it was claimed).
+		c.claimed.Delete(req.UID)
+		c.queue.Add(req.Name)
+	}
+	return out, res, err
 }
 
 // handle signs and reports the decision as a log line, an Event and metrics.
