@@ -79,8 +79,13 @@ func (t *T) Eventually(ctx context.Context, expected string, cond func(ctx conte
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		ok, seen, err := cond(ctx)
-		if ctx.Err() == nil || last == "" {
-			last = seen // a poll cut short by the deadline says less than the one before
+		// A poll cut short by the deadline says less than the one before. Client-go's rate
+		// limiter refuses a wait that would pass the deadline before ctx ends, with an
+		// error that does not wrap context.DeadlineExceeded: recognise it by its words.
+		cutShort := ctx.Err() != nil || strings.Contains(seen, "context deadline") ||
+			(err != nil && strings.Contains(err.Error(), "context deadline"))
+		if !cutShort || last == "" {
+			last = seen
 		}
 		return ok, err
 	})
