@@ -10,14 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
-
-// tokenTypeSelector lists only Secrets of the bootstrap token type.
-var tokenTypeSelector = fields.OneTermEqualSelector("type", string(token.SecretType)).String()
 
 // signingToken returns the token of secret when the bootstrap signer signs with it at now:
 // a well-formed token Secret, not expired, whose usage-bootstrap-signing is "true". The
@@ -79,7 +75,7 @@ func SignClusterInfo(ctx context.Context, client kubernetes.Interface, now time.
 	if err != nil {
 		return false, fmt.Errorf("getting %s/%s: %w", Namespace, ConfigMapName, err)
 	}
-	list, err := client.CoreV1().Secrets(token.Namespace).List(ctx, metav1.ListOptions{FieldSelector: tokenTypeSelector})
+	list, err := client.CoreV1().Secrets(token.Namespace).List(ctx, metav1.ListOptions{FieldSelector: token.SecretFieldSelector})
 	if err != nil {
 		return false, fmt.Errorf("listing bootstrap tokens in %s: %w", token.Namespace, err)
 	}

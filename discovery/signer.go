@@ -66,7 +66,7 @@ func (s *Signer) Run(ctx context.Context) error {
 
 	secretFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
 		informers.WithNamespace(token.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = tokenTypeSelector }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = token.SecretFieldSelector }))
 	cmFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
 		informers.WithNamespace(Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {

@@ -16,15 +16,16 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// typeSelector selects Secrets of the bootstrap token type, as the upstream cleaner does.
-var typeSelector = fields.OneTermEqualSelector("type", string(SecretType)).String()
+// SecretFieldSelector selects Secrets of the bootstrap token type (a field selector for
+// list and watch), as the upstream cleaner and bootstrap signer do.
+var SecretFieldSelector = fields.OneTermEqualSelector("type", string(SecretType)).String()
 
 // CleanExpired deletes every bootstrap token Secret in Namespace that is expired at now
 // (past or unparseable expiration), each with a UID precondition so a Secret re-created
 // under the same name is left alone. Tokens without an expiration are kept. It returns the
 // names of the Secrets it deleted.
 func CleanExpired(ctx context.Context, client kubernetes.Interface, now time.Time) ([]string, error) {
-	list, err := client.CoreV1().Secrets(Namespace).List(ctx, metav1.ListOptions{FieldSelector: typeSelector})
+	list, err := client.CoreV1().Secrets(Namespace).List(ctx, metav1.ListOptions{FieldSelector: SecretFieldSelector})
 	if err != nil {
 		return nil, fmt.Errorf("listing bootstrap tokens in %s: %w", Namespace, err)
 	}
@@ -97,7 +98,7 @@ func (c *Cleaner) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx).WithName("token-cleaner")
 	factory := informers.NewSharedInformerFactoryWithOptions(c.client, c.opts.ResyncPeriod,
 		informers.WithNamespace(Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = typeSelector }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = SecretFieldSelector }))
 	informer := factory.Core().V1().Secrets()
 	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "token-cleaner"})

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
@@ -68,7 +67,7 @@ func Get(ctx context.Context, client kubernetes.Interface, idOrToken string) (*S
 // with its expiration judged at now. Secrets that cannot authenticate are listed with Err.
 func List(ctx context.Context, client kubernetes.Interface, now time.Time) ([]Info, error) {
 	list, err := client.CoreV1().Secrets(Namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: fields.OneTermEqualSelector("type", string(SecretType)).String(),
+		FieldSelector: SecretFieldSelector,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing bootstrap tokens in %s: %w", Namespace, err)
