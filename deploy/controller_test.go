@@ -25,6 +25,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/deploy"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
@@ -230,25 +231,13 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 	})
 
 	t.Run("token cleaner deletes an expired token", func(t *testing.T) {
-		tok, err := token.Generate()
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec := token.DefaultSpec(tok)
-		spec.TTL, spec.Expires = 0, time.Now().Add(-time.Minute)
-		secret, err := token.SecretFromSpec(spec, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cp.Client().CoreV1().Secrets(secret.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
-			_, err := cp.Client().CoreV1().Secrets(secret.Namespace).Get(ctx, secret.Name, metav1.GetOptions{})
+		tok := testenv.WriteToken(t, cp, time.Now().Add(-time.Minute))
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+			_, err := cp.Client().CoreV1().Secrets(token.Namespace).Get(ctx, token.SecretName(tok.ID), metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
 		})
 		if err != nil {
-			t.Errorf("expired token %s not deleted by the controller: %v", secret.Name, err)
+			t.Errorf("expired token %s not deleted by the controller: %v", token.SecretName(tok.ID), err)
 		}
 	})
 }

@@ -61,21 +61,7 @@ func setup(cp *controlplane.ControlPlane) (func(), error) {
 // bootstrap kubeconfig for it.
 func newToken(t *testing.T, expires time.Time, groups ...string) (token.Token, string) {
 	t.Helper()
-	tok, err := token.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := token.DefaultSpec(tok)
-	spec.Groups = groups
-	spec.TTL, spec.Expires = 0, expires
-	secret, err := token.SecretFromSpec(spec, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Created with the admin client directly so an already-past expiration can be written.
-	if _, err := cp.Client().CoreV1().Secrets(secret.Namespace).Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	tok := testenv.WriteToken(t, cp, expires, groups...)
 	return tok, writeBootstrapKubeconfig(t, tok.Reveal(), cp.ServingCAPEM())
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +36,28 @@ func BootstrapKubeconfig(t testing.TB, cp *controlplane.ControlPlane) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// WriteToken writes a bootstrap token Secret with kubeadm's usages, the given extra groups
+// (none when empty) and expiration, which may already be past: the admin client writes the
+// Secret directly, as token.Create would refuse an expired spec. It returns the token.
+func WriteToken(t testing.TB, cp *controlplane.ControlPlane, expires time.Time, groups ...string) token.Token {
+	t.Helper()
+	tok, err := token.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := token.DefaultSpec(tok)
+	spec.Groups = groups
+	spec.TTL, spec.Expires = 0, expires
+	secret, err := token.SecretFromSpec(spec, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Client().CoreV1().Secrets(secret.Namespace).Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // WhoAmI returns who the kubeconfig at path authenticates as (a SelfSubjectReview); the

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
@@ -65,19 +66,7 @@ func TestExplainCommonFailures(t *testing.T) {
 	}
 
 	t.Run("expired token (before any CSR: the node's error)", func(t *testing.T) {
-		tok, err := token.Generate()
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec := token.DefaultSpec(tok)
-		spec.TTL, spec.Expires = 0, time.Now().Add(-time.Minute)
-		secret, err := token.SecretFromSpec(spec, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cp.Client().CoreV1().Secrets(secret.Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		tok := testenv.WriteToken(t, cp, time.Now().Add(-time.Minute))
 		t.Cleanup(func() { _ = token.Delete(ctx, cp.Client(), tok.ID) })
 		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
 		if err != nil {
