@@ -33,10 +33,10 @@ type ControllerOptions struct {
 	Recorder record.EventRecorder
 	// Metrics, when set, counts decisions and observes latency.
 	Metrics *Metrics
-	// OnApproved, when set, is called with the updated CSR right after this process
-	// approves it, so a signer in the same process can issue at once instead of waiting
-	// for the watch to bring the approval back.
-	OnApproved func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest)
+	// Handoff, when set, is a signer in the same process: it claims each CSR before the
+	// approval is written and signs it right after, instead of waiting for the watch to
+	// bring the approval back (sign.Controller implements it).
+	Handoff Handoff
 	// Logger logs one structured line per decision. Default: the logger in Run's context.
 	Logger klog.Logger
 	// RateLimiter paces retries. Default: DefaultRateLimiter().
@@ -47,6 +47,17 @@ type ControllerOptions struct {
 	// informer behind NodesFromLister (a Node missing from an unsynced cache only delays
 	// a serving approval, but waiting avoids the retry).
 	CacheSyncs []cache.InformerSynced
+}
+
+// Handoff passes the CSRs a Controller approves to a signer in the same process.
+type Handoff interface {
+	// Claim is called just before the approval is written: the signer's own workers leave
+	// the CSR to SignApproved, even when the watch delivers the approval first.
+	Claim(csr *certificatesv1.CertificateSigningRequest)
+	// Release is called instead of SignApproved when the approval was not written.
+	Release(csr *certificatesv1.CertificateSigningRequest)
+	// SignApproved is called with the CSR as the approval wrote it.
+	SignApproved(ctx context.Context, csr *certificatesv1.CertificateSigningRequest)
 }
 
 // DefaultRateLimiter is kube-controller-manager's CSR queue pacing: per CSR, exponential
@@ -190,8 +201,15 @@ func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bo
 	if isSettled(d) {
 		return false, nil
 	}
+	handoff := c.opts.Handoff != nil && d.Action == ActionApprove
+	if handoff {
+		c.opts.Handoff.Claim(obj)
+	}
 	updated, err := c.approver.Apply(ctx, c.client, obj, d)
 	if err != nil {
+		if handoff {
+			c.opts.Handoff.Release(obj)
+		}
 		if !apierrors.IsConflict(err) {
 			c.opts.Metrics.observe(d, err, 0)
 		}
@@ -201,8 +219,8 @@ func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bo
 	c.record(obj, d)
 	log.Info("CSR decision", "action", d.Action, "kind", d.Kind, "reason", d.Reason, "message", d.Message,
 		"signer", obj.Spec.SignerName, "requester", obj.Spec.Username, "requeue", d.Requeue)
-	if d.Action == ActionApprove && c.opts.OnApproved != nil {
-		c.opts.OnApproved(ctx, updated)
+	if handoff {
+		c.opts.Handoff.SignApproved(ctx, updated)
 	}
 	return d.Requeue, nil
 }

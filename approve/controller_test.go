@@ -2,6 +2,7 @@ package approve_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ import (
 
 // runController starts an approval controller against the test API server and stops it
 // when the test ends.
-func runController(t *testing.T, serving bool, onApproved func(context.Context, *certificatesv1.CertificateSigningRequest)) *prometheus.Registry {
+func runController(t *testing.T, serving bool, handoff approve.Handoff) *prometheus.Registry {
 	t.Helper()
 	admin := cp.Client()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -48,7 +49,7 @@ func runController(t *testing.T, serving bool, onApproved func(context.Context, 
 		Approver:   approver,
 		Recorder:   broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tlsbootstrap-approver"}),
 		Metrics:    metrics,
-		OnApproved: onApproved,
+		Handoff:    handoff,
 		CacheSyncs: []cache.InformerSynced{nodeInformer.Informer().HasSynced},
 	})
 	if err != nil {
@@ -119,15 +120,11 @@ func hasEvent(events []corev1.Event, eventType, reason, messagePart string) bool
 }
 
 // TestControllerApprovesOnceGranted: an unauthorized CSR stays Pending (never Denied) and
-// the controller approves it after a binding appears, calling OnApproved right away.
+// the controller approves it after a binding appears, claiming it for the Handoff before
+// writing the approval and handing it over right after.
 func TestControllerApprovesOnceGranted(t *testing.T) {
-	var mu sync.Mutex
-	var approvedSeen []*certificatesv1.CertificateSigningRequest
-	metrics := runController(t, false, func(_ context.Context, obj *certificatesv1.CertificateSigningRequest) {
-		mu.Lock()
-		defer mu.Unlock()
-		approvedSeen = append(approvedSeen, obj)
-	})
+	handoff := &recordingHandoff{}
+	metrics := runController(t, false, handoff)
 	user, groups := bootstrapUser(t)
 	created := createCSR(t, clientAs(t, user, groups...), kubeletClientSigner, clientUsages, kubeletRequest("late"))
 
@@ -148,16 +145,11 @@ func TestControllerApprovesOnceGranted(t *testing.T) {
 	if c.Reason != "AutoApproved" || c.Message != "Auto approving kubelet client certificate after SubjectAccessReview." {
 		t.Errorf("condition %+v", c)
 	}
-	mu.Lock()
-	var hook *certificatesv1.CertificateSigningRequest
-	for _, obj := range approvedSeen {
-		if obj.Name == created.Name {
-			hook = obj
-		}
+	if got := handoff.calls(created.Name); !slices.Equal(got, []string{"Claim", "SignApproved"}) {
+		t.Errorf("handoff calls for %s = %v, want [Claim SignApproved] (claimed before the approval is written)", created.Name, got)
 	}
-	mu.Unlock()
-	if hook == nil || condition(hook, certificatesv1.CertificateApproved) == nil {
-		t.Errorf("OnApproved was not called with the approved CSR (got %d calls)", len(approvedSeen))
+	if hook := handoff.signed(created.Name); hook == nil || condition(hook, certificatesv1.CertificateApproved) == nil {
+		t.Errorf("SignApproved was not given the approved CSR (got %v)", hook)
 	}
 	waitFor(t, 10*time.Second, "an AutoApproved event", func() bool {
 		return hasEvent(eventsFor(t, created.Name), corev1.EventTypeNormal, "AutoApproved", "kubelet client")
@@ -206,4 +198,47 @@ func TestControllerServing(t *testing.T) {
 			t.Errorf("latency observations for %s = %v, want 1", result, n)
 		}
 	}
+}
+
+// recordingHandoff records the Handoff calls per CSR. Claim checks that the approval is
+// not yet written: the claim must come first.
+type recordingHandoff struct {
+	mu       sync.Mutex
+	log      map[string][]string
+	approved map[string]*certificatesv1.CertificateSigningRequest
+}
+
+func (h *recordingHandoff) add(obj *certificatesv1.CertificateSigningRequest, call string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.log == nil {
+		h.log, h.approved = map[string][]string{}, map[string]*certificatesv1.CertificateSigningRequest{}
+	}
+	if call == "Claim" && condition(obj, certificatesv1.CertificateApproved) != nil {
+		call = "Claim(after approval)"
+	}
+	h.log[obj.Name] = append(h.log[obj.Name], call)
+	if call == "SignApproved" {
+		h.approved[obj.Name] = obj
+	}
+}
+
+func (h *recordingHandoff) Claim(obj *certificatesv1.CertificateSigningRequest) { h.add(obj, "Claim") }
+func (h *recordingHandoff) Release(obj *certificatesv1.CertificateSigningRequest) {
+	h.add(obj, "Release")
+}
+func (h *recordingHandoff) SignApproved(_ context.Context, obj *certificatesv1.CertificateSigningRequest) {
+	h.add(obj, "SignApproved")
+}
+
+func (h *recordingHandoff) calls(name string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.log[name])
+}
+
+func (h *recordingHandoff) signed(name string) *certificatesv1.CertificateSigningRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.approved[name]
 }

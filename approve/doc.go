@@ -22,7 +22,7 @@
 //     status.addresses; a subjectAltName the Node lacks is denied with a message naming it.
 //   - Controller runs an Approver over an informer and a rate-limited workqueue (the
 //     kube-controller-manager pacing), with optional Events, Prometheus metrics and an
-//     OnApproved hook for signing in the same process.
+//     Handoff to a signer in the same process.
 //   - Approve and Deny are `kubectl certificate approve|deny` as functions.
 //   - Explain says why a CSR is Pending (kinds or broken rules, SubjectAccessReview per
 //     kind, whether a signer serves it) or what it was issued (serial, validity, approver,

@@ -102,9 +102,8 @@ func ExampleNewController() {
 			Recorder:   events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "csr-approver"}),
 			Metrics:    metrics,
 			CacheSyncs: []cache.InformerSynced{nodes.Informer().HasSynced},
-			OnApproved: func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest) {
-				// Hand the approved CSR to a signer in this process at once.
-			},
+			// Handoff: a *sign.Controller in this process, to sign each CSR right after
+			// approving it.
 		})
 		if err != nil {
 			return err

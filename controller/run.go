@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
-	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -174,11 +173,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		if signer != nil {
 			// Sign in this process right away instead of waiting for the watch.
-			ctrlOpts.OnApproved = func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest) {
-				if _, _, err := signer.SignNow(ctx, csr); err != nil {
-					log.V(2).Info("immediate signing deferred to the queue", "csr", csr.Name, "error", err.Error())
-				}
-			}
+			ctrlOpts.Handoff = signer
 		}
 		c, err := approve.NewController(client, csrInformer, ctrlOpts)
 		if err != nil {

@@ -61,10 +61,11 @@ type Controller struct {
 	metrics *Metrics
 	logger  klog.Logger
 	runOnce sync.Once
-	// claimed holds the UIDs of CSRs SignNow is signing or has signed: the workers leave
-	// them alone, so a CSR approved in this process is signed once, not once by SignNow
-	// and again (a wasted signature and a 409) by the worker the watch wakes. A claim ends
-	// when the watch shows the CSR no longer needs signing.
+	// claimed holds the UIDs of CSRs claimed for SignNow (by Claim, before the approval is
+	// written, or by SignNow itself): the workers leave them alone, so a CSR approved in
+	// this process is signed once, not once by SignNow and again (a wasted signature and a
+	// 409) by the worker the watch wakes. A claim ends when the watch shows the CSR issued,
+	// denied, failed or deleted, or when SignNow or Release gives it back.
 	claimed sync.Map
 }
 
@@ -122,12 +123,19 @@ func (c *Controller) enqueue(obj any) {
 	if !ok {
 		return
 	}
-	if sign, _ := c.signer.Decide(req); sign {
+	sign, why := c.signer.Decide(req)
+	switch {
+	case sign:
 		c.queue.Add(req.Name)
-	} else {
-		c.claimed.Delete(req.UID) // signed (or settled): a claim on it is over
+	case claimOver(why):
+		c.claimed.Delete(req.UID)
 	}
 }
+
+// claimOver reports whether a CSR skipped for reason why can never need signing again, so
+// a claim on it is over. A CSR not approved yet keeps its claim: the approver claims it
+// before writing the approval, and this process's watch may still be catching up.
+func claimOver(why string) bool { return why != SkipNotApproved }
 
 // forget drops the claim of a deleted CSR.
 func (c *Controller) forget(obj any) {
@@ -202,8 +210,10 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if sign, _ := c.signer.Decide(req); !sign {
-		c.claimed.Delete(req.UID)
+	if sign, why := c.signer.Decide(req); !sign {
+		if claimOver(why) {
+			c.claimed.Delete(req.UID)
+		}
 		return nil
 	}
 	if _, ok := c.claimed.Load(req.UID); ok {
@@ -211,6 +221,27 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	}
 	_, _, err = c.handle(ctx, req.DeepCopy())
 	return err
+}
+
+// Claim makes the workers leave req to SignNow or SignApproved until Release, or until the
+// CSR is issued, denied, failed or deleted. Part of approve.Handoff: the approver claims a
+// CSR before writing its approval, so the watch delivering that approval first does not
+// start a second signature.
+func (c *Controller) Claim(req *certificatesv1.CertificateSigningRequest) {
+	c.claimed.Store(req.UID, struct{}{})
+}
+
+// Release ends a Claim whose approval was not written.
+func (c *Controller) Release(req *certificatesv1.CertificateSigningRequest) {
+	c.claimed.Delete(req.UID)
+	c.queue.Add(req.Name) // in case a worker skipped it while it was claimed
+}
+
+// SignApproved is SignNow for approve.Handoff: an error leaves the CSR to the workers.
+func (c *Controller) SignApproved(ctx context.Context, req *certificatesv1.CertificateSigningRequest) {
+	if _, _, err := c.SignNow(ctx, req); err != nil {
+		c.logger.V(2).Info("Immediate signing deferred to the queue", "csr", req.Name, "error", err.Error())
+	}
 }
 
 // SignNow signs req at once, without waiting for the watch to deliver it: call it with the

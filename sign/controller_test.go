@@ -250,3 +250,38 @@ func TestNewControllerRequiresSigner(t *testing.T) {
 		t.Error("NewController without a Signer succeeded")
 	}
 }
+
+// TestClaimKeepsWorkersAway: a CSR claimed before its approval is written is left to
+// SignApproved even though the watch delivers the approval first; a released claim goes
+// back to the workers.
+func TestClaimKeepsWorkersAway(t *testing.T) {
+	env := startController(t, true)
+	client := env.client
+
+	claimed := create(t, client, clientCSR(t, certificatesv1.UsageClientAuth))
+	env.ctrl.Claim(claimed)
+	approved := setCondition(t, client, claimed, certificatesv1.CertificateApproved)
+	time.Sleep(2 * time.Second) // the watch has delivered the approval to the workers by now
+	if got := getCSR(t, client, claimed.Name); len(got.Status.Certificate) > 0 {
+		t.Fatal("a worker signed a claimed CSR")
+	}
+	env.ctrl.SignApproved(context.Background(), approved)
+	if got := getCSR(t, client, claimed.Name); len(got.Status.Certificate) == 0 {
+		t.Fatal("SignApproved did not sign the claimed CSR")
+	}
+
+	// A claim whose approval was written by nobody: released, then approved by someone
+	// else, the workers sign it.
+	released := create(t, client, clientCSR(t, certificatesv1.UsageClientAuth))
+	env.ctrl.Claim(released)
+	env.ctrl.Release(released)
+	setCondition(t, client, released, certificatesv1.CertificateApproved)
+	waitFor(t, "the released CSR to be signed by a worker", func() bool {
+		return len(getCSR(t, client, released.Name).Status.Certificate) > 0
+	})
+
+	time.Sleep(time.Second)
+	if got := env.counter(t, "signed"); got != 2 {
+		t.Errorf("signed count %v, want exactly 2", got)
+	}
+}
