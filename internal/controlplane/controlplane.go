@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -42,6 +43,8 @@ type ControlPlane struct {
 	KubeconfigFile string
 
 	env *envtest.Environment
+	// restartMu serialises the outage methods (outage.go).
+	restartMu sync.Mutex
 }
 
 // Start starts etcd and kube-apiserver with bootstrap-token authentication, Node+RBAC
@@ -89,6 +92,9 @@ func Start(opts Options) (*ControlPlane, error) {
 	if opts.Output != nil {
 		api.Out, api.Err = opts.Output, opts.Output
 		env.ControlPlane.Etcd = &envtest.Etcd{Out: opts.Output, Err: opts.Output}
+	}
+	if err := keepStateAcrossRestarts(env, dir); err != nil {
+		return nil, cp.cleanupAfter(err)
 	}
 	args := api.Configure()
 	args.Set("enable-bootstrap-token-auth", "true")
