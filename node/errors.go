@@ -12,7 +12,12 @@ import (
 // Causes a caller can test with errors.Is.
 var (
 	// ErrTokenRejected: the API server answered 401 to the bootstrap credentials.
-	ErrTokenRejected = errors.New("the API server rejected the bootstrap credentials (401 Unauthorized): the bootstrap token is unknown, expired, or lacks usage-bootstrap-authentication; create a new token and bootstrap kubeconfig")
+	// The node cannot read its token's Secret, so the message lists every cause the API
+	// server's authenticator has; an admin finds the one with token.Get or tokenctl list.
+	ErrTokenRejected = errors.New("the API server rejected the bootstrap credentials (401 Unauthorized): " +
+		"the bootstrap token is unknown or its secret is wrong, it has expired, it lacks usage-bootstrap-authentication, " +
+		"its auth-extra-groups holds an invalid group, or its Secret is malformed (type, token-id, token-secret); " +
+		"create a new token and bootstrap kubeconfig")
 	// ErrCAMismatch: the API server's certificate does not verify against the CA of the
 	// bootstrap kubeconfig.
 	ErrCAMismatch = errors.New("the API server's certificate is not signed by the CA in the bootstrap kubeconfig (CA mismatch): fix certificate-authority(-data) in the bootstrap kubeconfig")

@@ -84,7 +84,7 @@ func TestCleanerDeletesWhenDue(t *testing.T) {
 	client := cp.Client()
 	go func() { _ = token.NewCleaner(client, token.CleanerOptions{}).Run(ctx) }()
 
-	spec := token.Spec{Token: token.Token{ID: "later1", Secret: "0123456789abcdef"}, Expires: time.Now().Add(3 * time.Second)}
+	spec := token.Spec{Token: token.Token{ID: "later1", Secret: "0123456789abcdef"}, Expires: time.Now().Add(3 * time.Second), Usages: []string{token.UsageAuthentication}}
 	if _, err := token.Create(ctx, client, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +109,12 @@ func TestCleanExpired(t *testing.T) {
 	ctx := context.Background()
 	client := cp.Client()
 	now := time.Now()
+	usages := []string{token.UsageAuthentication}
+	// token.Create refuses an expired spec: the expired one is written directly.
+	writeSecret(t, token.Spec{Token: token.Token{ID: "clean1", Secret: "0123456789abcdef"}, Expires: now.Add(-time.Minute), Usages: usages}, nil)
 	specs := []token.Spec{
-		{Token: token.Token{ID: "clean1", Secret: "0123456789abcdef"}, Expires: now.Add(-time.Minute)},
-		{Token: token.Token{ID: "clean2", Secret: "0123456789abcdef"}, Expires: now.Add(time.Hour)},
-		{Token: token.Token{ID: "clean3", Secret: "0123456789abcdef"}},
+		{Token: token.Token{ID: "clean2", Secret: "0123456789abcdef"}, Expires: now.Add(time.Hour), Usages: usages},
+		{Token: token.Token{ID: "clean3", Secret: "0123456789abcdef"}, Usages: usages},
 	}
 	for _, s := range specs {
 		if _, err := token.Create(ctx, client, s); err != nil {

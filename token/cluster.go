@@ -34,9 +34,18 @@ type Info struct {
 }
 
 // Create writes the Secret for spec (expiration counted from now when spec has a TTL). It
-// fails, without touching anything, when spec is invalid or a token with the same id exists.
+// fails, without touching anything, when spec is invalid (see Spec.Validate), could never
+// be used (an expiration already past, no usage at all) or a token with the same id
+// exists.
 func Create(ctx context.Context, client kubernetes.Interface, spec Spec) (*corev1.Secret, error) {
-	secret, err := SecretFromSpec(spec, time.Now())
+	now := time.Now()
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkUsable(spec, now); err != nil {
+		return nil, err
+	}
+	secret, err := SecretFromSpec(spec, now)
 	if err != nil {
 		return nil, err
 	}
@@ -118,4 +127,18 @@ func idOf(idOrToken string) (string, error) {
 		return "", err
 	}
 	return idOrToken, nil
+}
+
+// checkUsable refuses a spec whose token the API server could never accept or sign with:
+// SecretFromSpec builds such Secrets (tests write them on purpose), Create does not.
+func checkUsable(spec Spec, now time.Time) error {
+	if exp, ok := spec.Expiration(now); ok && !exp.After(now) {
+		return fmt.Errorf("%w: bootstrap token %q would be born expired: expiration %s is not after now (%s)",
+			ErrInvalidSpec, spec.Token.ID, exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if len(spec.Usages) == 0 {
+		return fmt.Errorf("%w: bootstrap token %q has no usages: it could neither authenticate (%q) nor sign cluster-info (%q)",
+			ErrInvalidSpec, spec.Token.ID, UsageAuthentication, UsageSigning)
+	}
+	return nil
 }
