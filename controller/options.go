@@ -31,6 +31,11 @@ var KnownControllers = []string{CSRApproving, CSRSigning, CSRCleaner, TokenClean
 // DefaultControllers are kube-controller-manager's CSR controllers.
 var DefaultControllers = []string{CSRApproving, CSRSigning, CSRCleaner}
 
+// DefaultWorkers is the number of CSRs each controller handles at once. The work is
+// waiting on the API server (two writes per CSR), so more workers than
+// kube-controller-manager's 5 keep a join storm moving at little cost.
+const DefaultWorkers = 16
+
 // CAFiles is a PEM certificate and key pair on disk.
 type CAFiles struct{ CertFile, KeyFile string }
 
@@ -49,7 +54,7 @@ type Options struct {
 	CustomSigners []sign.SignerPolicy
 	// SigningDuration is the longest certificate lifetime. Default 8760h.
 	SigningDuration time.Duration
-	// Workers per controller. Default 5.
+	// Workers per controller. Default DefaultWorkers.
 	Workers int
 	// SARCacheTTL bounds how long an allowed SubjectAccessReview answer is reused (so how
 	// long a revoked binding can still approve). Default approve.DefaultSARCacheTTL.
@@ -57,6 +62,12 @@ type Options struct {
 	// CleanerInterval is the time between two passes of the csrcleaner controller (it
 	// also makes one at start). Default 1h, as kube-controller-manager; shorter for tests.
 	CleanerInterval time.Duration
+	// EventQPS and EventBurst are the budget of Events written on CSRs: beyond it Events
+	// are dropped and counted (tlsbootstrap_events_dropped_total) so that a join storm's
+	// API requests go to approvals and certificates. Defaults DefaultEventQPS and
+	// DefaultEventBurst; a negative EventQPS writes every Event.
+	EventQPS   float64
+	EventBurst int
 	// LeaderElection, when Enabled, runs the controllers only while holding a Lease.
 	LeaderElection LeaderElection
 	// MetricsBindAddress serves /metrics, /healthz and /readyz (e.g. ":8080"). Empty or
@@ -114,6 +125,15 @@ func (o *Options) complete() error {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.EventQPS == 0 {
+		o.EventQPS = DefaultEventQPS
+	}
+	if o.EventBurst <= 0 {
+		o.EventBurst = DefaultEventBurst
 	}
 	if o.Logger.GetSink() == nil {
 		o.Logger = klog.Background()

@@ -120,7 +120,10 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventSource})
+	recorder, err := newBudgetRecorder(broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventSource}), opts.EventQPS, opts.EventBurst, reg)
+	if err != nil {
+		return fmt.Errorf("event budget metrics: %w", err)
+	}
 
 	factory := informers.NewSharedInformerFactory(client, 0)
 	csrInformer := factory.Certificates().V1().CertificateSigningRequests()

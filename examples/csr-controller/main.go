@@ -49,8 +49,8 @@ func parse(args []string) (*flags, error) {
 	f := &flags{signerFiles: map[string]*controller.CAFiles{}}
 	fs := pflag.NewFlagSet("csr-controller", pflag.ContinueOnError)
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the controller's identity (default: in-cluster config, then $KUBECONFIG)")
-	fs.Float32Var(&f.qps, "kube-api-qps", 50, "client queries per second to the API server")
-	fs.IntVar(&f.burst, "kube-api-burst", 100, "client burst to the API server")
+	fs.Float32Var(&f.qps, "kube-api-qps", controller.DefaultQPS, "client queries per second to the API server")
+	fs.IntVar(&f.burst, "kube-api-burst", controller.DefaultBurst, "client burst to the API server")
 	fs.StringVar(&f.opts.ClusterSigningCA.CertFile, "cluster-signing-cert-file", "", "PEM CA certificate that signs for every built-in signer without its own CA")
 	fs.StringVar(&f.opts.ClusterSigningCA.KeyFile, "cluster-signing-key-file", "", "PEM private key of --cluster-signing-cert-file")
 	for infix := range controller.SignerFlagNames {
@@ -69,7 +69,9 @@ func parse(args []string) (*flags, error) {
 	fs.DurationVar(&f.opts.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "leader election renew deadline")
 	fs.DurationVar(&f.opts.LeaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "leader election retry period")
 	fs.StringVar(&f.opts.MetricsBindAddress, "metrics-bind-address", "0", "address for /metrics, /healthz and /readyz (e.g. :8080); 0 disables")
-	fs.IntVar(&f.opts.Workers, "workers", 5, "CSRs handled at once by each controller")
+	fs.IntVar(&f.opts.Workers, "workers", controller.DefaultWorkers, "CSRs handled at once by each controller")
+	fs.Float64Var(&f.opts.EventQPS, "event-qps", controller.DefaultEventQPS, "Events per second written on CSRs; beyond it (and --event-burst) Events are dropped and counted; negative: no limit")
+	fs.IntVar(&f.opts.EventBurst, "event-burst", controller.DefaultEventBurst, "Events written at once before --event-qps applies")
 	fs.DurationVar(&f.opts.SARCacheTTL, "sar-cache-ttl", 0, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0 = default 5s, negative disables")
 	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", time.Hour, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
@@ -115,8 +117,7 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = f.qps, f.burst
-	cfg.UserAgent = controller.EventSource
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := kubernetes.NewForConfig(controller.RESTConfig(cfg))
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,8 @@ const requestsMetric = "storm_controller_requests_total"
 
 // childQPS and childBurst are csr-controller's defaults (--kube-api-qps, --kube-api-burst).
 const (
-	childQPS   = 50
-	childBurst = 100
+	childQPS   = controller.DefaultQPS
+	childBurst = controller.DefaultBurst
 )
 
 func runChild(args []string) error {
@@ -50,7 +50,7 @@ func runChild(args []string) error {
 		return fmt.Errorf("loading kubeconfig %s: %w", *kubeconfig, err)
 	}
 	cfg.QPS, cfg.Burst = *qps, *burst
-	cfg.UserAgent = controller.EventSource
+	cfg = controller.RESTConfig(cfg)
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: requestsMetric, Help: "API requests of the controller under test by verb and resource.",

@@ -1,0 +1,82 @@
+package controller
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+)
+
+func TestEventBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		qps           float64
+		burst, events int
+		wantWritten   int
+	}{
+		{name: "within the burst", qps: 1, burst: 10, events: 10, wantWritten: 10},
+		{name: "beyond the burst", qps: 0.001, burst: 10, events: 25, wantWritten: 10},
+		{name: "no budget", qps: -1, burst: 0, events: 25, wantWritten: 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := record.NewFakeRecorder(100)
+			reg := prometheus.NewRegistry()
+			rec, err := newBudgetRecorder(fake, tc.qps, tc.burst, reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj := &certificatesv1.CertificateSigningRequest{}
+			for i := range tc.events {
+				switch i % 3 {
+				case 0:
+					rec.Event(obj, "Normal", "AutoApproved", "approved")
+				case 1:
+					rec.Eventf(obj, "Normal", "Signed", "issued %d", i)
+				default:
+					rec.AnnotatedEventf(obj, nil, "Warning", "SigningFailed", "refused %d", i)
+				}
+			}
+			if got := len(fake.Events); got != tc.wantWritten {
+				t.Errorf("%d events written, want %d", got, tc.wantWritten)
+			}
+			if tc.qps < 0 {
+				return
+			}
+			if got := droppedEvents(t, reg); int(got) != tc.events-tc.wantWritten {
+				t.Errorf("tlsbootstrap_events_dropped_total = %v, want %d", got, tc.events-tc.wantWritten)
+			}
+		})
+	}
+}
+
+func TestRESTConfig(t *testing.T) {
+	in := &rest.Config{Host: "https://example.invalid"}
+	out := RESTConfig(in)
+	if out == in || in.ContentType != "" || in.QPS != 0 {
+		t.Fatal("RESTConfig changed its argument instead of a copy")
+	}
+	if out.ContentType != "application/vnd.kubernetes.protobuf" || out.QPS != DefaultQPS || out.Burst != DefaultBurst || out.UserAgent != EventSource {
+		t.Errorf("RESTConfig = content %q qps %v burst %d agent %q", out.ContentType, out.QPS, out.Burst, out.UserAgent)
+	}
+	kept := RESTConfig(&rest.Config{QPS: 7, Burst: 9, UserAgent: "mine"})
+	if kept.QPS != 7 || kept.Burst != 9 || kept.UserAgent != "mine" {
+		t.Errorf("RESTConfig overrode set values: qps %v burst %d agent %q", kept.QPS, kept.Burst, kept.UserAgent)
+	}
+}
+
+func droppedEvents(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "tlsbootstrap_events_dropped_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("tlsbootstrap_events_dropped_total is not registered")
+	return 0
+}
