@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -61,12 +62,16 @@ type Controller struct {
 	metrics *Metrics
 	logger  klog.Logger
 	runOnce sync.Once
+	running atomic.Bool
 	// claimed holds the UIDs of CSRs claimed for SignNow (by Claim, before the approval is
 	// written, or by SignNow itself): the workers leave them alone, so a CSR approved in
 	// this process is signed once, not once by SignNow and again (a wasted signature and a
 	// 409) by the worker the watch wakes. A claim ends when the watch shows the CSR issued,
 	// denied, failed or deleted, or when SignNow or Release gives it back.
 	claimed sync.Map
+	// handed holds, by name, the CSRs SignApproved gave to the workers: the object as the
+	// approval wrote it, newer than the informer's copy until the watch catches up.
+	handed sync.Map
 }
 
 // NewController wires a signing controller to informer. Start the informer (its factory)
@@ -132,6 +137,12 @@ func (c *Controller) enqueue(obj any) {
 	}
 }
 
+// issuedOrSettled reports a CSR that holds a certificate or is denied or failed.
+func issuedOrSettled(req *certificatesv1.CertificateSigningRequest) bool {
+	_, denied, failed := conditions(req)
+	return len(req.Status.Certificate) > 0 || denied || failed
+}
+
 // claimOver reports whether a CSR skipped for reason why can never need signing again, so
 // a claim on it is over. A CSR not approved yet keeps its claim: the approver claims it
 // before writing the approval, and this process's watch may still be catching up.
@@ -164,6 +175,8 @@ func (c *Controller) Run(ctx context.Context) error {
 
 func (c *Controller) run(ctx context.Context) error {
 	defer c.queue.ShutDown()
+	c.running.Store(true)
+	defer c.running.Store(false)
 	c.logger.Info("Starting CSR signing controller", "workers", c.workers)
 	defer c.logger.Info("Stopped CSR signing controller")
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
@@ -205,10 +218,18 @@ func (c *Controller) next(ctx context.Context) bool {
 func (c *Controller) sync(ctx context.Context, name string) error {
 	req, err := c.lister.Get(name)
 	if apierrors.IsNotFound(err) {
+		c.handed.Delete(name)
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if h, ok := c.handed.LoadAndDelete(name); ok {
+		handed := h.(*certificatesv1.CertificateSigningRequest)
+		if handed.UID == req.UID && !issuedOrSettled(req) {
+			_, _, err = c.signClaimed(ctx, handed)
+			return err
+		}
 	}
 	if sign, why := c.signer.Decide(req); !sign {
 		if claimOver(why) {
@@ -237,11 +258,20 @@ func (c *Controller) Release(req *certificatesv1.CertificateSigningRequest) {
 	c.queue.Add(req.Name) // in case a worker skipped it while it was claimed
 }
 
-// SignApproved is SignNow for approve.Handoff: an error leaves the CSR to the workers.
+// SignApproved gives req, as its approval was just written, to the workers, which sign it
+// without waiting for the watch to deliver the approval; the caller goes on at once (the
+// approval and the signature are written by separate workers). Part of approve.Handoff.
+// Without Run, it signs at once like SignNow.
 func (c *Controller) SignApproved(ctx context.Context, req *certificatesv1.CertificateSigningRequest) {
-	if _, _, err := c.SignNow(ctx, req); err != nil {
-		c.logger.V(2).Info("Immediate signing deferred to the queue", "csr", req.Name, "error", err.Error())
+	if !c.running.Load() {
+		if _, _, err := c.SignNow(ctx, req); err != nil {
+			c.logger.V(2).Info("Immediate signing deferred to the queue", "csr", req.Name, "error", err.Error())
+		}
+		return
 	}
+	c.claimed.Store(req.UID, struct{}{})
+	c.handed.Store(req.Name, req)
+	c.queue.Add(req.Name)
 }
 
 // SignNow signs req at once, without waiting for the watch to deliver it: call it with the
@@ -253,10 +283,14 @@ func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.Certificat
 		return nil, Result{}, errors.New("SignNow: no CSR")
 	}
 	c.claimed.Store(req.UID, struct{}{})
+	return c.signClaimed(ctx, req)
+}
+
+// signClaimed signs a claimed CSR; when it is not done, the claim ends and the CSR goes
+// back to the workers (which may have skipped it while it was claimed).
+func (c *Controller) signClaimed(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
 	out, res, err := c.handle(ctx, req.DeepCopy())
 	if err != nil || res.Outcome == Skipped {
-		// Not done here: give the CSR back to the workers (which may have skipped it while
-		// it was claimed).
 		c.claimed.Delete(req.UID)
 		c.queue.Add(req.Name)
 	}

@@ -42,6 +42,7 @@ func runChild(args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
 	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
 	burst := fs.Int("kube-api-burst", childBurst, "client burst")
+	workers := fs.Int("workers", controller.DefaultWorkers, "workers per controller")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ func runChild(args []string) error {
 	err = controller.Run(ctx, client, controller.Options{
 		ClusterSigningCA:   controller.CAFiles{CertFile: *caCert, KeyFile: *caKey},
 		MetricsBindAddress: *metricsAddr,
+		Workers:            *workers,
 		Registry:           reg,
 	})
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {

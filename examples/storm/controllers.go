@@ -41,7 +41,7 @@ func startTLSBootstrap(ctx context.Context, f *flags, c *cluster) (*runningContr
 		return nil, err
 	}
 	args := []string{childCommand, "--kubeconfig=" + c.kubeconfigFile, "--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, "--metrics-bind-address=" + addr,
-		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst)}
+		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst), fmt.Sprintf("--workers=%d", f.ctrlWorkers)}
 	if f.cpuprofile != "" {
 		args = append(args, "--cpuprofile="+f.cpuprofile)
 	}
