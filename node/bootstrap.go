@@ -61,6 +61,14 @@ type Result struct {
 	CertificateFile string
 	// Kubeconfig is the node kubeconfig's path (Options.Kubeconfig).
 	Kubeconfig string
+	// ClockOffset is this node's clock (Options.Now) minus the API server's, read from the
+	// Date header of its /healthz answer, to the second; zero when not measured (Skipped,
+	// Reused, or no Date header).
+	ClockOffset time.Duration
+	// ClockSkew is set, and logged as a warning, when ClockOffset is beyond
+	// rotate.Backdate or the new certificate is not valid by this node's clock. The
+	// bootstrap succeeded all the same.
+	ClockSkew *ClockSkewError
 }
 
 // Bootstrap obtains the node's client certificate and kubeconfig as the kubelet does. The
@@ -103,6 +111,11 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, log); err != nil {
 		return nil, err
 	}
+	offset, measured, err := measureClockOffset(ctx, bootstrapConfig, opts.Now)
+	if err != nil {
+		log.V(1).Info("could not measure this node's clock offset to the API server", "error", err.Error())
+	}
+	result.ClockOffset = offset
 
 	keyPath := filepath.Join(opts.CertDir, TempKeyFile)
 	key, keyPEM, err := loadOrCreateKey(keyPath, opts.KeyType, log)
@@ -133,6 +146,10 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 		return result, err
 	}
 	result.Certificate = pair.Leaf
+	if skew := clockSkew(pair.Leaf, opts.Now(), offset, measured); skew != nil {
+		result.ClockSkew = skew
+		log.Info("Warning: clock skew", "clockOffset", skew.Offset.String(), "detail", skew.Error())
+	}
 	if err := writeNodeKubeconfig(bootstrapConfig, opts); err != nil {
 		return result, err
 	}

@@ -295,7 +295,25 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 	if m.cfg.OnRotated != nil {
 		m.cfg.OnRotated(old, pair.Leaf)
 	}
-	return path, name, nil
+	return path, name, m.checkSkew(log, pair.Leaf, name)
+}
+
+// checkSkew looks at a certificate just stored with this machine's clock. Not valid yet:
+// it works anyway (the API server's clock decides) and its deadline is counted from its
+// NotBefore, so only a warning. Already expired: renewing at once would find every new
+// certificate expired too and request certificates in a tight loop, so the attempt counts
+// as failed and the next one waits for the backoff.
+func (m *Manager) checkSkew(log klog.Logger, cert *x509.Certificate, csrName string) error {
+	err := CheckIssued(cert, m.cfg.Clock.Now())
+	var skew *SkewError
+	if !errors.As(err, &skew) {
+		return nil
+	}
+	if skew.NotYetValid() {
+		log.Info("Warning: clock skew", "csr", csrName, "clockOffset", skew.Offset().String(), "detail", err.Error())
+		return nil
+	}
+	return fmt.Errorf("stored the certificate of CSR %s, but the next renewal waits for the backoff: %w", csrName, err)
 }
 
 func orNone(s string) string {
