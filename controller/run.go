@@ -126,6 +126,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	}
 
 	factory := informers.NewSharedInformerFactory(client, 0)
+	usePatientInformers(factory, log.WithName("informers"))
 	csrInformer := factory.Certificates().V1().CertificateSigningRequests()
 	g, ctx := errgroup.WithContext(ctx)
 

@@ -18,11 +18,22 @@ import (
 // retryInterval spaces out re-reads after a transient error or a closed watch.
 const retryInterval = time.Second
 
+// AuthRetryGrace is how long Wait keeps retrying when the API server rejects the
+// caller's credentials (401) or rights (403) before it returns that error. The CSR was
+// created with the same credentials moments before, so a rejection is most often a
+// kube-apiserver that has just restarted: it answers 401 to bootstrap tokens until its
+// informer has read their Secrets, and RBAC may deny until its caches are filled.
+const AuthRetryGrace = 30 * time.Second
+
+// authRetryGrace is AuthRetryGrace; tests shorten it.
+var authRetryGrace = AuthRetryGrace
+
 // Wait watches the CSR name (with UID uid; empty uid accepts any) until it is Approved
 // and holds a certificate, and returns the certificate PEM. A closed or expired watch is
 // resumed after reading the object again. It fails with *DeniedError, *FailedError,
 // *DeletedError, *UIDChangedError, or *WaitError when ctx ends first (bound it with
-// context.WithTimeout). Authentication and authorization failures are returned at once.
+// context.WithTimeout). Authentication and authorization failures are retried for
+// AuthRetryGrace in a row, then returned.
 func Wait(ctx context.Context, client kubernetes.Interface, name string, uid types.UID) ([]byte, error) {
 	w := waiter{client: client, name: name, uid: uid, state: StatePendingApproval}
 	for {
@@ -50,6 +61,8 @@ type waiter struct {
 	uid     types.UID
 	state   string
 	lastErr error
+	// rejectedSince is when the current run of 401/403 answers began (zero: none).
+	rejectedSince time.Time
 }
 
 // read gets the object once: its certificate, a terminal error, or the resourceVersion
@@ -62,12 +75,13 @@ func (w *waiter) read(ctx context.Context) ([]byte, string, error) {
 		return nil, "", &DeletedError{Name: w.name}
 	case ctx.Err() != nil:
 		return nil, "", w.ended(ctx)
-	case fatal(err):
+	case w.rejected(err):
 		return nil, "", fmt.Errorf("reading CertificateSigningRequest %q: %w", w.name, err)
 	default:
 		w.lastErr = err
 		return nil, "", nil
 	}
+	w.rejectedSince = time.Time{}
 	cert, err := w.check(obj)
 	return cert, obj.ResourceVersion, err
 }
@@ -83,7 +97,7 @@ func (w *waiter) watch(ctx context.Context, resourceVersion string) ([]byte, err
 		if ctx.Err() != nil {
 			return nil, w.ended(ctx)
 		}
-		if fatal(err) {
+		if w.rejected(err) {
 			return nil, fmt.Errorf("watching CertificateSigningRequest %q: %w", w.name, err)
 		}
 		w.lastErr = err
@@ -137,7 +151,22 @@ func (w *waiter) ended(ctx context.Context) error {
 	return &WaitError{Name: w.name, State: state, Err: context.Cause(ctx)}
 }
 
-// fatal errors will not go away by retrying: the caller's credentials or rights.
-func fatal(err error) bool {
-	return apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) || errors.Is(err, context.Canceled)
+// rejected reports whether err ends the wait: a cancelled context, or a 401/403 that has
+// lasted AuthRetryGrace (an earlier one is recorded and retried).
+func (w *waiter) rejected(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return true
+	}
+	if !apierrors.IsUnauthorized(err) && !apierrors.IsForbidden(err) {
+		return false
+	}
+	now := time.Now()
+	if w.rejectedSince.IsZero() {
+		w.rejectedSince = now
+	}
+	if now.Sub(w.rejectedSince) >= authRetryGrace {
+		return true
+	}
+	w.lastErr = err
+	return false
 }

@@ -112,17 +112,53 @@ func TestWaitResumesAfterDroppedWatch(t *testing.T) {
 	}
 }
 
-// Authorization failures do not go away by waiting: Wait returns them at once.
-func TestWaitReturnsForbiddenAtOnce(t *testing.T) {
-	client := fake.NewClientset()
-	client.PrependReactor("get", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}, "c1", errors.New("no"))
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err := csr.Wait(ctx, client, "c1", types.UID(""))
-	if !apierrors.IsForbidden(err) || time.Since(start) > 2*time.Second {
-		t.Fatalf("got %v after %s, want Forbidden at once", err, time.Since(start))
+// A 401 or 403 is retried for AuthRetryGrace (an API server that has just restarted
+// rejects bootstrap tokens until it has read their Secrets), then returned.
+func TestWaitRetriesRejectionsForTheGrace(t *testing.T) {
+	const grace = 1500 * time.Millisecond
+	defer csr.SetAuthRetryGrace(grace)()
+	gr := schema.GroupResource{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}
+	issued := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "c1", UID: "uid-1", ResourceVersion: "1"}}
+	issued.Status.Conditions = []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue}}
+	issued.Status.Certificate = []byte("CERT")
+	for _, tc := range []struct {
+		name      string
+		rejection error
+		rejected  int // answers rejected before the object is served; -1: all
+		want      func(error) bool
+	}{
+		{name: "401 after a restart, then served", rejection: apierrors.NewUnauthorized("Unauthorized"), rejected: 1, want: func(err error) bool { return err == nil }},
+		{name: "403 while caches fill, then served", rejection: apierrors.NewForbidden(gr, "c1", errors.New("no")), rejected: 1, want: func(err error) bool { return err == nil }},
+		{name: "401 for good", rejection: apierrors.NewUnauthorized("Unauthorized"), rejected: -1, want: apierrors.IsUnauthorized},
+		{name: "403 for good", rejection: apierrors.NewForbidden(gr, "c1", errors.New("no")), rejected: -1, want: apierrors.IsForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := fake.NewClientset(issued.DeepCopy())
+			var mu sync.Mutex
+			answers := 0
+			client.PrependReactor("get", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				answers++
+				if tc.rejected < 0 || answers <= tc.rejected {
+					return true, nil, tc.rejection
+				}
+				return false, nil, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			cert, err := csr.Wait(ctx, client, "c1", types.UID(""))
+			took := time.Since(start)
+			if !tc.want(err) {
+				t.Fatalf("Wait: %v after %s", err, took)
+			}
+			if tc.rejected < 0 && (took < grace || took > grace+3*time.Second) {
+				t.Errorf("returned after %s, want after the %s grace", took, grace)
+			}
+			if tc.rejected >= 0 && string(cert) != "CERT" {
+				t.Errorf("certificate %q, want CERT", cert)
+			}
+		})
 	}
 }

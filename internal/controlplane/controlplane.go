@@ -100,6 +100,9 @@ func Start(opts Options) (*ControlPlane, error) {
 	args.Set("enable-bootstrap-token-auth", "true")
 	args.Set("authorization-mode", "Node,RBAC")
 	args.Set("enable-admission-plugins", "NodeRestriction")
+	// Without it a stop waits up to the 60s shutdown timeout for open watches to end
+	// (StopAPIServer, Stop): end them as production servers do.
+	args.Set("shutdown-watch-termination-grace-period", "2s")
 	if opts.TokenAuthFile != "" {
 		args.Set("token-auth-file", opts.TokenAuthFile)
 	}

@@ -1,0 +1,10 @@
+package csr
+
+import "time"
+
+// SetAuthRetryGrace shortens AuthRetryGrace for a test; the returned func restores it.
+func SetAuthRetryGrace(d time.Duration) (restore func()) {
+	old := authRetryGrace
+	authRetryGrace = d
+	return func() { authRetryGrace = old }
+}
