@@ -214,14 +214,14 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 func signerConfig(opts Options) (sign.Config, error) {
 	cfg := sign.Config{SigningDuration: opts.SigningDuration, CustomSigners: opts.CustomSigners}
 	if opts.ClusterSigningCA.CertFile != "" {
-		ca, err := sign.NewFileCA(opts.ClusterSigningCA.CertFile, opts.ClusterSigningCA.KeyFile, sign.FileCAOptions{})
+		ca, err := sign.NewFileCA(opts.ClusterSigningCA.CertFile, opts.ClusterSigningCA.KeyFile, sign.FileCAOptions{Logger: opts.Logger.WithName("ca")})
 		if err != nil {
 			return cfg, fmt.Errorf("cluster signing CA: %w", err)
 		}
 		cfg.CA = ca
 	}
 	for signer, files := range opts.SignerCAs {
-		ca, err := sign.NewFileCA(files.CertFile, files.KeyFile, sign.FileCAOptions{})
+		ca, err := sign.NewFileCA(files.CertFile, files.KeyFile, sign.FileCAOptions{Logger: opts.Logger.WithName("ca").WithValues("signer", signer)})
 		if err != nil {
 			return cfg, fmt.Errorf("CA of signer %s: %w", signer, err)
 		}

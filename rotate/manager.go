@@ -240,6 +240,9 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 	}
 	log.Info("renewing certificate", "reason", reason, "path", path)
 	m.update(func(s *Status) { s.Path = path })
+	if err := m.cfg.Store.CheckWritable(); err != nil {
+		return path, "", fmt.Errorf("not requesting a certificate that could not be stored: %w", err)
+	}
 	key, err := csr.GenerateKey(m.cfg.KeyType)
 	if err != nil {
 		return path, "", err

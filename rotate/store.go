@@ -175,6 +175,36 @@ func (s *Store) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 	return pair, nil
 }
 
+// probeSize is written by CheckWritable: more than a pair file (an RSA-4096 chain and key
+// are about 5 KiB), so that a file system with room for the probe has room for the pair.
+const probeSize = 16 << 10
+
+// CheckWritable writes, syncs and removes a probe file of a pair file's size in the
+// store's folder. The rotation manager calls it before it requests a certificate, so that
+// a read-only or full cert dir fails the attempt before a CSR is made and a certificate is
+// issued only to be thrown away.
+func (s *Store) CheckWritable() error {
+	f, err := os.CreateTemp(s.dir, "."+s.prefix+"-probe-*.tmp")
+	if err != nil {
+		return fmt.Errorf("cert store: %s is not writable: %w", s.dir, err)
+	}
+	name := f.Name()
+	_, err = f.Write(make([]byte, probeSize))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if rerr := os.Remove(name); err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("cert store: %s has no room for a new pair or is not writable (probe %s): %w", s.dir, name, err)
+	}
+	return nil
+}
+
 // newName is <prefix>-<now>.pem, moved on by seconds while that name is taken (two
 // updates within a second), so an update never overwrites the pair it replaces.
 func (s *Store) newName() string {
@@ -214,6 +244,11 @@ func (s *Store) swap(name string) error {
 // it does not point at a valid pair; it then repairs a current link that points nowhere
 // valid by choosing the newest valid pair file.
 func (s *Store) recover() error {
+	// Probes of a CheckWritable interrupted by a crash.
+	probes, _ := filepath.Glob(filepath.Join(s.dir, "."+s.prefix+"-probe-*.tmp"))
+	for _, p := range probes {
+		_ = os.Remove(p)
+	}
 	updated := s.updatedPath()
 	if target, err := os.Readlink(updated); err == nil {
 		if s.validPairFile(target) {

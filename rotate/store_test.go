@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -234,5 +235,38 @@ func TestStoreUpdatesWithinOneSecond(t *testing.T) {
 	files, _ := s.pairFiles()
 	if len(files) != 3 || files[2] != links[2] {
 		t.Errorf("pair files %v, want 3 with the newest (%s) last", files, links[2])
+	}
+}
+
+// TestStoreCheckWritable: the probe leaves nothing behind, a probe left by a crash is
+// removed when the store is opened, and a folder that is gone fails with its name.
+func TestStoreCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	s, err := NewStore(dir, ClientPrefix, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err != nil {
+		t.Fatalf("CheckWritable on a writable folder: %v", err)
+	}
+	stray := filepath.Join(dir, "."+ClientPrefix+"-probe-123.tmp")
+	if err := os.WriteFile(stray, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewStore(dir, ClientPrefix, StoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("folder holds %v after a probe and a reopen, want nothing", entries)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("CheckWritable on a removed folder: %v, want an error naming %s", err, dir)
 	}
 }

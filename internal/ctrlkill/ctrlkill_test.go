@@ -105,8 +105,8 @@ func TestControllerKilledMidStorm(t *testing.T) {
 	if issuedAtKill >= s.legit {
 		t.Errorf("every CSR was issued before the kill landed: the kill proves nothing")
 	}
-	writeSummary(t, fmt.Sprintf("controller SIGKILLed mid-storm (%d CSRs + %d bad): %s; killed at %d issued with %d approved in flight, restart→all issued %s",
-		n, s.bad, o, issuedAtKill, inFlight, took.Round(100*time.Millisecond)))
+	writeSummary(t, fmt.Sprintf("controller SIGKILLed mid-storm (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed at %d issued with %d approved in flight, restart→all issued %s",
+		o, issuedAtKill, inFlight, took.Round(100*time.Millisecond)))
 }
 
 // TestLeaderKilledMidStorm runs two replicas with leader election on a short Lease,
@@ -144,6 +144,6 @@ func TestLeaderKilledMidStorm(t *testing.T) {
 	if issuedAtKill >= s.legit {
 		t.Errorf("every CSR was issued before the kill landed: the kill proves nothing")
 	}
-	writeSummary(t, fmt.Sprintf("leader SIGKILLed mid-storm, 2 replicas, lease 4s (%d CSRs + %d bad): %s; killed at %d issued with %d approved in flight, Lease taken over %s after the kill, kill→all issued %s",
-		n, s.bad, o, issuedAtKill, inFlight, tookOver.Round(100*time.Millisecond), took.Round(100*time.Millisecond)))
+	writeSummary(t, fmt.Sprintf("leader SIGKILLed mid-storm, 2 replicas, lease 4s (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed at %d issued with %d approved in flight, Lease taken over %s after the kill, kill→all issued %s",
+		o, issuedAtKill, inFlight, tookOver.Round(100*time.Millisecond), took.Round(100*time.Millisecond)))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
 
@@ -54,22 +55,15 @@ func stormSize(t *testing.T) int {
 	return 200
 }
 
-// writeSummary appends line to the file CTRLKILL_SUMMARY names, if any: both tests of the
-// package report to the same file.
-func writeSummary(t *testing.T, line string) {
+// writeSummary logs the scenario's summary line (faults.Line: passed unless t failed) and
+// appends it to the file CTRLKILL_SUMMARY names, if any. Call it last.
+func writeSummary(t *testing.T, scenario, figure string) {
 	t.Helper()
+	line := faults.Line(scenario, !t.Failed(), figure)
 	t.Log(line)
-	path := os.Getenv("CTRLKILL_SUMMARY")
-	if path == "" {
-		return
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Errorf("CTRLKILL_SUMMARY: %v", err)
-		return
-	}
-	defer f.Close()
-	if _, err := fmt.Fprintln(f, line); err != nil {
-		t.Errorf("CTRLKILL_SUMMARY: %v", err)
+	if path := os.Getenv("CTRLKILL_SUMMARY"); path != "" {
+		if err := faults.Append(path, line); err != nil {
+			t.Errorf("CTRLKILL_SUMMARY: %v", err)
+		}
 	}
 }
