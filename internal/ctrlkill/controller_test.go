@@ -102,6 +102,18 @@ func signedLogLines(outputs ...*testenv.SyncBuffer) map[string]int {
 	return counts
 }
 
+// signedBy counts the "Signed CSR" log lines of one process whose CSR name starts with
+// prefix (a storm's CSRs).
+func signedBy(out *testenv.SyncBuffer, prefix string) int {
+	n := 0
+	for name, c := range signedLogLines(out) {
+		if strings.HasPrefix(name, prefix) {
+			n += c
+		}
+	}
+	return n
+}
+
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > n {
