@@ -16,7 +16,7 @@ type RequestSpec struct {
 }
 
 // Request submits the CSR (reusing a compatible existing one, see Submit), waits for its
-// certificate (see Wait; bound it with ctx) and verifies it (see VerifyIssued). It
+// certificate (as Wait does, watching from Submit's answer; bound it with ctx) and verifies it (see VerifyIssued). It
 // returns the certificate PEM and the CSR's name, the name also on failure once known.
 func Request(ctx context.Context, client kubernetes.Interface, spec RequestSpec) (certPEM []byte, csrName string, err error) {
 	if spec.Key == nil {
@@ -26,7 +26,7 @@ func Request(ctx context.Context, client kubernetes.Interface, spec RequestSpec)
 	if err != nil {
 		return nil, spec.Name, err
 	}
-	certPEM, err = Wait(ctx, client, obj.Name, obj.UID)
+	certPEM, err = waitFrom(ctx, client, obj)
 	if err != nil {
 		return nil, obj.Name, err
 	}

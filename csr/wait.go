@@ -36,16 +36,37 @@ var authRetryGrace = AuthRetryGrace
 // AuthRetryGrace in a row, then returned.
 func Wait(ctx context.Context, client kubernetes.Interface, name string, uid types.UID) ([]byte, error) {
 	w := waiter{client: client, name: name, uid: uid, state: StatePendingApproval}
+	return w.run(ctx, "")
+}
+
+// waitFrom is Wait for an object just read or written (Submit's answer): its outcome is
+// judged at once and the watch starts from its resourceVersion, which spares the API
+// server one read per node in a join storm.
+func waitFrom(ctx context.Context, client kubernetes.Interface, obj *certificatesv1.CertificateSigningRequest) ([]byte, error) {
+	w := waiter{client: client, name: obj.Name, uid: obj.UID, state: StatePendingApproval}
+	if cert, err := w.check(obj); cert != nil || err != nil {
+		return cert, err
+	}
+	return w.run(ctx, obj.ResourceVersion)
+}
+
+// run waits for the outcome: it watches from resourceVersion ("": read the object first),
+// and after a closed watch or a transient error reads the object again and resumes.
+func (w *waiter) run(ctx context.Context, resourceVersion string) ([]byte, error) {
 	for {
-		cert, resourceVersion, err := w.read(ctx)
-		if cert != nil || err != nil {
-			return cert, err
-		}
-		if resourceVersion != "" {
-			cert, err = w.watch(ctx, resourceVersion)
+		if resourceVersion == "" {
+			cert, rv, err := w.read(ctx)
 			if cert != nil || err != nil {
 				return cert, err
 			}
+			resourceVersion = rv
+		}
+		if resourceVersion != "" {
+			cert, err := w.watch(ctx, resourceVersion)
+			if cert != nil || err != nil {
+				return cert, err
+			}
+			resourceVersion = ""
 		}
 		select {
 		case <-ctx.Done():
