@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ func runChild(args []string) error {
 	caKey := fs.String("ca-key", "", "signing CA key")
 	metricsAddr := fs.String("metrics-bind-address", "", "serves /metrics (with the request counts) and /readyz")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
+	memprofile := fs.String("memprofile", "", "heap profile file, written when the controller stops")
 	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
 	burst := fs.Int("kube-api-burst", childBurst, "client burst")
 	workers := fs.Int("workers", controller.DefaultWorkers, "workers per controller")
@@ -88,16 +90,46 @@ func runChild(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	profiled := make(chan struct{})
+	if *memprofile != "" {
+		// Taken while the informer still holds every CSR: at the stop signal.
+		go func() {
+			defer close(profiled)
+			<-ctx.Done()
+			if err := writeHeapProfile(*memprofile); err != nil {
+				fmt.Fprintln(os.Stderr, "storm child:", err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	err = controller.Run(ctx, client, controller.Options{
 		ClusterSigningCA:   controller.CAFiles{CertFile: *caCert, KeyFile: *caKey},
 		MetricsBindAddress: *metricsAddr,
 		Workers:            *workers,
 		Registry:           reg,
 	})
-	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+	signalled := ctx.Err() != nil
+	stop() // a Run that ended on its own: the profile is taken now
+	<-profiled
+	if signalled && (err == nil || errors.Is(err, context.Canceled)) {
 		return nil
 	}
 	return err
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path.
+func writeHeapProfile(path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer out.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(out, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -42,6 +42,9 @@ func startTLSBootstrap(ctx context.Context, f *flags, c *cluster) (*runningContr
 	}
 	args := []string{childCommand, "--kubeconfig=" + c.kubeconfigFile, "--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, "--metrics-bind-address=" + addr,
 		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst), fmt.Sprintf("--workers=%d", f.ctrlWorkers)}
+	if f.memprofile != "" {
+		args = append(args, "--memprofile="+f.memprofile)
+	}
 	if f.cpuprofile != "" {
 		args = append(args, "--cpuprofile="+f.cpuprofile)
 	}

@@ -56,6 +56,7 @@ type flags struct {
 	limit       bool
 	jsonOut     bool
 	cpuprofile  string
+	memprofile  string
 	ctrlQPS     float32
 	ctrlBurst   int
 	ctrlWorkers int
@@ -99,6 +100,7 @@ func parse(args []string) (*flags, error) {
 	fs.BoolVar(&f.limit, "limit", true, "also measure the API server's raw write throughput (the limit row)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of the table")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) of the tlsbootstrap controller to this file")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (pprof) of the tlsbootstrap controller to this file when it stops")
 	fs.Float32Var(&f.ctrlQPS, "controller-qps", childQPS, "client QPS of the tlsbootstrap controller (csr-controller's --kube-api-qps default)")
 	fs.IntVar(&f.ctrlBurst, "controller-burst", childBurst, "client burst of the tlsbootstrap controller (csr-controller's --kube-api-burst default)")
 	fs.IntVar(&f.ctrlWorkers, "controller-workers", controller.DefaultWorkers, "workers per controller of the tlsbootstrap controller (csr-controller's --workers default)")
