@@ -18,7 +18,6 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
@@ -70,19 +69,8 @@ func TestCertDirFaults(t *testing.T) {
 			nodeName := fmt.Sprintf("certdir-fault-%d", i)
 			certDir, fault := newFaultyCertDir(t, kind)
 			kubeconfigPath := bootstrapNodeIn(t, nodeName, certDir)
-			store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, err := store.Current()
-			if err != nil {
-				t.Fatal(err)
-			}
+			store, first, server := openNode(t, certDir, kubeconfigPath)
 			before := dirState(t, certDir)
-			server, err := kubeconfig.RESTConfig(kubeconfigPath)
-			if err != nil {
-				t.Fatal(err)
-			}
 			_, bootstrapConfig := bootstrapToken(t)
 
 			if err := fault.inject(); err != nil {
@@ -90,19 +78,12 @@ func TestCertDirFaults(t *testing.T) {
 			}
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 4)
-			m, err := rotate.NewManager(rotate.Config{
+			m := runManager(t, rotate.Config{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
 				Logger:    textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			defer m.Stop()
 
 			// Let a few attempts fail.
 			const failedMsg = "certificate renewal failed"

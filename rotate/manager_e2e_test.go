@@ -101,15 +101,7 @@ func startManager(t *testing.T, cfg rotate.Config) (*rotate.Manager, chan rotati
 	rotated := make(chan rotation, 4)
 	cfg.OnRotated = func(old, new *x509.Certificate) { rotated <- rotation{old, new} }
 	cfg.Logger, _ = ktesting.NewTestContext(t)
-	m, err := rotate.NewManager(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Stop)
-	return m, rotated
+	return runManager(t, cfg), rotated
 }
 
 func waitRotation(t *testing.T, m *rotate.Manager, rotated chan rotation) rotation {

@@ -2,6 +2,7 @@ package rotate_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2/textlogger"
 	"k8s.io/utils/clock"
 
@@ -73,6 +75,40 @@ func renewFirstAtOnce(first *x509.Certificate) func(*x509.Certificate) time.Time
 	}
 }
 
+// openNode opens a bootstrapped node's client certificate store and returns it, the pair
+// in use and the node's client configuration.
+func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.Store, *tls.Certificate, *rest.Config) {
+	t.Helper()
+	store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := store.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := kubeconfig.RESTConfig(kubeconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, current, server
+}
+
+// runManager makes and starts a Manager; it is stopped when the test ends (Stop may be
+// called earlier too).
+func runManager(t *testing.T, cfg rotate.Config) *rotate.Manager {
+	t.Helper()
+	m, err := rotate.NewManager(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
 // skewedClock is the real clock read offset away: timers still run in real time.
 type skewedClock struct {
 	clock.RealClock
@@ -110,35 +146,17 @@ func TestRotationWithClockSkew(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			nodeName := fmt.Sprintf("offset-rotate-%d", i) // not named "skew": the log is searched for it
 			certDir, kubeconfigPath := bootstrapNode(t, nodeName, true)
-			store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, err := store.Current()
-			if err != nil {
-				t.Fatal(err)
-			}
-			server, err := kubeconfig.RESTConfig(kubeconfigPath)
-			if err != nil {
-				t.Fatal(err)
-			}
+			store, first, server := openNode(t, certDir, kubeconfigPath)
 			_, bootstrapConfig := bootstrapToken(t)
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 64)
 			clk := skewedClock{offset: tc.skew}
-			m, err := rotate.NewManager(rotate.Config{
+			m := runManager(t, rotate.Config{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Clock: clk, Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
 				Logger:    textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			defer m.Stop()
 
 			var renewed *x509.Certificate
 			select {
