@@ -5,7 +5,8 @@
 // A node bootstraps with NodeClientSpec (key, request, usages, signer and the kubelet's
 // node-csr-<digest> name) and Request, which submits (reusing a compatible CSR left by an
 // earlier attempt), waits by watch and verifies the issued certificate against the key
-// and subject. Download fetches an issued certificate by name. Failures are typed:
+// and subject. A 401 or 403 while waiting is retried for AuthRetryGrace, since a restarted
+// API server answers so until its caches are filled. Download fetches an issued certificate by name. Failures are typed:
 // *DeniedError, *FailedError, *DeletedError, *UIDChangedError, *WaitError,
 // *IncompatibleError, *MismatchError, *NotIssuedError.
 //

@@ -142,7 +142,7 @@ func TestNodeAgentWithKubeControllerManager(t *testing.T) {
 
 func TestNodeAgentFailsWithOneLineReason(t *testing.T) {
 	dir := t.TempDir()
-	out, err := exec.Command(bins["node-agent"], "--once", "--timeout=20s",
+	out, err := exec.Command(bins["node-agent"], "--once", "--timeout=20s", "--auth-retry-grace=0",
 		"--bootstrap-kubeconfig="+writeBootstrap(t, "abcdef.0123456789abcdef"),
 		"--kubeconfig="+filepath.Join(dir, "k"), "--cert-dir="+filepath.Join(dir, "pki"), "--node-name=bad").Output()
 	if err == nil {

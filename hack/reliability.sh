@@ -60,9 +60,9 @@ grep -q "^ok" "$out/kills.log" 2>/dev/null && kills_ok=passed
 echo "node-agent SIGKILL during bootstrap and rotation: $kills_ok" >>"$out/faults.txt"
 passed=$(grep -c ': passed' "$out/faults.txt" 2>/dev/null)
 failed=$(grep -c ': FAILED' "$out/faults.txt" 2>/dev/null)
-# 4 outages, 2 controller kills, 2 clock skews, CA replaced, cert-dir, bad tokens, kill loop:
+# 5 outages, 2 controller kills, 2 clock skews, CA replaced, cert-dir, bad tokens, kill loop:
 # a scenario that did not report (a test that stopped early) is a failure too.
-expected=${FAULTS_EXPECTED:-12}
+expected=${FAULTS_EXPECTED:-13}
 echo
 echo "Fault scenarios: $passed passed, $failed failed (of $expected expected):"
 sed 's/^/  /' "$out/faults.txt"

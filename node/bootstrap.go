@@ -41,6 +41,11 @@ type Options struct {
 	ExpirationSeconds *int32
 	// ServerWaitTimeout bounds the wait for the API server's /healthz. Default 1m.
 	ServerWaitTimeout time.Duration
+	// AuthRetryGrace is how long a 401 to the bootstrap credentials is retried, within
+	// ServerWaitTimeout, before Bootstrap fails with ErrTokenRejected: a kube-apiserver
+	// that has just (re)started answers 401 to bootstrap tokens until it has read their
+	// Secrets. Default csr.AuthRetryGrace (30s); negative fails at once.
+	AuthRetryGrace time.Duration
 	// Logger; default klog's.
 	Logger klog.Logger
 	// Now is the clock for validity checks; default time.Now.
@@ -108,7 +113,7 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap client: %w", err)
 	}
-	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, log); err != nil {
+	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, opts.AuthRetryGrace, log); err != nil {
 		return nil, err
 	}
 	offset, measured, err := measureClockOffset(ctx, bootstrapConfig, opts.Now)
@@ -185,6 +190,12 @@ func (o *Options) defaults() {
 	if o.ServerWaitTimeout == 0 {
 		o.ServerWaitTimeout = time.Minute
 	}
+	switch {
+	case o.AuthRetryGrace == 0:
+		o.AuthRetryGrace = csr.AuthRetryGrace
+	case o.AuthRetryGrace < 0:
+		o.AuthRetryGrace = 0
+	}
 	if o.Logger.GetSink() == nil {
 		o.Logger = klog.Background()
 	}
@@ -194,15 +205,33 @@ func (o *Options) defaults() {
 }
 
 // waitForServer polls /healthz until it answers ok, giving up at once on a cause retrying
-// cannot fix (rejected token, CA mismatch, clock skew).
-func waitForServer(ctx context.Context, client kubernetes.Interface, timeout time.Duration, log klog.Logger) error {
+// cannot fix (CA mismatch, clock skew), and on a rejected token once it has been rejected
+// for authGrace.
+func waitForServer(ctx context.Context, client kubernetes.Interface, timeout, authGrace time.Duration, log klog.Logger) error {
 	var last error
+	var rejectedSince, waitingSince time.Time
 	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
 		_, err := client.Discovery().RESTClient().Get().AbsPath("/healthz").Do(ctx).Raw()
 		if err == nil {
+			if !waitingSince.IsZero() {
+				log.Info("The API server is healthy", "waited", time.Since(waitingSince).Round(time.Second).String())
+			}
 			return true, nil
 		}
+		if waitingSince.IsZero() {
+			waitingSince = time.Now()
+			log.Info("Waiting for the API server", "timeout", timeout.String(), "error", explain(err, "checking the API server's /healthz").Error())
+		}
 		last = explain(err, "checking the API server's /healthz")
+		if errors.Is(last, ErrTokenRejected) && authGrace > 0 {
+			if rejectedSince.IsZero() {
+				rejectedSince = time.Now()
+				log.Info("The API server rejected the bootstrap token; retrying in case it has just restarted (it rejects bootstrap tokens until it has read their Secrets)", "for", authGrace.String())
+			}
+			if time.Since(rejectedSince) < authGrace {
+				return false, nil
+			}
+		}
 		if permanent(last) {
 			return false, last
 		}

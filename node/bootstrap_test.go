@@ -15,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/klog/v2/textlogger"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
@@ -86,6 +87,7 @@ func nodeOptions(t *testing.T, bootstrapPath, nodeName string) node.Options {
 		CertDir:             filepath.Join(dir, "pki"),
 		NodeName:            nodeName,
 		ServerWaitTimeout:   10 * time.Second,
+		AuthRetryGrace:      -1, // a rejected token fails at once; TestRejectedTokenRetriedForGrace covers the grace
 	}
 }
 
@@ -282,6 +284,31 @@ func TestBootstrapActionableErrors(t *testing.T) {
 	}
 	if _, err := node.Bootstrap(context.Background(), node.Options{}); err == nil {
 		t.Error("empty options accepted")
+	}
+}
+
+// TestRejectedTokenRetriedForGrace: a 401 to the bootstrap token is retried for
+// Options.AuthRetryGrace (a restarted API server answers 401 until it has read the token
+// Secrets), saying so in the log at once, then fails with ErrTokenRejected.
+func TestRejectedTokenRetriedForGrace(t *testing.T) {
+	const grace = 3 * time.Second
+	opts := nodeOptions(t, writeBootstrapKubeconfig(t, "zzzzzz.zzzzzzzzzzzzzzzz", cp.ServingCAPEM()), "grace-node")
+	opts.AuthRetryGrace = grace
+	var logs testenv.SyncBuffer
+	opts.Logger = textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := node.Bootstrap(ctx, opts)
+	took := time.Since(start)
+	if !errors.Is(err, node.ErrTokenRejected) {
+		t.Fatalf("got %v, want ErrTokenRejected", err)
+	}
+	if took < grace || took > grace+5*time.Second {
+		t.Errorf("gave up after %s, want after the %s grace", took, grace)
+	}
+	if log := logs.String(); !strings.Contains(log, "rejected the bootstrap token; retrying") || !strings.Contains(log, grace.String()) {
+		t.Errorf("the log does not say the rejection is retried for %s:\n%s", grace, log)
 	}
 }
 

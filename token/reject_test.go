@@ -243,6 +243,7 @@ func nodeRefused(t *testing.T, tokenValue string, want []string) {
 		CertDir:             filepath.Join(dir, "pki"),
 		NodeName:            "reject-node",
 		ServerWaitTimeout:   10 * time.Second,
+		AuthRetryGrace:      -1,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -31,6 +31,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 )
 
@@ -40,6 +41,7 @@ type flags struct {
 	certDir             string
 	nodeName            string
 	timeout             time.Duration
+	authRetryGrace      time.Duration
 	once                bool
 	rotateClient        bool
 	rotateServing       bool
@@ -68,6 +70,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.nodeName, "node-name", "", "node name; the certificate's CN is system:node:<name> (default: the hostname)")
 	fs.StringVar(&f.nodeName, "hostname-override", "", "alias of --node-name, as in the kubelet")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "bound on the whole bootstrap, including waiting for approval")
+	fs.DurationVar(&f.authRetryGrace, "auth-retry-grace", csr.AuthRetryGrace, "how long a 401 to the bootstrap token is retried before giving up (a restarted API server rejects bootstrap tokens until it has read their Secrets); 0 gives up at once")
 	fs.BoolVar(&f.once, "once", false, "exit 0 as soon as a valid client certificate and kubeconfig exist")
 	fs.BoolVar(&f.rotateClient, "rotate-certificates", true, "renew the client certificate before it expires (without --once)")
 	fs.BoolVar(&f.rotateServing, "rotate-server-certificates", false, "request and renew a serving certificate (signer kubernetes.io/kubelet-serving) for --node-ip and the node name (without --once)")
@@ -116,6 +119,7 @@ func run(args []string) error {
 		Kubeconfig:          f.kubeconfig,
 		CertDir:             f.certDir,
 		NodeName:            f.nodeName,
+		AuthRetryGrace:      orNegative(f.authRetryGrace),
 	})
 	if err != nil {
 		return err
@@ -151,4 +155,13 @@ func run(args []string) error {
 // oneLine keeps the failure reason on a single line for scripts and logs.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// orNegative maps a flag's 0 ("not at all") to node.Options' negative (0 there is the
+// default).
+func orNegative(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -3,6 +3,7 @@ package outage_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +107,46 @@ func bootstrapThrough(t *testing.T, f fault) {
 		t.Errorf("agent's success line names CSR %q, want %q: %s", got, csrName, done.text)
 	}
 	t.Logf("agent's log around the outage:\n%s", a.output())
+}
+
+// TestAgentStartedDuringOutage: the node agent starts while the API server is stopped,
+// before it has made any request. It must wait (saying so), and once the API server is
+// back, bootstrap, even if the restarted server rejects its token for a moment.
+func TestAgentStartedDuringOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the node-agent binary through control-plane outages")
+	}
+	if !all() {
+		t.Skip("OUTAGE_ALL=1 runs it (make reliability)")
+	}
+	f := outages()[0] // the API server
+	r := &report{name: f.String() + " as the node agent starts", component: f.component}
+	defer r.write(t)
+	runController(t)
+	n := newNode(t, "early", bootstrapKubeconfig(t))
+	var a *agent
+	_, back := f.outage(t, func() {
+		// Started late enough that its API server wait (1m) outlasts the rest of the outage.
+		if a != nil && !a.running() {
+			_, err := a.wait(0)
+			t.Errorf("the agent gave up during the outage: %v", err)
+		}
+	}, func() { a = start(t, n, "--once") })
+	exited, err := a.wait(2 * time.Minute)
+	if err != nil {
+		t.Fatalf("node-agent after the outage: %v\n%s", err, a.output())
+	}
+	r.finished = exited.Sub(back)
+	if r.finished > maxAfterReturn {
+		t.Errorf("agent finished %s after the %s returned, want at most %s", r.finished, f.component, maxAfterReturn)
+	}
+	checkNode(t, n)
+	waiting, ok := a.find("Waiting for the API server", time.Time{})
+	if !ok || !strings.Contains(waiting.text, "connection refused") {
+		t.Errorf("the agent did not say what it waited for (want a line naming the refused connection):\n%s", a.output())
+	}
+	if _, ok := a.find("rejected the bootstrap token; retrying", time.Time{}); ok {
+		r.details = append(r.details, "the restarted API server rejected the token for a moment; retried")
+	}
+	t.Logf("agent's log:\n%s", a.output())
 }

@@ -8,7 +8,8 @@
 // back the agent finished.
 //
 // `go test ./internal/outage` runs the API-server-during-bootstrap scenario; OUTAGE_ALL=1
-// runs all four (API server and etcd, during bootstrap and during rotation). When
+// runs all five (API server and etcd, during bootstrap and during rotation, and the API
+// server stopped as the agent starts). When
 // OUTAGE_SUMMARY names a file, each scenario appends one line to it (make reliability).
 // It has no non-test code.
 package outage

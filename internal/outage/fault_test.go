@@ -36,11 +36,11 @@ func (f fault) String() string {
 	return fmt.Sprintf("%s stopped %s", f.component, f.down)
 }
 
-// outage stops the component, keeps it down for f.down, calls atEnd (the component still
-// down), and starts it again. It returns when the component was down (its stop returned)
+// outage stops the component, calls atStart, keeps it down for f.down, calls atEnd (the
+// component still down), and starts it again. It returns when the component was down (its stop returned)
 // and when it was back (its start returned). The component is started again even when
 // atEnd fails the test, so that the next scenario finds the control plane whole.
-func (f fault) outage(t *testing.T, atEnd func()) (down, back time.Time) {
+func (f fault) outage(t *testing.T, atEnd func(), atStart ...func()) (down, back time.Time) {
 	t.Helper()
 	begin := time.Now()
 	if err := f.stop(); err != nil {
@@ -56,6 +56,9 @@ func (f fault) outage(t *testing.T, atEnd func()) (down, back time.Time) {
 			}
 		}
 	}()
+	for _, fn := range atStart {
+		fn()
+	}
 	time.Sleep(f.down)
 	atEnd()
 	restart := time.Now()
