@@ -287,7 +287,8 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 		old = cur.Leaf
 	}
 	m.setCurrent(pair)
-	m.update(func(s *Status) { s.Rotations++ })
+	// Consistent before OnRotated runs: this attempt succeeded.
+	m.update(func(s *Status) { s.Rotations++; s.LastError, s.LastAttempt = nil, m.cfg.Clock.Now() })
 	next := m.deadlineOf(pair.Leaf)
 	m.update(func(s *Status) { s.NextDeadline = next })
 	kv := []any{"csr", name, "path", path, "newSerial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter, "nextDeadline", next}
