@@ -177,7 +177,7 @@ func (m *Manager) run(ctx context.Context) {
 		} else {
 			m.update(func(s *Status) { s.NextDeadline = now })
 		}
-		path, name, err := m.renew(ctx, log, tmpl, reason)
+		path, err := m.renew(ctx, log, tmpl, reason)
 		if ctx.Err() != nil {
 			return
 		}
@@ -187,8 +187,7 @@ func (m *Manager) run(ctx context.Context) {
 			}
 			continue
 		}
-		failures = 0
-		m.update(func(s *Status) { s.LastError, s.LastAttempt, s.Path, s.CSR = nil, m.cfg.Clock.Now(), path, name })
+		failures = 0 // renew has recorded the success in the Status
 	}
 }
 
@@ -232,23 +231,24 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// renew makes one attempt: new key, new CSR with the client the path chose, store.
-func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, string, error) {
+// renew makes one attempt: new key, new CSR with the client the path chose, store. It
+// records a success in the Status; the caller records a failure.
+func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, error) {
 	client, path, err := m.cfg.Client()
 	if err != nil {
-		return path, "", fmt.Errorf("renewing the %s certificate: no client (%s): %w", m.cfg.Kind, orNone(string(path)), err)
+		return path, fmt.Errorf("renewing the %s certificate: no client (%s): %w", m.cfg.Kind, orNone(string(path)), err)
 	}
 	log.Info("renewing certificate", "reason", reason, "path", path)
 	m.update(func(s *Status) { s.Path = path })
 	if err := m.cfg.Store.CheckWritable(); err != nil {
-		return path, "", fmt.Errorf("not requesting a certificate that could not be stored: %w", err)
+		return path, fmt.Errorf("not requesting a certificate that could not be stored: %w", err)
 	}
 	key, err := csr.GenerateKey(m.cfg.KeyType)
 	if err != nil {
-		return path, "", err
+		return path, err
 	}
 	if err := csr.ValidateKey(key.Public()); err != nil {
-		return path, "", fmt.Errorf("refusing the new key: %w", err)
+		return path, fmt.Errorf("refusing the new key: %w", err)
 	}
 	var spec csr.Spec
 	if m.cfg.Kind == KindClient {
@@ -257,7 +257,7 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 		spec, err = csr.NodeServingSpec(m.cfg.NodeName, tmpl.DNSNames, tmpl.IPAddresses, key, m.cfg.ExpirationSeconds)
 	}
 	if err != nil {
-		return path, "", err
+		return path, err
 	}
 	m.update(func(s *Status) { s.CSR = spec.Name })
 	reqCtx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
@@ -265,32 +265,34 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 	certPEM, name, err := csr.Request(reqCtx, client, csr.RequestSpec{Spec: spec, Key: key})
 	m.update(func(s *Status) { s.CSR = name })
 	if err != nil {
-		return path, name, fmt.Errorf("renewing the %s certificate with %s credentials: %w", m.cfg.Kind, path, err)
+		return path, fmt.Errorf("renewing the %s certificate with %s credentials: %w", m.cfg.Kind, path, err)
 	}
 	keyPEM, err := csr.MarshalKeyPEM(key)
 	if err != nil {
-		return path, name, err
+		return path, err
 	}
 	issued, err := ParsePair(append(append([]byte{}, certPEM...), keyPEM...))
 	if err != nil {
-		return path, name, fmt.Errorf("certificate of CSR %s: %w", name, err)
+		return path, fmt.Errorf("certificate of CSR %s: %w", name, err)
 	}
 	if mismatch := tmpl.Mismatch(issued.Leaf); mismatch != "" {
-		return path, name, fmt.Errorf("certificate of CSR %s does not match the request: %s", name, mismatch)
+		return path, fmt.Errorf("certificate of CSR %s does not match the request: %s", name, mismatch)
 	}
 	pair, err := m.cfg.Store.Update(certPEM, keyPEM)
 	if err != nil {
-		return path, name, err
+		return path, err
 	}
 	var old *x509.Certificate
 	if cur := m.Current(); cur != nil {
 		old = cur.Leaf
 	}
 	m.setCurrent(pair)
-	// Consistent before OnRotated runs: this attempt succeeded.
-	m.update(func(s *Status) { s.Rotations++; s.LastError, s.LastAttempt = nil, m.cfg.Clock.Now() })
 	next := m.deadlineOf(pair.Leaf)
-	m.update(func(s *Status) { s.NextDeadline = next })
+	// The Status of a successful attempt, whole before OnRotated runs.
+	m.update(func(s *Status) {
+		s.Rotations++
+		s.LastError, s.LastAttempt, s.NextDeadline = nil, m.cfg.Clock.Now(), next
+	})
 	kv := []any{"csr", name, "path", path, "newSerial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter, "nextDeadline", next}
 	if old != nil {
 		kv = append(kv, "oldSerial", old.SerialNumber.String())
@@ -299,7 +301,7 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 	if m.cfg.OnRotated != nil {
 		m.cfg.OnRotated(old, pair.Leaf)
 	}
-	return path, name, m.checkSkew(log, pair.Leaf, name)
+	return path, m.checkSkew(log, pair.Leaf, name)
 }
 
 // checkSkew looks at a certificate just stored with this machine's clock. Not valid yet:
