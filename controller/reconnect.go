@@ -86,35 +86,37 @@ func patientListWatch(log klog.Logger, resource string, client kubernetes.Interf
 }
 
 // usePatientInformers registers the CSR and Node informers of factory built on
-// patientListWatch, caching objects without their managedFields; later calls to the factory's typed informers return them.
+// patientListWatch, caching objects without their managedFields; later calls to the
+// factory's typed informers return them.
 func usePatientInformers(factory informers.SharedInformerFactory, log klog.Logger) {
-	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	factory.InformerFor(&certificatesv1.CertificateSigningRequest{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		csrs := c.CertificatesV1().CertificateSigningRequests()
-		lw := patientListWatch(log, "certificatesigningrequests", c,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return csrs.List(ctx, o) },
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return csrs.Watch(ctx, o) })
-		return stripManagedFields(cache.NewSharedIndexInformer(lw, &certificatesv1.CertificateSigningRequest{}, resync, indexers))
+		return newPatientInformer(log, "certificatesigningrequests", c, &certificatesv1.CertificateSigningRequest{}, resync, csrs.List, csrs.Watch)
 	})
 	factory.InformerFor(&corev1.Node{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		nodes := c.CoreV1().Nodes()
-		lw := patientListWatch(log, "nodes", c,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) })
-		return stripManagedFields(cache.NewSharedIndexInformer(lw, &corev1.Node{}, resync, indexers))
+		return newPatientInformer(log, "nodes", c, &corev1.Node{}, resync, nodes.List, nodes.Watch)
 	})
 }
 
-// stripManagedFields drops metadata.managedFields from the cached objects: the
-// controllers never read them, and with 10,000 CSRs in the cluster they were a large part
-// of the controller's memory. Updates sent from a cached copy leave the server's
-// managedFields as they are (an update without the field keeps them).
-func stripManagedFields(inf cache.SharedIndexInformer) cache.SharedIndexInformer {
+// newPatientInformer is an informer of obj's type over patientListWatch, indexed by
+// namespace as the factory's own informers are, without managedFields in its cache.
+func newPatientInformer[L runtime.Object](log klog.Logger, resource string, client kubernetes.Interface, obj runtime.Object, resync time.Duration,
+	list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+	lw := patientListWatch(log, resource, client,
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return list(ctx, o) },
+		watchFn)
+	inf := cache.NewSharedIndexInformer(lw, obj, resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	// SetTransform fails only once the informer has started; it has not.
 	_ = inf.SetTransform(dropManagedFields)
 	return inf
 }
 
+// dropManagedFields drops metadata.managedFields from the cached objects: the
+// controllers never read them, and with 10,000 CSRs in the cluster they were a large part
+// of the controller's memory. Updates sent from a cached copy leave the server's
+// managedFields as they are (an update without the field keeps them).
 func dropManagedFields(obj any) (any, error) {
 	if o, err := meta.Accessor(obj); err == nil { // not for a deletion tombstone
 		o.SetManagedFields(nil)
