@@ -16,8 +16,9 @@ type RequestSpec struct {
 }
 
 // Request submits the CSR (reusing a compatible existing one, see Submit), waits for its
-// certificate (as Wait does, watching from Submit's answer; bound it with ctx) and verifies it (see VerifyIssued). It
-// returns the certificate PEM and the CSR's name, the name also on failure once known.
+// certificate (as Wait does, watching from Submit's answer; bound it with ctx) and
+// verifies it (see VerifyIssued). It returns the certificate PEM and the CSR's name, the
+// name also on failure once known.
 func Request(ctx context.Context, client kubernetes.Interface, spec RequestSpec) (certPEM []byte, csrName string, err error) {
 	if spec.Key == nil {
 		return nil, spec.Name, errors.New("certificate request: no private key")

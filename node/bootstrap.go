@@ -218,11 +218,11 @@ func waitForServer(ctx context.Context, client kubernetes.Interface, timeout, au
 			}
 			return true, nil
 		}
+		last = explain(err, "checking the API server's /healthz")
 		if waitingSince.IsZero() {
 			waitingSince = time.Now()
-			log.Info("Waiting for the API server", "timeout", timeout.String(), "error", explain(err, "checking the API server's /healthz").Error())
+			log.Info("Waiting for the API server", "timeout", timeout.String(), "error", last.Error())
 		}
-		last = explain(err, "checking the API server's /healthz")
 		if errors.Is(last, ErrTokenRejected) && authGrace > 0 {
 			if rejectedSince.IsZero() {
 				rejectedSince = time.Now()

@@ -39,14 +39,11 @@ type Info struct {
 // exists.
 func Create(ctx context.Context, client kubernetes.Interface, spec Spec) (*corev1.Secret, error) {
 	now := time.Now()
-	if err := spec.Validate(); err != nil {
+	secret, err := SecretFromSpec(spec, now) // validates spec
+	if err != nil {
 		return nil, err
 	}
 	if err := checkUsable(spec, now); err != nil {
-		return nil, err
-	}
-	secret, err := SecretFromSpec(spec, now)
-	if err != nil {
 		return nil, err
 	}
 	created, err := client.CoreV1().Secrets(Namespace).Create(ctx, secret, metav1.CreateOptions{})

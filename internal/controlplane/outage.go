@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
@@ -95,13 +94,4 @@ func (cp *ControlPlane) StartEtcd() error {
 		return fmt.Errorf("restarting etcd on %s: %w", etcd.URL, err)
 	}
 	return nil
-}
-
-// RestartEtcd stops etcd, leaves it down for down, and starts it again with its data.
-func (cp *ControlPlane) RestartEtcd(down time.Duration) error {
-	if err := cp.StopEtcd(); err != nil {
-		return err
-	}
-	time.Sleep(down)
-	return cp.StartEtcd()
 }
