@@ -32,11 +32,11 @@ KILLS=$KILLS KILLS_SUMMARY=$out/kills.txt $GO test -count=1 -timeout 30m ./inter
 	{ status=1; step "kill loop FAILED"; grep -E 'kill [0-9]+|FAIL' "$out/kills.log" | head -20 >&2; }
 
 step "control-plane outages (API server stopped 20s, etcd restarted; mid-bootstrap and mid-rotation)"
-OUTAGE_ALL=1 OUTAGE_SUMMARY=$out/faults.txt $GO test -count=1 -timeout 20m ./internal/outage >"$out/outage.log" 2>&1 ||
+OUTAGE_ALL=1 FAULTS_SUMMARY=$out/faults.txt $GO test -count=1 -timeout 20m ./internal/outage >"$out/outage.log" 2>&1 ||
 	{ status=1; step "outage scenarios FAILED"; grep -E -- '--- FAIL|_test.go' "$out/outage.log" | head -20 >&2; }
 
 step "controller SIGKILLed in a $CTRLKILL_CSRS-CSR storm; leader failover"
-CTRLKILL_CSRS=$CTRLKILL_CSRS CTRLKILL_SUMMARY=$out/faults.txt $GO test -count=1 -timeout 20m ./internal/ctrlkill >"$out/ctrlkill.log" 2>&1 ||
+CTRLKILL_CSRS=$CTRLKILL_CSRS FAULTS_SUMMARY=$out/faults.txt $GO test -count=1 -timeout 20m ./internal/ctrlkill >"$out/ctrlkill.log" 2>&1 ||
 	{ status=1; step "controller kills FAILED"; grep -E -- '--- FAIL|_test.go' "$out/ctrlkill.log" | head -20 >&2; }
 
 step "clock skew, CA files replaced, cert-dir read-only/full, bad tokens"

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"k8s.io/apimachinery/pkg/util/rand"
 )
 
@@ -113,7 +114,7 @@ func TestControllerKilledMidStorm(t *testing.T) {
 	if issuedAtKill >= s.legit || byRestarted == 0 {
 		t.Errorf("the restarted controller signed %d CSRs (the killed one %d): the kill proves nothing", byRestarted, byKilled)
 	}
-	writeSummary(t, fmt.Sprintf("controller SIGKILLed mid-storm (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed when the watch showed %d issued and %d approved in flight; signed by the killed process %d, by the restarted one %d; restart→all issued %s",
+	faults.Report(t, fmt.Sprintf("controller SIGKILLed mid-storm (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed when the watch showed %d issued and %d approved in flight; signed by the killed process %d, by the restarted one %d; restart→all issued %s",
 		o, issuedAtKill, inFlight, byKilled, byRestarted, took.Round(100*time.Millisecond)))
 }
 
@@ -153,6 +154,6 @@ func TestLeaderKilledMidStorm(t *testing.T) {
 	if issuedAtKill >= s.legit || bySuccessor == 0 {
 		t.Errorf("the new leader signed %d CSRs (the killed one %d): the kill proves nothing", bySuccessor, byKilled)
 	}
-	writeSummary(t, fmt.Sprintf("leader SIGKILLed mid-storm, 2 replicas, lease 4s (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed when the watch showed %d issued and %d approved in flight; signed by the killed leader %d, by the new one %d; Lease taken over %s after the kill, kill→all issued %s",
+	faults.Report(t, fmt.Sprintf("leader SIGKILLed mid-storm, 2 replicas, lease 4s (%d CSRs + %d bad)", n, s.bad), fmt.Sprintf("%s; killed when the watch showed %d issued and %d approved in flight; signed by the killed leader %d, by the new one %d; Lease taken over %s after the kill, kill→all issued %s",
 		o, issuedAtKill, inFlight, byKilled, bySuccessor, tookOver.Round(100*time.Millisecond), took.Round(100*time.Millisecond)))
 }

@@ -38,18 +38,23 @@ func Append(path, line string) error {
 	return f.Close()
 }
 
-// Record registers, at the end of t (after its subtests), the scenario's summary line:
-// passed unless t failed, with the figure figure() returns then. The line is logged, and
-// appended to the file named by $FAULTS_SUMMARY when it is set.
+// Record registers, at the end of t (after its subtests), the scenario's summary line
+// (Report) with the figure figure() returns then.
 func Record(t testing.TB, scenario string, figure func() string) {
 	t.Helper()
-	t.Cleanup(func() {
-		line := Line(scenario, !t.Failed(), figure())
-		t.Log(strings.TrimSpace(line))
-		if path := os.Getenv(SummaryEnv); path != "" {
-			if err := Append(path, line); err != nil {
-				t.Errorf("%v", err)
-			}
+	t.Cleanup(func() { Report(t, scenario, figure()) })
+}
+
+// Report writes the scenario's summary line now: passed unless t has failed, with figure.
+// The line is logged, and appended to the file named by $FAULTS_SUMMARY when it is set.
+// Call it last, after the scenario's checks.
+func Report(t testing.TB, scenario, figure string) {
+	t.Helper()
+	line := Line(scenario, !t.Failed(), figure)
+	t.Log(strings.TrimSpace(line))
+	if path := os.Getenv(SummaryEnv); path != "" {
+		if err := Append(path, line); err != nil {
+			t.Errorf("%v", err)
 		}
-	})
+	}
 }

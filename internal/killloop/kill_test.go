@@ -169,10 +169,9 @@ func TestNodeAgentSurvivesSIGKILL(t *testing.T) {
 	}
 	n := kills(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "node-agent")
-	build := exec.Command("go", "build", "-o", bin, "github.com/tlsbootstrap/tlsbootstrap/examples/node-agent")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building node-agent: %v\n%s", err, out)
+	bin, err := testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/node-agent")
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -9,7 +9,6 @@
 //
 // `go test ./internal/outage` runs the API-server-during-bootstrap scenario; OUTAGE_ALL=1
 // runs all five (API server and etcd, during bootstrap and during rotation, and the API
-// server stopped as the agent starts). When
-// OUTAGE_SUMMARY names a file, each scenario appends one line to it (make reliability).
-// It has no non-test code.
+// server stopped as the agent starts). Each scenario reports one summary line through
+// package faults (FAULTS_SUMMARY, make reliability). It has no non-test code.
 package outage

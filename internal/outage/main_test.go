@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,22 +23,8 @@ var (
 // The scenarios run one after another on the package's control plane: each one stops a
 // component and brings it back before it ends, so the next finds the control plane whole.
 func TestMain(m *testing.M) {
-	testenv.Main(m, controlplane.Options{}, &cp, buildAgent, grantNodeBootstrap)
-}
-
-// buildAgent builds examples/node-agent into a temporary folder.
-func buildAgent(*controlplane.ControlPlane) (func(), error) {
-	dir, err := os.MkdirTemp("", "outage-node-agent-")
-	if err != nil {
-		return nil, err
-	}
-	agentBin = filepath.Join(dir, "node-agent")
-	build := exec.Command("go", "build", "-o", agentBin, "github.com/tlsbootstrap/tlsbootstrap/examples/node-agent")
-	if out, err := build.CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("building node-agent: %v\n%s", err, out)
-	}
-	return func() { _ = os.RemoveAll(dir) }, nil
+	testenv.Main(m, controlplane.Options{}, &cp,
+		testenv.BuildProgram("github.com/tlsbootstrap/tlsbootstrap/examples/node-agent", &agentBin), grantNodeBootstrap)
 }
 
 // grantNodeBootstrap binds what a kubeadm cluster binds: bootstrap tokens may create CSRs

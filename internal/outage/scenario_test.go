@@ -32,11 +32,7 @@ func (r *report) write(t *testing.T) {
 		parts = append(parts, fmt.Sprintf("agent finished %.1fs after the %s returned", r.finished.Seconds(), r.component))
 	}
 	parts = append(parts, r.details...)
-	line := faults.Line(r.name, !t.Failed(), strings.Join(parts, "; "))
-	t.Log(strings.TrimSpace(line))
-	if err := addSummary(line); err != nil {
-		t.Errorf("writing the summary: %v", err)
-	}
+	faults.Report(t, r.name, strings.Join(parts, "; "))
 }
 
 // klogValue finds key="value" (or key=value) in a klog line.
