@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -94,7 +96,7 @@ func (w *waiter) read(ctx context.Context) ([]byte, string, error) {
 	case err == nil:
 	case apierrors.IsNotFound(err):
 		return nil, "", &DeletedError{Name: w.name}
-	case ctx.Err() != nil:
+	case deadline.Passed(ctx):
 		return nil, "", w.ended(ctx)
 	case w.rejected(err):
 		return nil, "", fmt.Errorf("reading CertificateSigningRequest %q: %w", w.name, err)
@@ -115,7 +117,7 @@ func (w *waiter) watch(ctx context.Context, resourceVersion string) ([]byte, err
 		ResourceVersion: resourceVersion,
 	})
 	if err != nil {
-		if ctx.Err() != nil {
+		if deadline.Passed(ctx) {
 			return nil, w.ended(ctx)
 		}
 		if w.rejected(err) {
@@ -169,7 +171,7 @@ func (w *waiter) ended(ctx context.Context) error {
 	if w.lastErr != nil {
 		state += "; last error: " + w.lastErr.Error()
 	}
-	return &WaitError{Name: w.name, State: state, Err: context.Cause(ctx)}
+	return &WaitError{Name: w.name, State: state, Err: deadline.Cause(ctx)}
 }
 
 // rejected reports whether err ends the wait: a cancelled context, or a 401/403 that has

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -169,7 +171,7 @@ func waitForSignature(ctx context.Context, client kubernetes.Interface, server, 
 	for {
 		cm, err := client.CoreV1().ConfigMaps(discovery.Namespace).Get(ctx, discovery.ConfigMapName, metav1.GetOptions{})
 		switch {
-		case err != nil && ctx.Err() == nil:
+		case err != nil && !deadline.Passed(ctx):
 			last = fetchError(ref, err)
 		case err != nil:
 		case cm.Data[discovery.KubeconfigKey] == "":

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
+
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -212,6 +214,11 @@ func waitForServer(ctx context.Context, client kubernetes.Interface, timeout, au
 	var rejectedSince, waitingSince time.Time
 	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
 		_, err := client.Discovery().RESTClient().Get().AbsPath("/healthz").Do(ctx).Raw()
+		if err != nil && last != nil && deadline.Passed(ctx) {
+			// The deadline, not the server, failed this poll (client-go's rate limiter
+			// refuses a request past it); the server's last answer is the useful error.
+			return false, nil
+		}
 		if err == nil {
 			if !waitingSince.IsZero() {
 				log.Info("The API server is healthy", "waited", time.Since(waitingSince).Round(time.Second).String())
@@ -245,6 +252,8 @@ func waitForServer(ctx context.Context, client kubernetes.Interface, timeout, au
 		return fmt.Errorf("waiting for the API server: %w", err)
 	case permanent(last):
 		return last
+	case ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting for the API server (%w): %w", context.Cause(ctx), last)
 	}
 	return fmt.Errorf("the API server did not become healthy within %s: %w", timeout, last)
 }
