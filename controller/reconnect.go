@@ -9,7 +9,6 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -91,17 +90,18 @@ func patientListWatch(log klog.Logger, resource string, client kubernetes.Interf
 func usePatientInformers(factory informers.SharedInformerFactory, log klog.Logger) {
 	factory.InformerFor(&certificatesv1.CertificateSigningRequest{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		csrs := c.CertificatesV1().CertificateSigningRequests()
-		return newPatientInformer(log, "certificatesigningrequests", c, &certificatesv1.CertificateSigningRequest{}, resync, csrs.List, csrs.Watch)
+		return newPatientInformer(log, "certificatesigningrequests", c, &certificatesv1.CertificateSigningRequest{}, resync, compactCSR, csrs.List, csrs.Watch)
 	})
 	factory.InformerFor(&corev1.Node{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		nodes := c.CoreV1().Nodes()
-		return newPatientInformer(log, "nodes", c, &corev1.Node{}, resync, nodes.List, nodes.Watch)
+		return newPatientInformer(log, "nodes", c, &corev1.Node{}, resync, dropManagedFields, nodes.List, nodes.Watch)
 	})
 }
 
 // newPatientInformer is an informer of obj's type over patientListWatch, indexed by
-// namespace as the factory's own informers are, without managedFields in its cache.
+// namespace as the factory's own informers are, caching objects as transform leaves them.
 func newPatientInformer[L runtime.Object](log klog.Logger, resource string, client kubernetes.Interface, obj runtime.Object, resync time.Duration,
+	transform cache.TransformFunc,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
 	lw := patientListWatch(log, resource, client,
@@ -109,17 +109,6 @@ func newPatientInformer[L runtime.Object](log klog.Logger, resource string, clie
 		watchFn)
 	inf := cache.NewSharedIndexInformer(lw, obj, resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	// SetTransform fails only once the informer has started; it has not.
-	_ = inf.SetTransform(dropManagedFields)
+	_ = inf.SetTransform(transform)
 	return inf
-}
-
-// dropManagedFields drops metadata.managedFields from the cached objects: the
-// controllers never read them, and with 10,000 CSRs in the cluster they were a large part
-// of the controller's memory. Updates sent from a cached copy leave the server's
-// managedFields as they are (an update without the field keeps them).
-func dropManagedFields(obj any) (any, error) {
-	if o, err := meta.Accessor(obj); err == nil { // not for a deletion tombstone
-		o.SetManagedFields(nil)
-	}
-	return obj, nil
 }

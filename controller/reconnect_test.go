@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 )
 
@@ -88,19 +85,5 @@ func TestRetryUnreachable(t *testing.T) {
 				t.Errorf("three retries took %s", time.Since(start))
 			}
 		})
-	}
-}
-
-func TestDropManagedFields(t *testing.T) {
-	obj := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{
-		Name: "c1", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}},
-	}}
-	out, err := dropManagedFields(obj)
-	if err != nil || out.(*certificatesv1.CertificateSigningRequest).ManagedFields != nil || obj.Name != "c1" {
-		t.Errorf("dropManagedFields: %v, %+v", err, out)
-	}
-	tombstone := cache.DeletedFinalStateUnknown{Key: "c1", Obj: obj}
-	if out, err := dropManagedFields(tombstone); err != nil || out != any(tombstone) {
-		t.Errorf("a tombstone changed: %v, %+v", err, out)
 	}
 }

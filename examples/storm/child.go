@@ -88,21 +88,26 @@ func runChild(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	profiled := make(chan struct{})
-	if *memprofile != "" {
-		// Taken while the informer still holds every CSR: at the stop signal.
-		go func() {
-			defer close(profiled)
-			<-ctx.Done()
+	// The stop signal cancels the controller; with --memprofile the heap is profiled first,
+	// while the informer still holds every CSR.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case <-signals:
+		case <-ctx.Done():
+			return
+		}
+		if *memprofile != "" {
 			if err := writeHeapProfile(*memprofile); err != nil {
 				fmt.Fprintln(os.Stderr, "storm child:", err)
 			}
-		}()
-	} else {
-		close(profiled)
-	}
+		}
+		cancel()
+	}()
 	err = controller.Run(ctx, client, controller.Options{
 		ClusterSigningCA:   controller.CAFiles{CertFile: *caCert, KeyFile: *caKey},
 		MetricsBindAddress: *metricsAddr,
@@ -110,8 +115,6 @@ func runChild(args []string) error {
 		Registry:           reg,
 	})
 	signalled := ctx.Err() != nil
-	stop() // a Run that ended on its own: the profile is taken now
-	<-profiled
 	if signalled && (err == nil || errors.Is(err, context.Canceled)) {
 		return nil
 	}

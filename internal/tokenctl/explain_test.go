@@ -80,7 +80,8 @@ func TestExplainCommonFailures(t *testing.T) {
 		bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		_, err = node.Bootstrap(bctx, node.Options{BootstrapKubeconfig: path, Kubeconfig: filepath.Join(dir, "kubelet.kubeconfig"),
-			CertDir: filepath.Join(dir, "pki"), NodeName: "expired-token-node", ServerWaitTimeout: 10 * time.Second})
+			CertDir: filepath.Join(dir, "pki"), NodeName: "expired-token-node", ServerWaitTimeout: 10 * time.Second,
+			AuthRetryGrace: -1}) // fail at once; node's TestWaitForServerKeepsTheServersError covers a grace that outlasts the wait
 		if !errors.Is(err, node.ErrTokenRejected) {
 			t.Fatalf("node error %v, want %v", err, node.ErrTokenRejected)
 		}
