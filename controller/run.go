@@ -186,7 +186,8 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return c.Run(ctx) })
 	}
 	if opts.enabled(CSRCleaner) {
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Logger: log.WithName("csrcleaner")})
+		// From the shared cache: a list of its own would hold every CSR a second time.
+		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Logger: log.WithName("csrcleaner"), Informer: csrInformer})
 		g.Go(func() error { cleaner.Run(ctx); return nil })
 	}
 	if opts.enabled(TokenCleaner) {

@@ -10,6 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	certinformers "k8s.io/client-go/informers/certificates/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
@@ -78,10 +81,31 @@ func TestShouldDelete(t *testing.T) {
 	}
 }
 
-// TestCleanOnce runs the cleaner against the real API server with a clock moved forward.
+// TestCleanOnce runs the cleaner against the real API server with a clock moved forward,
+// reading CSRs by listing them (in pages of 2, so that a pass spans pages) and from an
+// informer's cache.
 func TestCleanOnce(t *testing.T) {
-	ctx := context.Background()
+	defer sign.SetListPageSize(2)()
 	client := cp.Client()
+	for _, source := range []string{"list", "informer"} {
+		t.Run(source, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var informer certinformers.CertificateSigningRequestInformer
+			if source == "informer" {
+				factory := informers.NewSharedInformerFactory(client, 0)
+				informer = factory.Certificates().V1().CertificateSigningRequests()
+				informer.Informer()
+				factory.Start(ctx.Done())
+				defer factory.Shutdown() // after cancel: Shutdown waits for the informers to stop
+				defer cancel()
+			}
+			testCleanOnce(t, ctx, client, informer)
+		})
+	}
+}
+
+func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interface, informer certinformers.CertificateSigningRequestInformer) {
 	signer := clusterSigner(t)
 	mk := func() *certificatesv1.CertificateSigningRequest {
 		obj, _ := kubeletClientCSR(t, uniqueName(t), "clean")
@@ -101,6 +125,22 @@ func TestCleanOnce(t *testing.T) {
 		}
 		return err == nil
 	}
+	// The cache must hold each CSR as it is now before a pass reads it.
+	synced := func(objs ...*certificatesv1.CertificateSigningRequest) {
+		if informer == nil {
+			return
+		}
+		waitFor(t, "the informer to catch up", func() bool {
+			for _, obj := range objs {
+				cached, err := informer.Lister().Get(obj.Name)
+				live, lerr := client.CertificatesV1().CertificateSigningRequests().Get(ctx, obj.Name, metav1.GetOptions{})
+				if apierrors.IsNotFound(lerr) != apierrors.IsNotFound(err) || err == nil && lerr == nil && cached.ResourceVersion != live.ResourceVersion {
+					return false
+				}
+			}
+			return true
+		})
+	}
 	start := time.Now()
 	for _, step := range []struct {
 		after      time.Duration
@@ -110,7 +150,8 @@ func TestCleanOnce(t *testing.T) {
 		{2 * time.Hour, []*certificatesv1.CertificateSigningRequest{denied, issued}, []*certificatesv1.CertificateSigningRequest{pending, approvedUnissued}},
 		{25 * time.Hour, []*certificatesv1.CertificateSigningRequest{pending, approvedUnissued}, nil},
 	} {
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Now: func() time.Time { return start.Add(step.after) }})
+		synced(pending, denied, approvedUnissued, issued)
+		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Now: func() time.Time { return start.Add(step.after) }, Informer: informer})
 		deleted, err := cleaner.CleanOnce(ctx)
 		if err != nil {
 			t.Fatalf("after %s: %v", step.after, err)

@@ -7,7 +7,9 @@
 //
 //   - tlsbootstrap: controller.Run with its default Options, run as a child process (this
 //     binary re-executed) so that its CPU time and peak RSS come from /proc alone, with a
-//     client at csr-controller's default QPS 50 / burst 100 whose transport counts requests;
+//     client at csr-controller's default QPS and burst whose transport counts requests;
+//     with --restart, a fresh controller is then started with every CSR in the cluster
+//     (the "restart" row: its time to ready, CPU and peak RSS);
 //   - kcm: the real kube-controller-manager v1.37.2, --controllers=csrapproving,csrsigning,
 //     its defaults (client QPS 20), or tuned with --kcm-args;
 //   - limit: the API server's raw write throughput for the same N and concurrency (create a
@@ -53,6 +55,7 @@ type flags struct {
 	kcmArgs     string
 	compare     bool
 	renew       bool
+	restart     bool
 	limit       bool
 	jsonOut     bool
 	cpuprofile  string
@@ -97,6 +100,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.kcmArgs, "kcm-args", "", "extra kube-controller-manager flags, space separated (with --compare: the tuned row's, default \""+defaultTunedKCMArgs+"\")")
 	fs.BoolVar(&f.compare, "compare", false, "run tlsbootstrap, kcm (defaults), kcm (tuned) and the limit, each on a fresh control plane")
 	fs.BoolVar(&f.renew, "renew", false, "after the join, every node renews with its own certificate (selfnodeclient) and that wave is reported too")
+	fs.BoolVar(&f.restart, "restart", false, "at the end, restart the tlsbootstrap controller with every CSR in the cluster and report its start (time to ready, CPU, peak RSS)")
 	fs.BoolVar(&f.limit, "limit", true, "also measure the API server's raw write throughput (the limit row)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of the table")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) of the tlsbootstrap controller to this file")

@@ -42,7 +42,7 @@ func TestStormSmoke(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, "--nodes", "20", "--limit=false", "--json")
+		cmd := exec.CommandContext(ctx, bin, "--nodes", "20", "--limit=false", "--json", "--restart")
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("storm --json failed: %v\n%s", err, stderr.String())
@@ -51,8 +51,8 @@ func TestStormSmoke(t *testing.T) {
 		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 			t.Fatalf("output is not the JSON report: %v\n%s", err, stdout.String())
 		}
-		if len(rep.Rows) != 1 {
-			t.Fatalf("%d rows, want 1 (tlsbootstrap join): %+v", len(rep.Rows), rep.Rows)
+		if len(rep.Rows) != 2 {
+			t.Fatalf("%d rows, want 2 (tlsbootstrap join and restart): %+v", len(rep.Rows), rep.Rows)
 		}
 		r := rep.Rows[0]
 		if r.Name != "tlsbootstrap" || r.Wave != "join" || r.Nodes != 20 {
@@ -66,6 +66,18 @@ func TestStormSmoke(t *testing.T) {
 		}
 		if r.PeakRSSMiB <= 0 {
 			t.Errorf("no peak RSS for the controller: %+v", r)
+		}
+		// The restarted controller found the 20 CSRs and the warm-up one.
+		rs := rep.Rows[1]
+		if rs.Wave != waveRestart || rs.Nodes != 21 || rs.WallSeconds <= 0 || rs.PeakRSSMiB <= 0 || rs.CPUSeconds <= 0 {
+			t.Errorf("restart row = %+v, want 21 CSRs, a time to ready, CPU and peak RSS", rs)
+		}
+		var checked bool
+		for _, rt := range rep.Ratios {
+			checked = checked || rt.Wave == waveRestart && strings.Contains(rt.Check, "peak RSS")
+		}
+		if !checked {
+			t.Errorf("no RSS check for the restart: %+v", rep.Ratios)
 		}
 	})
 }

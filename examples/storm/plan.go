@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -71,7 +72,47 @@ func runPlan(ctx context.Context, f *flags, p plan) ([]row, error) {
 		}
 		rows = append(rows, renew)
 	}
+	if f.restart && p.controller == controllerTLSBootstrap {
+		rc.stop()
+		restart, err := measureRestart(ctx, f, p, c)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, restart)
+	}
 	return rows, nil
+}
+
+// measureRestart starts a fresh tlsbootstrap controller with every CSR of the waves in
+// the cluster: WALL is its time to ready (informers synced, controllers running), and CPU
+// and peak RSS are its own, from its start.
+func measureRestart(ctx context.Context, f *flags, p plan, c *cluster) (row, error) {
+	admin, err := c.adminClient()
+	if err != nil {
+		return row{}, err
+	}
+	list, err := admin.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return row{}, fmt.Errorf("counting the CSRs: %w", err)
+	}
+	r := row{Name: p.label, Wave: waveRestart, Nodes: len(list.Items)}
+	list = nil // not this process's memory to measure, but no need to keep it
+	start := time.Now()
+	rc, err := startTLSBootstrap(ctx, f, c)
+	if err != nil {
+		return r, fmt.Errorf("restarting the controller: %w", err)
+	}
+	defer rc.stop()
+	r.WallSeconds = time.Since(start).Seconds()
+	// As after a wave: let the informers' first resync of work settle.
+	time.Sleep(2 * time.Second)
+	after, err := rc.sample()
+	if err != nil {
+		return r, err
+	}
+	r.CPUSeconds, r.PeakRSSMiB = after.cpu.Seconds(), float64(after.peakRSS)/(1<<20)
+	r.Measured = "child process from its start, /proc stat+status"
+	return r, nil
 }
 
 // warmUp waits until the controller issues one certificate, so that a wave measures a
