@@ -2,10 +2,6 @@ package conformance_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
@@ -20,20 +16,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, controlplane.Options{}, &cp, buildNodeAgent, func(cp *controlplane.ControlPlane) (func(), error) {
+	testenv.Main(m, controlplane.Options{}, &cp, testenv.BuildProgram("github.com/tlsbootstrap/tlsbootstrap/examples/node-agent", &nodeAgent), func(cp *controlplane.ControlPlane) (func(), error) {
 		// The project's cluster set-up: what kubeadm init writes for joining nodes.
 		return nil, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.KubeadmDefaultGroup))
 	})
-}
-
-func buildNodeAgent(*controlplane.ControlPlane) (func(), error) {
-	dir, err := os.MkdirTemp("", "tlsbootstrap-conformance-")
-	if err != nil {
-		return nil, err
-	}
-	nodeAgent = filepath.Join(dir, "node-agent")
-	if out, err := exec.Command("go", "build", "-o", nodeAgent, "../examples/node-agent").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building node-agent: %v\n%s", err, out)
-	}
-	return func() { _ = os.RemoveAll(dir) }, nil
 }

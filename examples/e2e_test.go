@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,14 +36,12 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return nil, err
 		}
-		for _, prog := range []string{"node-agent", "csr-controller", "quickstart"} {
-			out := filepath.Join(dir, prog)
-			if msg, err := exec.Command("go", "build", "-o", out, "./"+prog).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("building %s: %v\n%s", prog, err, msg)
-			}
-			bins[prog] = out
-		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
+		for _, prog := range []string{"node-agent", "csr-controller", "quickstart"} {
+			if bins[prog], err = testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/"+prog); err != nil {
+				return cleanup, err
+			}
+		}
 		return cleanup, rbac.Apply(context.Background(), cp.Client(), rbac.KubeadmPreset(token.KubeadmDefaultGroup))
 	})
 }

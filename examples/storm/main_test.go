@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
 
 // TestStormSmoke runs the program as a process, as a user would: 20 nodes against the
@@ -18,9 +19,9 @@ func TestStormSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two control planes")
 	}
-	bin := filepath.Join(t.TempDir(), "storm")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testenv.Build(t.TempDir(), "github.com/tlsbootstrap/tlsbootstrap/examples/storm")
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
+
 	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenctl"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -24,9 +26,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "tokenctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building tokenctl: %v\n%s", err, out)
+	if bin, err = testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/tokenctl"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -52,9 +51,8 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
-		bin = filepath.Join(dir, "workload-cert")
-		if msg, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return cleanup, fmt.Errorf("building workload-cert: %v\n%s", err, msg)
+		if bin, err = testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/workload-cert"); err != nil {
+			return cleanup, err
 		}
 		stopSigner, err := startSigner(cp, dir)
 		if err != nil {

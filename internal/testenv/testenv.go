@@ -11,7 +11,8 @@ import (
 )
 
 // Setup prepares package-wide fixtures on the running control plane (e.g. starts a
-// controller); its cleanup runs after the tests, before the control plane stops.
+// controller); its cleanup runs after the tests, before the control plane stops, and also
+// when it returns an error alongside one (to undo what it made before failing).
 type Setup func(cp *controlplane.ControlPlane) (cleanup func(), err error)
 
 // Main starts a control plane with opts, stores it in *cp, runs the setups, runs the
@@ -45,12 +46,12 @@ func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane
 	}()
 	for _, setup := range setups {
 		cleanup, err := setup(plane)
+		if cleanup != nil { // also after an error: what the setup made so far
+			defer cleanup()
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: setup: %v\n", err)
 			return 1
-		}
-		if cleanup != nil {
-			defer cleanup()
 		}
 	}
 	return m.Run()
