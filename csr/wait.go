@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
-
 	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
 )
 
 // retryInterval spaces out re-reads after a transient error or a closed watch.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
-
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -16,6 +14,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 

@@ -10,14 +10,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
-
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-
 	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenctl"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
