@@ -31,7 +31,8 @@ type CleanerOptions struct {
 	// Informer, when set, is read instead of listing CSRs through the API server: a
 	// process that already caches CSRs (controller.Run) then holds no second copy of
 	// them for a pass. Run waits for its cache to sync; the caller starts it. Without
-	// it, each pass lists CSRs in pages of listPageSize.
+	// it, each pass lists CSRs in pages of 500. Make the Cleaner before
+	// starting the informer's factory.
 	Informer certinformers.CertificateSigningRequestInformer
 }
 
@@ -63,6 +64,11 @@ func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
 		c.logger = klog.Background()
 	}
 	c.logger = c.logger.WithName("csrcleaner")
+	if c.informer != nil {
+		// Registers the informer with its factory now, so that the factory's Start runs
+		// it even when nothing else in the process uses CSRs.
+		c.informer.Informer()
+	}
 	return c
 }
 

@@ -169,24 +169,44 @@ func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interfac
 	}
 }
 
+// TestCleanerRunStopsWithContext runs the cleaner as controller.Run does, listing or
+// reading an informer whose factory starts after NewCleaner (and which nothing else uses):
+// its first pass deletes an old CSR, and it returns once ctx ends.
 func TestCleanerRunStopsWithContext(t *testing.T) {
 	client := cp.Client()
-	obj, _ := kubeletClientCSR(t, uniqueName(t), "run")
-	old := create(t, client, obj)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		sign.NewCleaner(client, sign.CleanerOptions{Interval: time.Hour, Now: func() time.Time { return time.Now().Add(48 * time.Hour) }}).Run(ctx)
-		close(done)
-	}()
-	waitFor(t, "Run's first pass to delete the old pending CSR", func() bool {
-		_, err := client.CertificatesV1().CertificateSigningRequests().Get(context.Background(), old.Name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err)
-	})
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after the context ended")
+	for _, source := range []string{"list", "informer"} {
+		t.Run(source, func(t *testing.T) {
+			obj, _ := kubeletClientCSR(t, uniqueName(t), "run")
+			old := create(t, client, obj)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opts := sign.CleanerOptions{Interval: time.Hour, Now: func() time.Time { return time.Now().Add(48 * time.Hour) }}
+			var factory informers.SharedInformerFactory
+			if source == "informer" {
+				factory = informers.NewSharedInformerFactory(client, 0)
+				opts.Informer = factory.Certificates().V1().CertificateSigningRequests()
+			}
+			cleaner := sign.NewCleaner(client, opts)
+			if factory != nil {
+				factory.Start(ctx.Done())
+				defer factory.Shutdown() // after cancel: Shutdown waits for the informers to stop
+				defer cancel()
+			}
+			done := make(chan struct{})
+			go func() {
+				cleaner.Run(ctx)
+				close(done)
+			}()
+			waitFor(t, "Run's first pass to delete the old pending CSR", func() bool {
+				_, err := client.CertificatesV1().CertificateSigningRequests().Get(context.Background(), old.Name, metav1.GetOptions{})
+				return apierrors.IsNotFound(err)
+			})
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after the context ended")
+			}
+		})
 	}
 }
