@@ -6,6 +6,8 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // What the informers cache. With 10,000 CSRs in the cluster the CSR cache is most of the
@@ -62,19 +64,7 @@ func compactCSR(obj any) (any, error) {
 // the request, and the signer skips issued, denied and failed ones. A CSR marked Failed
 // but never approved keeps its request, since the approver would still classify it.
 func settled(req *certificatesv1.CertificateSigningRequest) bool {
-	var approved, denied, failed bool
-	for _, c := range req.Status.Conditions {
-		// As the approver and the signer read them (the API server requires Approved and
-		// Denied to be True).
-		switch c.Type {
-		case certificatesv1.CertificateApproved:
-			approved = true
-		case certificatesv1.CertificateDenied:
-			denied = true
-		case certificatesv1.CertificateFailed:
-			failed = failed || c.Status == "" || c.Status == corev1.ConditionTrue
-		}
-	}
+	approved, denied, failed := sign.Conditions(req)
 	return denied || approved && (len(req.Status.Certificate) > 0 || failed)
 }
 

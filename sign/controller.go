@@ -139,7 +139,7 @@ func (c *Controller) enqueue(obj any) {
 
 // issuedOrSettled reports a CSR that holds a certificate or is denied or failed.
 func issuedOrSettled(req *certificatesv1.CertificateSigningRequest) bool {
-	_, denied, failed := conditions(req)
+	_, denied, failed := Conditions(req)
 	return len(req.Status.Certificate) > 0 || denied || failed
 }
 

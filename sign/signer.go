@@ -160,7 +160,7 @@ func (s *Signer) Sign(ctx context.Context, client kubernetes.Interface, req *cer
 // Decide reports whether req should be signed now, and if not, why (a Skip* reason). It
 // reads nothing but req.
 func (s *Signer) Decide(req *certificatesv1.CertificateSigningRequest) (sign bool, skipReason string) {
-	approved, denied, failed := conditions(req)
+	approved, denied, failed := Conditions(req)
 	switch {
 	case len(req.Status.Certificate) > 0:
 		return false, SkipIssued
@@ -214,9 +214,9 @@ func (s *Signer) signOnce(ctx context.Context, client kubernetes.Interface, req 
 	return written, Result{Outcome: Signed, Certificate: certPEM, Issuer: ca.Cert}, nil
 }
 
-// conditions reads the approval state the way kube-controller-manager does: any Approved
-// or Denied condition counts; Failed counts when its status is True or empty.
-func conditions(req *certificatesv1.CertificateSigningRequest) (approved, denied, failed bool) {
+// Conditions reads a CSR's approval state the way kube-controller-manager's signer does:
+// any Approved or Denied condition counts; Failed counts when its status is True or empty.
+func Conditions(req *certificatesv1.CertificateSigningRequest) (approved, denied, failed bool) {
 	for _, c := range req.Status.Conditions {
 		switch c.Type {
 		case certificatesv1.CertificateApproved:
