@@ -18,7 +18,6 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
@@ -68,6 +67,7 @@ func TestCertDirFaults(t *testing.T) {
 			})
 			nodeName := fmt.Sprintf("certdir-fault-%d", i)
 			certDir, fault := newFaultyCertDir(t, kind)
+			grantRenewal(t, nodeName)
 			kubeconfigPath := bootstrapNodeIn(t, nodeName, certDir)
 			store, first, server := openNode(t, certDir, kubeconfigPath)
 			before := dirState(t, certDir)
@@ -192,23 +192,6 @@ func TestCertDirFaults(t *testing.T) {
 				kind, fault.how, failures, fault.cause, took.Round(100*time.Millisecond)))
 		})
 	}
-}
-
-// bootstrapNodeIn is bootstrapNode with the cert dir given: the node gets its first client
-// certificate in certDir and the renewal binding; it returns the node kubeconfig.
-func bootstrapNodeIn(t *testing.T, nodeName, certDir string) string {
-	t.Helper()
-	grantRenewal(t, nodeName)
-	bootstrapPath, _ := bootstrapToken(t)
-	kubeconfigPath := filepath.Join(t.TempDir(), "kubelet.kubeconfig")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := node.Bootstrap(ctx, node.Options{
-		BootstrapKubeconfig: bootstrapPath, Kubeconfig: kubeconfigPath, CertDir: certDir, NodeName: nodeName,
-	}); err != nil {
-		t.Fatalf("bootstrapping %s: %v", nodeName, err)
-	}
-	return kubeconfigPath
 }
 
 // dirState lists dir's entries, sorted: "name" for files, "name -> target" for links, with

@@ -58,9 +58,16 @@ func bootstrapNode(t *testing.T, nodeName string, renewable bool) (certDir, kube
 	if renewable {
 		grantRenewal(t, nodeName)
 	}
+	certDir = filepath.Join(t.TempDir(), "pki")
+	return certDir, bootstrapNodeIn(t, nodeName, certDir)
+}
+
+// bootstrapNodeIn gives nodeName its first client certificate in certDir through
+// node.Bootstrap and returns the node kubeconfig.
+func bootstrapNodeIn(t *testing.T, nodeName, certDir string) string {
+	t.Helper()
 	bootstrapPath, _ := bootstrapToken(t)
-	dir := t.TempDir()
-	certDir, kubeconfigPath = filepath.Join(dir, "pki"), filepath.Join(dir, "kubelet.kubeconfig")
+	kubeconfigPath := filepath.Join(t.TempDir(), "kubelet.kubeconfig")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := node.Bootstrap(ctx, node.Options{
@@ -68,7 +75,7 @@ func bootstrapNode(t *testing.T, nodeName string, renewable bool) (certDir, kube
 	}); err != nil {
 		t.Fatalf("bootstrapping %s: %v", nodeName, err)
 	}
-	return certDir, kubeconfigPath
+	return kubeconfigPath
 }
 
 func renewalPreset(nodeName string) rbac.Preset {
