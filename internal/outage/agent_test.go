@@ -2,16 +2,17 @@ package outage_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
 // node is one node's files for the node-agent binary.
@@ -38,7 +39,7 @@ type logLine struct {
 
 // agent is a running node-agent process whose output is read line by line as it comes.
 type agent struct {
-	cmd    *exec.Cmd
+	proc   *controlplane.Process
 	mu     sync.Mutex
 	lines  []logLine
 	grew   chan struct{} // closed and replaced on every new line
@@ -56,10 +57,9 @@ func start(t *testing.T, n node, extra ...string) *agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &agent{cmd: exec.Command(agentBin, args...), grew: make(chan struct{}), done: make(chan struct{})}
-	a.cmd.Stdout, a.cmd.Stderr = w, w
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("starting node-agent: %v", err)
+	a := &agent{grew: make(chan struct{}), done: make(chan struct{})}
+	if a.proc, err = controlplane.StartProcess(context.Background(), agentBin, args, w); err != nil {
+		t.Fatal(err)
 	}
 	_ = w.Close() // the child holds its own copy; EOF comes when it exits
 	go a.read(r)
@@ -83,27 +83,17 @@ func (a *agent) read(r io.ReadCloser) {
 		a.mu.Unlock()
 	}
 	_ = r.Close()
-	err := a.cmd.Wait()
+	<-a.proc.Done()
 	a.mu.Lock()
-	a.exited, a.err = time.Now(), err
+	a.exited, a.err = time.Now(), a.proc.Err()
 	a.mu.Unlock()
 	close(a.done)
 }
 
 // stop interrupts the agent (as systemd would) and waits for it; SIGKILL after 10s.
 func (a *agent) stop() {
-	select {
-	case <-a.done:
-		return
-	default:
-	}
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.done:
-	case <-time.After(10 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.done
-	}
+	_ = a.proc.Stop()
+	<-a.done
 }
 
 // running reports whether the process has not exited yet.
