@@ -114,13 +114,8 @@ func signedBy(out *testenv.SyncBuffer, prefix string) int {
 	return n
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// tail is the last n lines of a controller's output.
+func tail(s string, n int) string { return strings.Join(testenv.LastLines(s, n), "\n") }
 
 // must fails the test with what was being done.
 func must(t *testing.T, err error, doing string, args ...any) {

@@ -1,8 +1,6 @@
 package ctrlkill_test
 
 import (
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
@@ -28,14 +26,4 @@ func buildController(cp *controlplane.ControlPlane) (func(), error) {
 
 // stormSize is the number of legitimate CSRs per storm: CTRLKILL_CSRS, default 200
 // (quick enough for `make test`).
-func stormSize(t *testing.T) int {
-	t.Helper()
-	if s := os.Getenv("CTRLKILL_CSRS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 10 {
-			t.Fatalf("CTRLKILL_CSRS=%q is not a number of at least 10", s)
-		}
-		return n
-	}
-	return 200
-}
+func stormSize(t *testing.T) int { return testenv.EnvCount(t, "CTRLKILL_CSRS", 200, 10) }

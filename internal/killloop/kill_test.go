@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,16 +31,7 @@ var cp *controlplane.ControlPlane
 func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
 
 // kills is the number of SIGKILLs: KILLS, default 10 (quick enough for `make test`).
-func kills(t *testing.T) int {
-	if s := os.Getenv("KILLS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("KILLS=%q is not a positive number", s)
-		}
-		return n
-	}
-	return 10
-}
+func kills(t *testing.T) int { return testenv.EnvCount(t, "KILLS", 10, 1) }
 
 // agent runs the node-agent binary for one node.
 type agent struct {
@@ -82,7 +72,7 @@ func (a agent) restart() error {
 	cmd := a.command("--once")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("restarted agent failed: %v: %s", err, lastLines(string(out), 5))
+		return fmt.Errorf("restarted agent failed: %v: %s", err, strings.Join(testenv.LastLines(string(out), 5), " | "))
 	}
 	return nil
 }
@@ -151,14 +141,6 @@ func checkValid(a agent) error {
 		return fmt.Errorf("kubeconfig authenticates as %s", st.Subject)
 	}
 	return nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 // TestNodeAgentSurvivesSIGKILL kills the agent KILLS times, alternating bootstrap (a fresh
