@@ -176,8 +176,17 @@ func SecretFromSpec(spec Spec, now time.Time) (*corev1.Secret, error) {
 // malformed id or secret, an unparseable expiration (the authenticator treats it as
 // expired) or an invalid extra group. Usages are those whose value is exactly "true",
 // sorted; the returned Spec has Expires set (TTL zero) or neither when the token never
-// expires.
+// expires. Its errors quote the Secret's fields but never the token secret, even where a
+// field holds it.
 func SpecFromSecret(secret *corev1.Secret) (*Spec, error) {
+	spec, err := specFromSecret(secret)
+	if err != nil && secret != nil {
+		err = withoutSecret(err, dataString(secret, bootstrapapi.BootstrapTokenSecretKey))
+	}
+	return spec, err
+}
+
+func specFromSecret(secret *corev1.Secret) (*Spec, error) {
 	if secret == nil {
 		return nil, fmt.Errorf("bootstrap token secret is nil")
 	}
@@ -252,6 +261,25 @@ func expiry(secret *corev1.Secret, now time.Time) (time.Duration, bool) {
 	}
 	return left, false
 }
+
+// withoutSecret returns err with every occurrence of secret in its message replaced. The
+// result still answers errors.Is for err's causes, but does not unwrap to err, whose
+// message holds the secret. A secret under 8 characters is left alone: no valid token has
+// one, and replacing so short a string would mangle the message.
+func withoutSecret(err error, secret string) error {
+	if len(secret) < 8 || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "<token secret>"), cause: err}
+}
+
+type redactedError struct {
+	msg   string
+	cause error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.cause, target) }
 
 func dataString(secret *corev1.Secret, key string) string {
 	return string(secret.Data[key])

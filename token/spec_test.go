@@ -2,6 +2,7 @@ package token
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,10 @@ func TestSpecFromSecret(t *testing.T) {
 		{name: "bad secret", secret: tokenSecret("bootstrap-token-abcdef", SecretType, base(map[string]string{"token-secret": "x"})), wantErr: "token secret must be"},
 		{name: "unparseable expiration", secret: tokenSecret("bootstrap-token-abcdef", SecretType, base(map[string]string{"expiration": "tomorrow"})), wantErr: "is not RFC3339"},
 		{name: "invalid group", secret: tokenSecret("bootstrap-token-abcdef", SecretType, base(map[string]string{"auth-extra-groups": "system:bootstrappers:a,,system:bootstrappers:b"})), wantErr: `extra group ""`},
+		// Fields quoted in errors that hold the token secret (found by FuzzSpecFromSecret).
+		{name: "group holding the secret", secret: tokenSecret("bootstrap-token-abcdef", SecretType, base(map[string]string{"auth-extra-groups": "x0123456789abcdef"})), wantErr: `extra group "x<token secret>" must match`},
+		{name: "expiration holding the secret", secret: tokenSecret("bootstrap-token-abcdef", SecretType, base(map[string]string{"expiration": "0123456789abcdef"})), wantErr: `expiration "<token secret>" is not RFC3339`},
+		{name: "type holding the secret", secret: tokenSecret("bootstrap-token-abcdef", "0123456789abcdef", base(nil)), wantErr: `has type "<token secret>"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,3 +229,23 @@ func TestExpired(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// withoutSecret keeps errors.Is working for the causes but does not hand out the original
+// error (whose message holds the secret) through errors.Unwrap.
+func TestWithoutSecret(t *testing.T) {
+	const secret = "0123456789abcdef"
+	orig := fmt.Errorf("reading %q: %w", secret, ErrInvalidToken)
+	err := withoutSecret(orig, secret)
+	if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), `reading "<token secret>"`) {
+		t.Errorf("message %q", err)
+	}
+	if !errors.Is(err, ErrInvalidToken) {
+		t.Error("errors.Is lost the cause")
+	}
+	if errors.Unwrap(err) != nil {
+		t.Error("errors.Unwrap hands out the unredacted error")
+	}
+	if got := withoutSecret(orig, "short"); got != orig {
+		t.Error("a secret under 8 characters was replaced")
+	}
+}
