@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -18,22 +19,29 @@ type Options struct {
 	// Authorizer answers whether a requester may have a kind auto-approved. Required;
 	// NewSARAuthorizer is Kubernetes' behaviour.
 	Authorizer Authorizer
-	// EnableServing turns on approval of kubelet serving CSRs (selfnodeserver), which
+	// Serving, when set, turns on approval of kubelet serving CSRs (selfnodeserver), which
 	// Kubernetes never approves. Off by default.
-	EnableServing bool
-	// Nodes finds the Node whose addresses a serving CSR's subjectAltNames must be among.
-	// Required when EnableServing is set.
-	Nodes NodeGetter
+	Serving *ServingOptions
 	// Clock stamps the conditions this approver writes. Default: the real clock.
 	Clock clock.PassiveClock
 }
 
+// ServingOptions configure serving approval.
+type ServingOptions struct {
+	// Policy is what is allowed beyond SANs among the Node's own addresses; the zero
+	// value enforces every rule.
+	Policy ServingPolicy
+	// Facts answer who holds each requested address. Required: NewClusterFacts in a
+	// controller, StaticFacts in tests.
+	Facts ServingFacts
+}
+
 // Approver decides what to do with a CSR and writes the decision.
 type Approver struct {
-	authorizer    Authorizer
-	enableServing bool
-	nodes         NodeGetter
-	clock         clock.PassiveClock
+	authorizer Authorizer
+	serving    *servingPolicy // nil: serving approval off
+	facts      ServingFacts
+	clock      clock.PassiveClock
 }
 
 // NewApprover checks opts and returns an Approver.
@@ -41,17 +49,25 @@ func NewApprover(opts Options) (*Approver, error) {
 	if opts.Authorizer == nil {
 		return nil, errors.New("approve: Options.Authorizer is required")
 	}
-	if opts.EnableServing && opts.Nodes == nil {
-		return nil, errors.New("approve: Options.Nodes is required when EnableServing is set")
-	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	return &Approver{authorizer: opts.Authorizer, enableServing: opts.EnableServing, nodes: opts.Nodes, clock: opts.Clock}, nil
+	a := &Approver{authorizer: opts.Authorizer, clock: opts.Clock}
+	if opts.Serving != nil {
+		if opts.Serving.Facts == nil {
+			return nil, errors.New("approve: Options.Serving.Facts is required for serving approval")
+		}
+		p, err := opts.Serving.Policy.compile()
+		if err != nil {
+			return nil, fmt.Errorf("approve: %w", err)
+		}
+		a.serving, a.facts = p, opts.Serving.Facts
+	}
+	return a, nil
 }
 
 // ServingEnabled reports whether this approver handles kubelet serving CSRs.
-func (a *Approver) ServingEnabled() bool { return a.enableServing }
+func (a *Approver) ServingEnabled() bool { return a.serving != nil }
 
 // Decide works out what to do with a CSR without writing anything: skip it when it is
 // already approved, denied or issued; classify it; try each recognized kind in order with
@@ -71,7 +87,7 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 	}
 	var tried, refusals []string
 	for _, kind := range c.Kinds {
-		if kind == KindSelfNodeServer && !a.enableServing {
+		if kind == KindSelfNodeServer && !a.ServingEnabled() {
 			continue
 		}
 		allowed, reason, err := a.authorizer.Authorize(ctx, obj, kind)
@@ -103,11 +119,11 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 func (a *Approver) notRecognized(c Classification) Decision {
 	var why []*NotRecognizedError
 	for _, e := range c.NotRecognized {
-		if e.Kind != KindSelfNodeServer || a.enableServing {
+		if e.Kind != KindSelfNodeServer || a.ServingEnabled() {
 			why = append(why, e)
 		}
 	}
-	if !a.enableServing && c.Is(KindSelfNodeServer) {
+	if !a.ServingEnabled() && c.Is(KindSelfNodeServer) {
 		return ignore(ReasonNotRecognized, "kubelet serving CSR, and serving approval is not enabled", false, nil)
 	}
 	parts := make([]string, 0, len(why))
@@ -121,22 +137,43 @@ func (a *Approver) notRecognized(c Classification) Decision {
 	return ignore(ReasonNotRecognized, strings.Join(parts, "; "), false, cause)
 }
 
-// decideServing checks an authorized selfnodeserver CSR's subjectAltNames against its
-// Node's addresses: all there approves; one missing denies naming it.
+// decideServing judges an authorized selfnodeserver CSR under the serving policy: a
+// broken base rule or an enforced rule denies, naming the rule and what holds the
+// address; audited rules are reported in Decision.Audit. A Node that does not exist yet
+// is waited for.
 func (a *Approver) decideServing(ctx context.Context, obj *certificatesv1.CertificateSigningRequest, c Classification) (Decision, error) {
 	nodeName := strings.TrimPrefix(c.Request.Subject.CommonName, csr.NodeUserPrefix)
-	node, err := a.nodes.GetNode(ctx, nodeName)
+	node, err := a.facts.GetNode(ctx, nodeName)
 	if apierrors.IsNotFound(err) {
 		return ignore(ReasonNodeNotFound, fmt.Sprintf("node %q does not exist (yet); its serving CSR waits for it", nodeName), true, err), nil
 	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("getting node %q for serving CSR %q: %w", nodeName, obj.Name, err)
 	}
-	if err := checkServingSANs(c.Request, node); err != nil {
+	enforced, audited := evaluateServing(a.serving, a.facts, node, c.Request, obj.Spec.ExpirationSeconds)
+	if len(enforced) > 0 {
+		v := enforced[0]
+		msg := fmt.Sprintf("Denying kubelet serving certificate of node %q (rule %s): %s.", nodeName, v.Rule, v.Detail)
+		if len(enforced) > 1 {
+			msg += " It also breaks rule(s) " + otherRules(enforced[1:]) + "."
+		}
 		return Decision{Action: ActionDeny, Kind: KindSelfNodeServer, Reason: ReasonAutoDenied,
-			Message: "Denying kubelet serving certificate: " + err.Error() + ".", Cause: err}, nil
+			Message: msg, Cause: v, Audit: audited}, nil
 	}
-	return approval(KindSelfNodeServer), nil
+	d := approval(KindSelfNodeServer)
+	d.Audit = audited
+	return d, nil
+}
+
+// otherRules names the rules of further violations, once each.
+func otherRules(vs []*ServingViolation) string {
+	var rules []string
+	for _, v := range vs {
+		if !slices.Contains(rules, string(v.Rule)) {
+			rules = append(rules, string(v.Rule))
+		}
+	}
+	return strings.Join(rules, ", ")
 }
 
 func approval(kind Kind) Decision {

@@ -16,10 +16,10 @@ import (
 func TestApproverAgainstAPIServer(t *testing.T) {
 	ctx := context.Background()
 	admin := cp.Client()
+	facts := startFacts(t)
 	approver, err := approve.NewApprover(approve.Options{
-		Authorizer:    approve.NewSARAuthorizer(admin, approve.SAROptions{CacheTTL: -1}),
-		EnableServing: true,
-		Nodes:         approve.NodesFromClient(admin),
+		Authorizer: approve.NewSARAuthorizer(admin, approve.SAROptions{CacheTTL: -1}),
+		Serving:    &approve.ServingOptions{Facts: facts},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,7 @@ func TestApproverAgainstAPIServer(t *testing.T) {
 	createNode(t, "sv2",
 		corev1.NodeAddress{Type: corev1.NodeHostName, Address: "sv2"},
 		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.1.0.2"}) // the other node whose IP sv1 must not get
+	waitForNodes(t, facts, "sv1", "sv2")
 
 	type requester int
 	const (
@@ -80,7 +81,7 @@ func TestApproverAgainstAPIServer(t *testing.T) {
 			wantMessage: "Auto approving self kubelet serving certificate after SubjectAccessReview and a check of its subjectAltNames against the Node's addresses."},
 		{name: "serving: a SAN of another node", as: selfNode, node: "sv1", signer: kubeletServingSigner, usages: serverAuth,
 			req: kubeletRequest("sv1").withDNS("sv1").withIPs("10.1.0.1", "10.1.0.2"), wantType: certificatesv1.CertificateDenied,
-			wantMessage: `Denying kubelet serving certificate: IP subjectAltName "10.1.0.2" is not among the addresses of node "sv1".`},
+			wantMessage: `Denying kubelet serving certificate of node "sv1" (rule OwnAddresses): IP subjectAltName "10.1.0.2" is not among the addresses of node "sv1".`},
 		{name: "serving: requester is not the CN", as: bootstrapper, signer: kubeletServingSigner, usages: serverAuth,
 			req: kubeletRequest("sv1").withDNS("sv1")},
 	} {

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -18,6 +19,9 @@ const (
 	// RuleRequesterIsSubject: for the "self" kinds the requester (spec.username, set by the
 	// API server) must equal the CN.
 	RuleRequesterIsSubject csr.Rule = "RequesterIsSubject"
+	// RuleRequesterIsNode: for serving CSRs the requester must also be in system:nodes,
+	// as every kubelet's identity is.
+	RuleRequesterIsNode csr.Rule = "RequesterIsNode"
 )
 
 // NotRecognizedError says why a CSR is not of a Kind: the rule it broke and a detail fit
@@ -72,14 +76,15 @@ type recognizer struct {
 	signer        string
 	validate      func(*x509.CertificateRequest, []certificatesv1.KeyUsage) error
 	selfRequested bool
+	nodeRequested bool   // the requester must be in system:nodes
 	message       string // the Approved condition's message
 }
 
 // recognizers in the order kube-controller-manager tries them; selfnodeserver is ours.
 var recognizers = []recognizer{
-	{KindSelfNodeClient, certificatesv1.KubeAPIServerClientKubeletSignerName, csr.ValidateKubeletClient, true, messageSelfNodeClient},
-	{KindNodeClient, certificatesv1.KubeAPIServerClientKubeletSignerName, csr.ValidateKubeletClient, false, messageNodeClient},
-	{KindSelfNodeServer, certificatesv1.KubeletServingSignerName, csr.ValidateKubeletServing, true, messageSelfNodeServer},
+	{KindSelfNodeClient, certificatesv1.KubeAPIServerClientKubeletSignerName, csr.ValidateKubeletClient, true, false, messageSelfNodeClient},
+	{KindNodeClient, certificatesv1.KubeAPIServerClientKubeletSignerName, csr.ValidateKubeletClient, false, false, messageNodeClient},
+	{KindSelfNodeServer, certificatesv1.KubeletServingSignerName, csr.ValidateKubeletServing, true, true, messageSelfNodeServer},
 }
 
 func recognizerFor(k Kind) (recognizer, bool) {
@@ -108,6 +113,10 @@ func (r recognizer) match(obj *certificatesv1.CertificateSigningRequest, req *x5
 	if r.selfRequested && obj.Spec.Username != req.Subject.CommonName {
 		return &NotRecognizedError{Kind: r.kind, Rule: RuleRequesterIsSubject,
 			Detail: fmt.Sprintf("requester %q is not the subject %q", obj.Spec.Username, req.Subject.CommonName)}
+	}
+	if r.nodeRequested && !slices.Contains(obj.Spec.Groups, csr.NodesGroup) {
+		return &NotRecognizedError{Kind: r.kind, Rule: RuleRequesterIsNode,
+			Detail: fmt.Sprintf("requester %q is not in group %s", obj.Spec.Username, csr.NodesGroup)}
 	}
 	return nil
 }

@@ -219,6 +219,9 @@ func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bo
 	c.record(obj, d)
 	log.Info("CSR decision", "action", d.Action, "kind", d.Kind, "reason", d.Reason, "message", d.Message,
 		"signer", obj.Spec.SignerName, "requester", obj.Spec.Username, "requeue", d.Requeue)
+	for _, v := range d.Audit {
+		log.Info("Serving policy audit: would deny", "rule", v.Rule, "node", v.Node, "san", v.SAN.String(), "conflict", v.Conflict, "detail", v.Detail)
+	}
 	if handoff {
 		c.opts.Handoff.SignApproved(ctx, updated)
 	}
@@ -230,6 +233,9 @@ func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bo
 func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Decision) {
 	if c.opts.Recorder == nil {
 		return
+	}
+	for _, v := range d.Audit {
+		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, ReasonServingAudit, auditMessage(v))
 	}
 	switch d.Action {
 	case ActionApprove:

@@ -24,17 +24,23 @@ import (
 
 // runController starts an approval controller against the test API server and stops it
 // when the test ends.
-func runController(t *testing.T, serving bool, handoff approve.Handoff) *prometheus.Registry {
+func runController(t *testing.T, serving *approve.ServingPolicy, handoff approve.Handoff) *prometheus.Registry {
 	t.Helper()
 	admin := cp.Client()
 	ctx, cancel := context.WithCancel(context.Background())
 	factory := informers.NewSharedInformerFactory(admin, 0)
-	nodeInformer := factory.Core().V1().Nodes()
-	approver, err := approve.NewApprover(approve.Options{
-		Authorizer:    approve.NewSARAuthorizer(admin, approve.SAROptions{}),
-		EnableServing: serving,
-		Nodes:         approve.NodesFromLister(nodeInformer.Lister()),
-	})
+	opts := approve.Options{Authorizer: approve.NewSARAuthorizer(admin, approve.SAROptions{})}
+	var syncs []cache.InformerSynced
+	if serving != nil {
+		facts, err := approve.NewClusterFacts(admin, factory.Core().V1().Nodes().Informer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = facts.Run(ctx) }()
+		opts.Serving = &approve.ServingOptions{Policy: *serving, Facts: facts}
+		syncs = append(syncs, facts.HasSynced)
+	}
+	approver, err := approve.NewApprover(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,7 @@ func runController(t *testing.T, serving bool, handoff approve.Handoff) *prometh
 		Recorder:   broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tlsbootstrap-approver"}),
 		Metrics:    metrics,
 		Handoff:    handoff,
-		CacheSyncs: []cache.InformerSynced{nodeInformer.Informer().HasSynced},
+		CacheSyncs: syncs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +130,7 @@ func hasEvent(events []corev1.Event, eventType, reason, messagePart string) bool
 // writing the approval and handing it over right after.
 func TestControllerApprovesOnceGranted(t *testing.T) {
 	handoff := &recordingHandoff{}
-	metrics := runController(t, false, handoff)
+	metrics := runController(t, nil, handoff)
 	user, groups := bootstrapUser(t)
 	created := createCSR(t, clientAs(t, user, groups...), kubeletClientSigner, clientUsages, kubeletRequest("late"))
 
@@ -170,7 +176,7 @@ func TestControllerServing(t *testing.T) {
 		corev1.NodeAddress{Type: corev1.NodeHostName, Address: "ctl1"},
 		corev1.NodeAddress{Type: corev1.NodeExternalDNS, Address: "ctl1.example.com"},
 		corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "10.2.0.1"})
-	metrics := runController(t, true, nil)
+	metrics := runController(t, &approve.ServingPolicy{}, nil)
 	node := "system:node:ctl1"
 	grant(t, node, []string{"system:nodes"}, approve.KindSelfNodeServer)
 	as := clientAs(t, node, "system:nodes")

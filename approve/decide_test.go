@@ -8,9 +8,7 @@ import (
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 )
@@ -30,18 +28,6 @@ func (g grants) authorizer(asked *[]approve.Kind) approve.Authorizer {
 
 func nodeWith(name string, addrs ...corev1.NodeAddress) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: addrs}}
-}
-
-// nodes is a pure NodeGetter over a fixed set of Nodes.
-func nodes(list ...*corev1.Node) approve.NodeGetter {
-	return approve.NodeGetterFunc(func(_ context.Context, name string) (*corev1.Node, error) {
-		for _, n := range list {
-			if n.Name == name {
-				return n, nil
-			}
-		}
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "nodes"}, name)
-	})
 }
 
 func TestDecide(t *testing.T) {
@@ -101,12 +87,12 @@ func TestDecide(t *testing.T) {
 			wantAsked: []approve.Kind{approve.KindSelfNodeServer}},
 		{name: "serving with another node's DNS name", serving: true, csr: serving("system:node:n1", kubeletRequest("n1").withDNS("n1", "n2")), grants: allClient,
 			wantAction: approve.ActionDeny, wantKind: approve.KindSelfNodeServer, wantReason: "AutoDenied",
-			wantMessage: `Denying kubelet serving certificate: DNS subjectAltName "n2" is not among the addresses of node "n1".`,
-			wantAsked:   []approve.Kind{approve.KindSelfNodeServer}, wantCause: new(*approve.SANError)},
+			wantMessage: `Denying kubelet serving certificate of node "n1" (rule OwnAddresses): DNS subjectAltName "n2" is not among the addresses of node "n1".`,
+			wantAsked:   []approve.Kind{approve.KindSelfNodeServer}, wantCause: new(*approve.ServingViolation)},
 		{name: "serving with another IP", serving: true, csr: serving("system:node:n1", kubeletRequest("n1").withIPs("10.0.0.2")), grants: allClient,
 			wantAction: approve.ActionDeny, wantKind: approve.KindSelfNodeServer, wantReason: "AutoDenied",
-			wantMessage: `Denying kubelet serving certificate: IP subjectAltName "10.0.0.2" is not among the addresses of node "n1".`,
-			wantAsked:   []approve.Kind{approve.KindSelfNodeServer}, wantCause: new(*approve.SANError)},
+			wantMessage: `Denying kubelet serving certificate of node "n1" (rule OwnAddresses): IP subjectAltName "10.0.0.2" is not among the addresses of node "n1".`,
+			wantAsked:   []approve.Kind{approve.KindSelfNodeServer}, wantCause: new(*approve.ServingViolation)},
 		{name: "serving without grant: ignored even with a bad SAN", serving: true, csr: serving("system:node:n1", kubeletRequest("n1").withDNS("n2")), grants: grants{},
 			wantAction: approve.ActionIgnore, wantReason: approve.ReasonNotAuthorized, wantRequeue: true,
 			wantAsked: []approve.Kind{approve.KindSelfNodeServer}},
@@ -118,7 +104,11 @@ func TestDecide(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var asked []approve.Kind
-			a, err := approve.NewApprover(approve.Options{Authorizer: tc.grants.authorizer(&asked), EnableServing: tc.serving, Nodes: nodes(n1)})
+			opts := approve.Options{Authorizer: tc.grants.authorizer(&asked)}
+			if tc.serving {
+				opts.Serving = &approve.ServingOptions{Facts: &approve.StaticFacts{Nodes: []*corev1.Node{n1}}}
+			}
+			a, err := approve.NewApprover(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,8 +155,10 @@ func TestNewApproverRejectsBadOptions(t *testing.T) {
 		return true, "", nil
 	})
 	for name, opts := range map[string]approve.Options{
-		"no authorizer":              {},
-		"serving without node reads": {Authorizer: allow, EnableServing: true},
+		"no authorizer":         {},
+		"serving without facts": {Authorizer: allow, Serving: &approve.ServingOptions{}},
+		"serving with a bad policy": {Authorizer: allow, Serving: &approve.ServingOptions{Facts: &approve.StaticFacts{},
+			Policy: approve.ServingPolicy{Rules: map[approve.ServingRule]approve.RuleMode{approve.RuleOwnAddresses: approve.ModeOff}}}},
 	} {
 		if _, err := approve.NewApprover(opts); err == nil {
 			t.Errorf("%s: NewApprover accepted %+v", name, opts)

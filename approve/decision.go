@@ -11,8 +11,8 @@ const (
 	ActionApprove Action = "Approve"
 	// ActionIgnore writes nothing; the CSR stays as it is (Pending, for a new one).
 	ActionIgnore Action = "Ignore"
-	// ActionDeny adds the Denied condition. Only serving CSRs asking for a subjectAltName
-	// their node does not have are denied; lack of authorization never is.
+	// ActionDeny adds the Denied condition. Only serving CSRs that break an enforced
+	// ServingRule are denied; lack of authorization never is.
 	ActionDeny Action = "Deny"
 )
 
@@ -25,6 +25,9 @@ const (
 	ReasonNotRecognized   = "NotRecognized"  // of no kind this approver handles
 	ReasonNotAuthorized   = "NotAuthorized"  // recognized, but SubjectAccessReview said no
 	ReasonNodeNotFound    = "NodeNotFound"   // serving CSR for a Node that does not exist (yet)
+	// ReasonServingAudit is the Event reason of a serving rule in ModeAudit that a CSR
+	// breaks: it would have been denied.
+	ReasonServingAudit = "ServingPolicyAudit"
 )
 
 // Decision is what the approver does with one CSR and why.
@@ -40,10 +43,13 @@ type Decision struct {
 	// Requeue is set on ignores that may turn out differently later (no authorization
 	// yet, Node not there yet): a controller retries them with backoff.
 	Requeue bool
-	// Cause, when set, is the typed reason behind the decision: a *SANError for a
+	// Cause, when set, is the typed reason behind the decision: a *ServingViolation for a
 	// denial, a *NotRecognizedError for an unrecognized CSR, the parse error for an
 	// invalid request.
 	Cause error
+	// Audit lists the serving rules in ModeAudit this CSR breaks: "would deny" findings
+	// that did not decide.
+	Audit []*ServingViolation
 }
 
 func (d Decision) String() string {
@@ -51,6 +57,10 @@ func (d Decision) String() string {
 		return fmt.Sprintf("%s %s (%s): %s", d.Action, d.Kind, d.Reason, d.Message)
 	}
 	return fmt.Sprintf("%s (%s): %s", d.Action, d.Reason, d.Message)
+}
+
+func auditMessage(v *ServingViolation) string {
+	return fmt.Sprintf("Would deny kubelet serving certificate of node %q (rule %s, audit mode): %s.", v.Node, v.Rule, v.Detail)
 }
 
 func ignore(reason, message string, requeue bool, cause error) Decision {

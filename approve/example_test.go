@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,11 +82,21 @@ func ExampleApprover_Decide() {
 func ExampleNewController() {
 	run := func(ctx context.Context, client kubernetes.Interface) error {
 		factory := informers.NewSharedInformerFactory(client, 0)
-		nodes := factory.Core().V1().Nodes()
+		// Serving approval reads Nodes (indexed by address), the kubernetes Service and
+		// EndpointSlice, ServiceCIDRs and the API server's certificate.
+		facts, err := approve.NewClusterFacts(client, factory.Core().V1().Nodes().Informer())
+		if err != nil {
+			return err
+		}
+		go func() { _ = facts.Run(ctx) }()
 		approver, err := approve.NewApprover(approve.Options{
-			Authorizer:    approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: 5 * time.Second}),
-			EnableServing: true,
-			Nodes:         approve.NodesFromLister(nodes.Lister()),
+			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: 5 * time.Second}),
+			Serving: &approve.ServingOptions{
+				Facts: facts,
+				// The zero policy enforces every rule; ModeAudit reports instead while a
+				// policy is rolled out.
+				Policy: approve.ServingPolicy{ForbiddenCIDRs: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}},
+			},
 		})
 		if err != nil {
 			return err
@@ -101,7 +112,7 @@ func ExampleNewController() {
 			Approver:   approver,
 			Recorder:   events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "csr-approver"}),
 			Metrics:    metrics,
-			CacheSyncs: []cache.InformerSynced{nodes.Informer().HasSynced},
+			CacheSyncs: []cache.InformerSynced{facts.HasSynced},
 			// Handoff: a *sign.Controller in this process, to sign each CSR right after
 			// approving it.
 		})

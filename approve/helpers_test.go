@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -77,6 +78,10 @@ var (
 // csrObject is a CSR as the API server would store it, with requester set by hand (pure
 // tests only; the real-server tests let the server set it).
 func csrObject(name, signer, requester string, usages []certificatesv1.KeyUsage, requestPEM []byte) *certificatesv1.CertificateSigningRequest {
+	groups := []string{"system:authenticated"}
+	if strings.HasPrefix(requester, "system:node:") {
+		groups = append(groups, "system:nodes") // as the API server sets it for a node
+	}
 	return &certificatesv1.CertificateSigningRequest{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: certificatesv1.CertificateSigningRequestSpec{
@@ -84,7 +89,7 @@ func csrObject(name, signer, requester string, usages []certificatesv1.KeyUsage,
 			SignerName: signer,
 			Usages:     usages,
 			Username:   requester,
-			Groups:     []string{"system:authenticated"},
+			Groups:     groups,
 		},
 	}
 }

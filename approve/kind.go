@@ -24,8 +24,8 @@ const (
 const (
 	// ReasonAutoApproved is the Approved condition's reason for every automatic approval.
 	ReasonAutoApproved = "AutoApproved"
-	// ReasonAutoDenied is the Denied condition's reason when a serving CSR asks for a
-	// subjectAltName its node does not have.
+	// ReasonAutoDenied is the Denied condition's reason when a serving CSR breaks an
+	// enforced ServingRule; the message names the rule.
 	ReasonAutoDenied = "AutoDenied"
 
 	messageSelfNodeClient = "Auto approving self kubelet client certificate after SubjectAccessReview."

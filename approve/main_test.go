@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
@@ -168,5 +169,34 @@ func createNode(t *testing.T, name string, addrs ...corev1.NodeAddress) {
 	node.Status.Addresses = addrs
 	if _, err := cp.Client().CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// startFacts runs ClusterFacts on the test API server until the test ends and waits for
+// its first read.
+func startFacts(t *testing.T) *approve.ClusterFacts {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	factory := informers.NewSharedInformerFactory(cp.Client(), 0)
+	facts, err := approve.NewClusterFacts(cp.Client(), factory.Core().V1().Nodes().Informer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = facts.Run(ctx) }()
+	factory.Start(ctx.Done())
+	t.Cleanup(func() { cancel(); <-done; factory.Shutdown() })
+	waitFor(t, 20*time.Second, "the serving facts synced", facts.HasSynced)
+	return facts
+}
+
+// waitForNodes waits until facts hold the named Nodes with their addresses.
+func waitForNodes(t *testing.T, facts approve.ServingFacts, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		waitFor(t, 10*time.Second, "node "+name+" in the facts", func() bool {
+			n, err := facts.GetNode(context.Background(), name)
+			return err == nil && len(n.Status.Addresses) > 0
+		})
 	}
 }

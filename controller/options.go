@@ -11,6 +11,7 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/klog/v2"
 
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -52,6 +53,9 @@ type Options struct {
 	// (sign.SignerPolicy; sign.LoadSignerPolicies reads them from a file). Signed by the
 	// csrsigning controller; never auto-approved.
 	CustomSigners []sign.SignerPolicy
+	// ServingPolicy is what the servingapproving controller allows beyond SANs among the
+	// Node's own addresses; the zero value enforces every rule (approve.ServingPolicy).
+	ServingPolicy approve.ServingPolicy
 	// SigningDuration is the longest certificate lifetime. Default 8760h.
 	SigningDuration time.Duration
 	// Workers per controller. Default DefaultWorkers.
@@ -108,6 +112,9 @@ func (o *Options) complete() error {
 	}
 	if o.enabled(ServingApproving) && !o.enabled(CSRApproving) {
 		return fmt.Errorf("controller %q needs %q", ServingApproving, CSRApproving)
+	}
+	if err := o.ServingPolicy.Validate(); err != nil {
+		return err
 	}
 	if o.enabled(CSRSigning) {
 		if o.ClusterSigningCA == (CAFiles{}) && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {

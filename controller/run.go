@@ -158,10 +158,13 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		var cacheSyncs []cache.InformerSynced
 		if opts.enabled(ServingApproving) {
-			nodes := factory.Core().V1().Nodes()
-			approverOpts.EnableServing = true
-			approverOpts.Nodes = approve.NodesFromLister(nodes.Lister())
-			cacheSyncs = append(cacheSyncs, nodes.Informer().HasSynced)
+			facts, err := approve.NewClusterFacts(client, factory.Core().V1().Nodes().Informer())
+			if err != nil {
+				return err
+			}
+			approverOpts.Serving = &approve.ServingOptions{Policy: opts.ServingPolicy, Facts: facts}
+			cacheSyncs = append(cacheSyncs, facts.HasSynced)
+			g.Go(func() error { return facts.Run(klog.NewContext(ctx, log)) })
 		}
 		approver, err := approve.NewApprover(approverOpts)
 		if err != nil {

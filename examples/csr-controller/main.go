@@ -43,6 +43,7 @@ type flags struct {
 	signerFiles map[string]*controller.CAFiles
 	// customSignerConfig is a sign.SignerPolicyFile (YAML) of signer names of your own.
 	customSignerConfig string
+	serving            servingFlags
 }
 
 func parse(args []string) (*flags, error) {
@@ -74,10 +75,12 @@ func parse(args []string) (*flags, error) {
 	fs.IntVar(&f.opts.EventBurst, "event-burst", controller.DefaultEventBurst, "Events written at once before --event-qps applies")
 	fs.DurationVar(&f.opts.SARCacheTTL, "sar-cache-ttl", 0, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0 = default 5s, negative disables")
 	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", time.Hour, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
+	f.serving.register(fs)
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	fs.AddGoFlag(klogFlags.Lookup("v"))
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -98,6 +101,9 @@ func parse(args []string) (*flags, error) {
 			return nil, err
 		}
 		f.opts.CustomSigners = policies
+	}
+	if f.opts.ServingPolicy, err = f.serving.policy(fs); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
