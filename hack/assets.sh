@@ -24,12 +24,14 @@ if [[ "${1:-}" == "--print-dir" ]]; then
   exit 0
 fi
 
-# A binary "works" when it runs --version; kube binaries must also report the wanted version.
+# A binary "works" when it runs --version; kube binaries must also report the wanted version,
+# and kubelet-bootstrap its serving mode (a binary built before --serving existed is rebuilt).
 works() {
   [[ -x "$1" ]] || return 1
   local out
   out="$("$1" --version 2>&1)" || return 1
   case "$(basename "$1")" in
+    kubelet-bootstrap) [[ "$out" == *"v$K8S_VERSION"* && "$out" == *serving* ]] ;;
     kube-*|kubelet-*) [[ "$out" == *"v$K8S_VERSION"* ]] ;;
     *) return 0 ;;
   esac
