@@ -154,8 +154,8 @@ func (a *Approver) decideServing(ctx context.Context, obj *certificatesv1.Certif
 	if len(enforced) > 0 {
 		v := enforced[0]
 		msg := fmt.Sprintf("Denying kubelet serving certificate of node %q (rule %s): %s.", nodeName, v.Rule, v.Detail)
-		if len(enforced) > 1 {
-			msg += " It also breaks rule(s) " + otherRules(enforced[1:]) + "."
+		if others := otherRules(v.Rule, enforced[1:]); others != "" {
+			msg += " It also breaks rule(s) " + others + "."
 		}
 		return Decision{Action: ActionDeny, Kind: KindSelfNodeServer, Reason: ReasonAutoDenied,
 			Message: msg, Cause: v, Audit: audited}, nil
@@ -165,15 +165,15 @@ func (a *Approver) decideServing(ctx context.Context, obj *certificatesv1.Certif
 	return d, nil
 }
 
-// otherRules names the rules of further violations, once each.
-func otherRules(vs []*ServingViolation) string {
-	var rules []string
+// otherRules names the rules of further violations other than first, once each.
+func otherRules(first ServingRule, vs []*ServingViolation) string {
+	rules := []string{string(first)}
 	for _, v := range vs {
 		if !slices.Contains(rules, string(v.Rule)) {
 			rules = append(rules, string(v.Rule))
 		}
 	}
-	return strings.Join(rules, ", ")
+	return strings.Join(rules[1:], ", ")
 }
 
 func approval(kind Kind) Decision {

@@ -158,7 +158,7 @@ func TestNewApproverRejectsBadOptions(t *testing.T) {
 		"no authorizer":         {},
 		"serving without facts": {Authorizer: allow, Serving: &approve.ServingOptions{}},
 		"serving with a bad policy": {Authorizer: allow, Serving: &approve.ServingOptions{Facts: &approve.StaticFacts{},
-			Policy: approve.ServingPolicy{Rules: map[approve.ServingRule]approve.RuleMode{approve.RuleOwnAddresses: approve.ModeOff}}}},
+			Policy: approve.ServingPolicy{Rules: map[approve.ServingRule]approve.RuleMode{approve.RuleOwnAddresses: approve.ModeDisabled}}}},
 	} {
 		if _, err := approve.NewApprover(opts); err == nil {
 			t.Errorf("%s: NewApprover accepted %+v", name, opts)

@@ -80,7 +80,7 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 	for _, san := range sans {
 		claims := facts.Claims(san)
 		for _, c := range servingChecks {
-			if p.Mode(c.rule) == ModeOff {
+			if p.Mode(c.rule) == ModeDisabled {
 				continue
 			}
 			if conflict, detail := c.check(e, san, claims); detail != "" {
@@ -88,11 +88,11 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 			}
 		}
 	}
-	if p.MaxSANs > 0 && len(sans) > p.MaxSANs && p.Mode(RuleMaxSANs) != ModeOff {
+	if p.MaxSANs > 0 && len(sans) > p.MaxSANs && p.Mode(RuleMaxSANs) != ModeDisabled {
 		report(&ServingViolation{Rule: RuleMaxSANs, Node: node.Name, Conflict: "maxSANs",
 			Detail: fmt.Sprintf("%d subjectAltNames, at most %d allowed", len(sans), p.MaxSANs)})
 	}
-	if p.MaxExpirationSeconds > 0 && expirationSeconds != nil && *expirationSeconds > p.MaxExpirationSeconds && p.Mode(RuleMaxLifetime) != ModeOff {
+	if p.MaxExpirationSeconds > 0 && expirationSeconds != nil && *expirationSeconds > p.MaxExpirationSeconds && p.Mode(RuleMaxLifetime) != ModeDisabled {
 		report(&ServingViolation{Rule: RuleMaxLifetime, Node: node.Name, Conflict: "maxExpirationSeconds",
 			Detail: fmt.Sprintf("expirationSeconds %d is above the allowed %d", *expirationSeconds, p.MaxExpirationSeconds)})
 	}

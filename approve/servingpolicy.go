@@ -17,7 +17,7 @@ import (
 type ServingRule string
 
 // The serving rules, in the order they are checked. RuleOwnAddresses is the base rule
-// and always decides; each other rule can be set to Audit or Off on its own.
+// and always decides; each other rule can be set to Audit or Disabled on its own.
 const (
 	// RuleOwnAddresses: every DNS and IP SAN is among the requesting Node's own addresses,
 	// mapped as the kubelet maps them (csr.NodeAddressSANs). A node writes its own
@@ -77,8 +77,8 @@ const (
 	// ModeAudit reports "would deny" (Event, metric, log) and lets the other rules decide:
 	// for rolling a policy out.
 	ModeAudit RuleMode = "Audit"
-	// ModeOff skips the rule.
-	ModeOff RuleMode = "Off"
+	// ModeDisabled skips the rule. (Not "Off": YAML reads an unquoted Off as false.)
+	ModeDisabled RuleMode = "Disabled"
 )
 
 // DefaultClusterDomain is the cluster DNS domain assumed when ServingPolicy.ClusterDomain
@@ -223,10 +223,10 @@ func (p *ServingPolicy) compile() (*servingPolicy, error) {
 
 func validMode(m RuleMode) error {
 	switch m {
-	case "", ModeEnforce, ModeAudit, ModeOff:
+	case "", ModeEnforce, ModeAudit, ModeDisabled:
 		return nil
 	}
-	return fmt.Errorf("unknown mode %q (want %s, %s or %s)", m, ModeEnforce, ModeAudit, ModeOff)
+	return fmt.Errorf("unknown mode %q (want %s, %s or %s)", m, ModeEnforce, ModeAudit, ModeDisabled)
 }
 
 func joinRules(rules []ServingRule) string {

@@ -145,7 +145,7 @@ func TestServingControlPlaneNode(t *testing.T) {
 	})
 	// Both nodes claim the name: only the API server rule is under test.
 	policy := approve.ServingPolicy{Rules: map[approve.ServingRule]approve.RuleMode{
-		approve.RuleDNSName: approve.ModeOff, approve.RuleUniqueAddress: approve.ModeOff}}
+		approve.RuleDNSName: approve.ModeDisabled, approve.RuleUniqueAddress: approve.ModeDisabled}}
 	for _, tc := range []struct {
 		name, node   string
 		controlPlane bool

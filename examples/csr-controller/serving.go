@@ -26,7 +26,7 @@ type servingFlags struct {
 func (s *servingFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.file, "serving-policy-file", "", "YAML file of the servingapproving policy (approve.ServingPolicy); the --serving-* flags below override its fields")
 	fs.StringVar(&s.mode, "serving-policy-mode", "", "mode of every serving rule not set by --serving-rules: Enforce (default) or Audit (report \"would deny\" while the base rules decide)")
-	fs.StringSliceVar(&s.rules, "serving-rules", nil, "Rule=Mode pairs (Enforce, Audit, Off) for single serving rules, e.g. UniqueAddress=Off; rules: "+strings.Join(ruleNames(), ", "))
+	fs.StringSliceVar(&s.rules, "serving-rules", nil, "Rule=Mode pairs (Enforce, Audit, Disabled) for single serving rules, e.g. UniqueAddress=Disabled; rules: "+strings.Join(ruleNames(), ", "))
 	fs.StringVar(&s.clusterDomain, "cluster-domain", "", "cluster DNS domain, for the refused name kubernetes.default.svc.<domain> (default "+approve.DefaultClusterDomain+")")
 	fs.StringSliceVar(&s.serviceCIDRs, "serving-service-cidrs", nil, "Service ranges refused in serving certificates, besides the cluster's ServiceCIDR objects")
 	fs.StringSliceVar(&s.podCIDRs, "serving-pod-cidrs", nil, "Pod ranges refused in serving certificates, besides the Nodes' spec.podCIDRs")
@@ -64,7 +64,7 @@ func (s *servingFlags) policy(fs *pflag.FlagSet) (approve.ServingPolicy, error) 
 		for _, pair := range s.rules {
 			rule, mode, ok := strings.Cut(pair, "=")
 			if !ok {
-				return p, fmt.Errorf("--serving-rules: %q is not Rule=Mode (e.g. %s=%s)", pair, approve.RuleUniqueAddress, approve.ModeOff)
+				return p, fmt.Errorf("--serving-rules: %q is not Rule=Mode (e.g. %s=%s)", pair, approve.RuleUniqueAddress, approve.ModeDisabled)
 			}
 			if p.Rules == nil {
 				p.Rules = map[approve.ServingRule]approve.RuleMode{}
