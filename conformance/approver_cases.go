@@ -2,13 +2,17 @@ package conformance
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509/pkix"
 	"net"
+	"slices"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // The approver's condition, as kube-controller-manager's csrapproving writes it.
@@ -127,9 +131,9 @@ func servingCases() []Case {
 			Name: "serving-approved-with-node-sans", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
 			Description: "a node's kubelet-serving CSR whose DNS and IP SANs are among its Node's addresses is Approved",
 			Run: func(ctx context.Context, t *T) {
-				nodeName, ip := t.servingNode(ctx)
+				nodeName, own := t.servingNode(ctx)
 				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
-				s := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip}))
+				s := t.MustSubmitCSR(ctx, who, own)
 				t.WaitApproved(ctx, s.Name)
 			},
 		},
@@ -137,11 +141,11 @@ func servingCases() []Case {
 			Name: "serving-foreign-san-not-approved", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
 			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address is not approved (denying it is allowed)",
 			Run: func(ctx context.Context, t *T) {
-				nodeName, ip := t.servingNode(ctx)
+				nodeName, own := t.servingNode(ctx)
 				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
-				badDNS := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName, "evil.example.com"}, []net.IP{ip}))
-				badIP := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip, net.ParseIP("192.0.2.66")}))
-				control := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, []string{nodeName}, []net.IP{ip}))
+				badDNS := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, append(slices.Clone(own.DNSNames), "evil.example.com"), own.IPAddresses))
+				badIP := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, own.DNSNames, append(slices.Clone(own.IPAddresses), net.ParseIP("192.0.2.66"))))
+				control := t.MustSubmitCSR(ctx, who, own)
 				t.WaitApproved(ctx, control.Name)
 				t.observe(ctx, "serving CSRs with SANs outside the Node's addresses not to be approved", []string{badDNS.Name, badIP.Name}, t.notApproved)
 			},
@@ -159,11 +163,13 @@ func servingRequest(nodeName string, dnsNames []string, ips []net.IP) Request {
 	}
 }
 
-// servingNode creates a Node with a hostname and an InternalIP address, removed at
-// cleanup.
-func (t *T) servingNode(ctx context.Context) (string, net.IP) {
+// servingNode creates a Node with a hostname and an InternalIP address of its own (a
+// documentation address no other Node of the run holds), removed at cleanup, and returns
+// the serving request a kubelet makes for those addresses (csr.NodeAddressSANs).
+func (t *T) servingNode(ctx context.Context) (string, Request) {
 	name := t.UniqueName("node")
-	ip := net.IPv4(10, 96, byte(len(name)), 10)
+	sum := sha256.Sum256([]byte(name))
+	ip := net.IP(append([]byte{0x20, 0x01, 0x0d, 0xb8}, sum[:12]...)) // in 2001:db8::/32
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}
 	created, err := t.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err != nil {
@@ -179,5 +185,6 @@ func (t *T) servingNode(ctx context.Context) (string, net.IP) {
 	if _, err := t.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatalf("setting the addresses of Node %s: %v", name, err)
 	}
-	return name, ip
+	dnsNames, ips := csr.NodeAddressSANs(created.Status.Addresses)
+	return name, servingRequest(name, dnsNames, ips)
 }

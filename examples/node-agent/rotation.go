@@ -5,12 +5,13 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"slices"
 	"time"
 
 	"k8s.io/klog/v2"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
@@ -48,7 +49,8 @@ func startRotation(ctx context.Context, f *flags) ([]*rotate.Manager, error) {
 		}
 		serving, err := rotate.NewManager(f.managerConfig(rotate.Config{
 			Store: servingStore, Kind: rotate.KindServing, NodeName: f.nodeName,
-			Addresses: func() ([]string, []net.IP) { return []string{f.nodeName}, slices.Clone(f.nodeIPs) },
+			// The SANs a kubelet asks for, from the addresses --register-node writes.
+			Addresses: func() ([]string, []net.IP) { return csr.NodeAddressSANs(node.Addresses(f.nodeIPs, f.nodeName)) },
 			// No bootstrap fallback: a bootstrap identity cannot get a node's serving
 			// certificate approved.
 			Client: rotate.NodeClient(rotate.NodeClientOptions{Server: server, Certificate: client.Current}),
