@@ -16,10 +16,17 @@
 //     Approver.Apply writes it through /approval with Kubernetes' reason AutoApproved and
 //     its exact messages. Lack of authorization never denies; it ignores and asks for a
 //     retry. CSRs already approved, denied or issued are left alone.
-//   - Serving approval (beyond Kubernetes, off unless Options.EnableServing): a kubelet
-//     serving CSR is approved only when its requester is the node in its CN, SAR allows
-//     selfnodeserver and every DNS and IP subjectAltName is among the Node's
-//     status.addresses; a subjectAltName the Node lacks is denied with a message naming it.
+//   - Serving approval (beyond Kubernetes, off unless Options.Serving is set): a kubelet
+//     serving CSR is approved only when its requester is the node in its CN and in
+//     system:nodes, SAR allows selfnodeserver, every DNS and IP subjectAltName is among
+//     the Node's addresses as the kubelet maps them (csr.NodeAddressSANs), and no
+//     ServingRule refuses it: a node writes its own addresses, so the rules refuse what is
+//     provably not its own (another Node's address or name, Service and Pod ranges, the API
+//     server's addresses on a worker, loopback, link-local, multicast, reserved names,
+//     operator ranges). A broken rule denies, naming the rule and what holds the address;
+//     a rule in ModeAudit only reports. ServingPolicy is the configuration (a Go value or
+//     LoadServingPolicy's YAML); ServingFacts say who holds each address: ClusterFacts
+//     from watches and an index, StaticFacts from fixed values.
 //   - Controller runs an Approver over an informer and a rate-limited workqueue (the
 //     kube-controller-manager pacing), with optional Events, Prometheus metrics and an
 //     Handoff to a signer in the same process.

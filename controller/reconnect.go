@@ -86,7 +86,8 @@ func patientListWatch(log klog.Logger, resource string, client kubernetes.Interf
 
 // usePatientInformers registers the CSR and Node informers of factory built on
 // patientListWatch, caching CSRs as compactCSR leaves them and Nodes without their
-// managedFields; later calls to the factory's typed informers return them.
+// managedFields (approve.NewClusterFacts narrows Nodes to what serving approval reads);
+// later calls to the factory's typed informers return them.
 func usePatientInformers(factory informers.SharedInformerFactory, log klog.Logger) {
 	factory.InformerFor(&certificatesv1.CertificateSigningRequest{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		csrs := c.CertificatesV1().CertificateSigningRequests()
