@@ -33,6 +33,9 @@ const (
 // certificate again (it may be rotated under a running controller).
 const APIServerCertificateRefresh = 10 * time.Minute
 
+// certificateRetry is how soon a failed read of the API server's certificate is retried.
+const certificateRetry = 10 * time.Second
+
 // ClusterFacts are ServingFacts from watches: the Nodes (cached as SlimNode leaves them,
 // indexed by address and Pod CIDR, so a lookup costs the same with 10 or 10,000 Nodes),
 // the default/kubernetes Service and EndpointSlice, the ServiceCIDR objects (where the
@@ -113,34 +116,62 @@ func indexNodePodCIDRs(obj any) ([]string, error) {
 // Run starts the Service, EndpointSlice and ServiceCIDR watches (the Node informer is its
 // factory's to start), reads the API server's certificate and again every
 // APIServerCertificateRefresh, until ctx ends. It logs, and goes on without, what the API
-// server does not serve (ServiceCIDRs before Kubernetes 1.33) or the client cannot read.
+// server does not serve (ServiceCIDRs before Kubernetes 1.33) or the client cannot read
+// yet (the certificate is tried again at the next refresh).
 func (f *ClusterFacts) Run(ctx context.Context) error {
 	if !f.started.CompareAndSwap(false, true) {
 		return errors.New("approve: ClusterFacts.Run called twice")
 	}
 	log := klog.FromContext(ctx).WithName("servingfacts")
-	if served, err := servesResource(f.client, networkingv1.SchemeGroupVersion.String(), "servicecidrs"); err != nil || !served {
-		log.Info("ServiceCIDR API not served: Service ranges come from the serving policy's serviceCIDRs only",
-			"groupVersion", networkingv1.SchemeGroupVersion.String(), "error", errString(err))
-	} else {
-		factory := informers.NewSharedInformerFactory(f.client, 0)
-		inf := factory.Networking().V1().ServiceCIDRs().Informer()
-		f.serviceCIDRs.Store(&inf)
-		factory.Start(ctx.Done())
-		defer factory.Shutdown()
-	}
+	stopped := make(chan struct{})
+	defer func() { <-stopped }()
+	go func() { defer close(stopped); f.watchServiceCIDRs(ctx, log) }()
 	f.kubernetes.Start(ctx.Done())
 	defer f.kubernetes.Shutdown()
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
-		sans, err := f.readAPIServerCertificate(ctx)
-		if err != nil {
-			log.Info("Could not read the API server's serving certificate; its names are not refused until it can be read", "error", err.Error())
-			return
+	for {
+		next := APIServerCertificateRefresh
+		if sans, err := f.readAPIServerCertificate(ctx); err != nil {
+			log.Info("Could not read the API server's serving certificate; its names are not refused until it can be read",
+				"retryIn", certificateRetry.String(), "error", err.Error())
+			next = certificateRetry
+		} else {
+			f.certSANs.Store(&sans)
+			log.V(2).Info("API server certificate read", "subjectAltNames", len(sans))
 		}
-		f.certSANs.Store(&sans)
-		log.V(2).Info("API server certificate read", "subjectAltNames", len(sans))
-	}, APIServerCertificateRefresh)
-	return nil
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(next):
+		}
+	}
+}
+
+// watchServiceCIDRs watches ServiceCIDR objects once discovery says the API server
+// serves them (retrying discovery itself while it fails), until ctx ends.
+func (f *ClusterFacts) watchServiceCIDRs(ctx context.Context, log klog.Logger) {
+	gv := networkingv1.SchemeGroupVersion.String()
+	var served bool
+	err := wait.PollUntilContextCancel(ctx, 10*time.Second, true, func(context.Context) (bool, error) {
+		var err error
+		if served, err = servesResource(f.client, gv, "servicecidrs"); err != nil {
+			log.Info("Cannot tell whether the API server serves ServiceCIDRs; asking again", "groupVersion", gv, "error", err.Error())
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return
+	}
+	if !served {
+		log.Info("ServiceCIDR API not served: Service ranges come from the serving policy's serviceCIDRs only", "groupVersion", gv)
+		return
+	}
+	factory := informers.NewSharedInformerFactory(f.client, 0)
+	inf := factory.Networking().V1().ServiceCIDRs().Informer()
+	f.serviceCIDRs.Store(&inf)
+	factory.Start(ctx.Done())
+	<-ctx.Done()
+	factory.Shutdown()
 }
 
 // HasSynced reports whether every watch has read its objects once (for
@@ -270,11 +301,4 @@ func servesResource(client kubernetes.Interface, groupVersion, resource string) 
 		}
 	}
 	return false, nil
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -23,7 +25,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2/ktesting"
 
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/deploy"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
@@ -76,7 +80,9 @@ func freeAddress(t *testing.T) string {
 // TestControllerUnderServiceAccount runs controller.Run as the manifests configure it, with
 // only the ServiceAccount's rights (impersonation), and checks that a node bootstrapping
 // with a kubeadm token gets its certificate, that Events are recorded, that the token
-// cleaner may delete an expired token, and that the probe paths answer.
+// cleaner may delete an expired token, that the probe paths answer, that the kubernetes
+// Service and EndpointSlice are readable by name only, and that servingapproving's watches
+// sync (a serving CSR is approved, one naming the kubernetes Service IP denied).
 func TestControllerUnderServiceAccount(t *testing.T) {
 	ctx := context.Background()
 	objs, err := load("example")
@@ -230,6 +236,126 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 		}
 	})
 
+	t.Run("kubernetes Service and EndpointSlice readable by name only", func(t *testing.T) {
+		// The RBAC authorizer takes the name of a list or watch from the field selector
+		// metadata.name=<name> and matches it against the Role's resourceNames: what the
+		// serving facts' informers send is allowed, a list without the name is not.
+		byName := func(name string) metav1.ListOptions {
+			return metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()}
+		}
+		for _, r := range []struct {
+			resource string
+			list     func(ns string, o metav1.ListOptions) (int, error)
+			watch    func(ns string, o metav1.ListOptions) error
+		}{
+			{"services", func(ns string, o metav1.ListOptions) (int, error) {
+				l, err := saClient.CoreV1().Services(ns).List(ctx, o)
+				if err != nil {
+					return 0, err
+				}
+				return len(l.Items), nil
+			}, func(ns string, o metav1.ListOptions) error {
+				w, err := saClient.CoreV1().Services(ns).Watch(ctx, o)
+				if err == nil {
+					w.Stop()
+				}
+				return err
+			}},
+			{"endpointslices", func(ns string, o metav1.ListOptions) (int, error) {
+				l, err := saClient.DiscoveryV1().EndpointSlices(ns).List(ctx, o)
+				if err != nil {
+					return 0, err
+				}
+				return len(l.Items), nil
+			}, func(ns string, o metav1.ListOptions) error {
+				w, err := saClient.DiscoveryV1().EndpointSlices(ns).Watch(ctx, o)
+				if err == nil {
+					w.Stop()
+				}
+				return err
+			}},
+		} {
+			var n int
+			var lastErr error
+			err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+				n, lastErr = r.list(metav1.NamespaceDefault, byName("kubernetes"))
+				return lastErr == nil && (r.resource != "services" || n == 1), nil
+			})
+			if err != nil {
+				t.Errorf("list %s in default with metadata.name=kubernetes: %d items, %v", r.resource, n, lastErr)
+			}
+			if err := r.watch(metav1.NamespaceDefault, byName("kubernetes")); err != nil {
+				t.Errorf("watch %s in default with metadata.name=kubernetes: %v", r.resource, err)
+			}
+			for _, c := range []struct {
+				what string
+				ns   string
+				opts metav1.ListOptions
+			}{
+				{"in default without a name", metav1.NamespaceDefault, metav1.ListOptions{}},
+				{"in default with metadata.name=other", metav1.NamespaceDefault, byName("other")},
+				{"in kube-system with metadata.name=kubernetes", metav1.NamespaceSystem, byName("kubernetes")},
+				{"in every namespace with metadata.name=kubernetes", metav1.NamespaceAll, byName("kubernetes")},
+			} {
+				if _, err := r.list(c.ns, c.opts); !apierrors.IsForbidden(err) {
+					t.Errorf("list %s %s: %v, want forbidden", r.resource, c.what, err)
+				}
+				if err := r.watch(c.ns, c.opts); !apierrors.IsForbidden(err) {
+					t.Errorf("watch %s %s: %v, want forbidden", r.resource, c.what, err)
+				}
+			}
+		}
+	})
+
+	t.Run("serving facts sync", func(t *testing.T) {
+		// The approval controller starts once every serving watch (Nodes, the kubernetes
+		// Service and EndpointSlice, ServiceCIDRs) has synced, and a forbidden list keeps
+		// one from ever syncing: an approved serving CSR proves the ServiceAccount may read
+		// them all, and one denied for the kubernetes Service's ClusterIP that the facts
+		// hold that Service.
+		var clusterIP string // the API server creates its Service a moment after it starts
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+			svc, err := cp.Client().CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
+			if err == nil {
+				clusterIP = svc.Spec.ClusterIP
+			}
+			return clusterIP != "", nil
+		})
+		if err != nil {
+			t.Fatalf("the kubernetes Service has no ClusterIP: %v", err)
+		}
+		preset := rbac.ServingRenewalPreset()
+		if err := rbac.Apply(ctx, cp.Client(), preset); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rbac.Revoke(ctx, cp.Client(), preset) })
+
+		// The Node lists the Service IP in its status, as NodeRestriction lets a kubelet:
+		// only the ServiceAddress rule, fed by the Service watch, refuses it.
+		const nodeName, nodeIP = "serving-node", "192.0.2.10"
+		createNode(t, nodeName,
+			corev1.NodeAddress{Type: corev1.NodeHostName, Address: nodeName},
+			corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: nodeIP},
+			corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: clusterIP})
+		user, groups := "system:node:"+nodeName, []string{rbac.NodesGroup, "system:authenticated"}
+		waitAllowed(t, user, groups, authorizationv1.ResourceAttributes{
+			Verb: "create", Group: certificatesv1.GroupName, Resource: "certificatesigningrequests", Subresource: "selfnodeserver"})
+		nodeClient, err := kubernetes.NewForConfig(cp.ImpersonatingConfig(user, groups...))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		own := createServingCSR(t, nodeClient, nodeName, net.ParseIP(nodeIP))
+		serviceIP := createServingCSR(t, nodeClient, nodeName, net.ParseIP(nodeIP), net.ParseIP(clusterIP))
+		if got := waitDecided(t, own); csrCondition(got, certificatesv1.CertificateApproved) == nil {
+			t.Errorf("serving CSR for %s's own addresses: conditions %+v, want Approved", nodeName, got.Status.Conditions)
+		}
+		got := waitDecided(t, serviceIP)
+		if c := csrCondition(got, certificatesv1.CertificateDenied); c == nil || !strings.Contains(c.Message, "rule "+string(approve.RuleServiceAddress)) {
+			t.Errorf("serving CSR naming the kubernetes Service IP %s: conditions %+v, want Denied by rule %s", clusterIP, got.Status.Conditions, approve.RuleServiceAddress)
+		}
+	})
+
 	t.Run("token cleaner deletes an expired token", func(t *testing.T) {
 		tok := testenv.WriteToken(t, cp, time.Now().Add(-time.Minute))
 		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -240,6 +366,91 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 			t.Errorf("expired token %s not deleted by the controller: %v", token.SecretName(tok.ID), err)
 		}
 	})
+}
+
+// waitAllowed waits until a SubjectAccessReview allows user in groups attrs (bindings
+// reach the RBAC authorizer a moment after they are written).
+func waitAllowed(t *testing.T, user string, groups []string, attrs authorizationv1.ResourceAttributes) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 15*time.Second, true, func(ctx context.Context) (bool, error) {
+		sar, err := cp.Client().AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups, ResourceAttributes: &attrs},
+		}, metav1.CreateOptions{})
+		return err == nil && sar.Status.Allowed, nil
+	})
+	if err != nil {
+		t.Fatalf("%s is not allowed %+v: %v", user, attrs, err)
+	}
+}
+
+// createNode creates a Node (as the admin) with addresses in its status, deleted when the
+// test ends.
+func createNode(t *testing.T, name string, addrs ...corev1.NodeAddress) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := cp.Client().CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client().CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}) })
+	n.Status.Addresses = addrs
+	if _, err := cp.Client().CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createServingCSR submits, as the node's client, a kubelet serving CSR for the node's
+// name and ips, deleted when the test ends.
+func createServingCSR(t *testing.T, as kubernetes.Interface, nodeName string, ips ...net.IP) string {
+	t.Helper()
+	ctx := context.Background()
+	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := csr.NodeServingSpec(nodeName, []string{nodeName}, ips, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := csr.Submit(ctx, as, csr.New(spec), key)
+	if err != nil {
+		t.Fatalf("submitting a serving CSR as %s: %v", nodeName, err)
+	}
+	t.Cleanup(func() {
+		_ = cp.Client().CertificatesV1().CertificateSigningRequests().Delete(ctx, created.Name, metav1.DeleteOptions{})
+	})
+	return created.Name
+}
+
+// waitDecided waits until the CSR is Approved or Denied and returns it.
+func waitDecided(t *testing.T, name string) *certificatesv1.CertificateSigningRequest {
+	t.Helper()
+	var got *certificatesv1.CertificateSigningRequest
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		obj, err := cp.Client().CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		got = obj
+		return csrCondition(obj, certificatesv1.CertificateApproved) != nil || csrCondition(obj, certificatesv1.CertificateDenied) != nil, nil
+	})
+	if err != nil {
+		state := "not found"
+		if got != nil {
+			state = csr.ConditionSummary(got)
+		}
+		t.Fatalf("CSR %s not decided (did the serving watches sync?): %s", name, state)
+	}
+	return got
+}
+
+// csrCondition returns the CSR's condition of type ct, or nil.
+func csrCondition(obj *certificatesv1.CertificateSigningRequest, ct certificatesv1.RequestConditionType) *certificatesv1.CertificateSigningRequestCondition {
+	i := slices.IndexFunc(obj.Status.Conditions, func(c certificatesv1.CertificateSigningRequestCondition) bool { return c.Type == ct })
+	if i < 0 {
+		return nil
+	}
+	return &obj.Status.Conditions[i]
 }
 
 // TestKustomizeBuild renders the example with kubectl's kustomize, when kubectl is

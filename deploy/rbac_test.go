@@ -47,6 +47,13 @@ const (
 	kubeSys  = "kube-system"
 	rbacAPI  = "rbac.authorization.k8s.io"
 	leaseAPI = "coordination.k8s.io"
+	sliceAPI = "discovery.k8s.io"
+	netAPI   = "networking.k8s.io"
+	// The Service (and EndpointSlice) of the API server, the only ones servingapproving
+	// reads: the informers list and watch with the field selector metadata.name=kubernetes,
+	// which the API server authorizes as a request for that name.
+	kubeSvc = "kubernetes"
+	defNS   = "default"
 )
 
 // What the base's controllers (csrapproving, csrsigning, csrcleaner) do.
@@ -74,6 +81,14 @@ var servingRights = []access{
 	{"get", "", "nodes", "", "node-1", ""},
 	{"list", "", "nodes", "", "", ""},
 	{"watch", "", "nodes", "", "", ""},
+	{"get", "", "services", "", kubeSvc, defNS},
+	{"list", "", "services", "", kubeSvc, defNS},
+	{"watch", "", "services", "", kubeSvc, defNS},
+	{"get", sliceAPI, "endpointslices", "", kubeSvc, defNS},
+	{"list", sliceAPI, "endpointslices", "", kubeSvc, defNS},
+	{"watch", sliceAPI, "endpointslices", "", kubeSvc, defNS},
+	{"list", netAPI, "servicecidrs", "", "", ""},
+	{"watch", netAPI, "servicecidrs", "", "", ""},
 }
 
 // What tokencleaner adds.
@@ -126,6 +141,31 @@ var neverRights = []access{
 	{"create", "", "events", "", "", kubeSys},
 	{"delete", "", "events", "", "x.123", "default"},
 	{"list", "", "configmaps", "", "", kubeSys},
+	// servingapproving reads default/kubernetes only: not every Service or EndpointSlice
+	// of default (a list without the name), not another one by name, not the same name in
+	// another namespace, and none across namespaces; and it never writes them.
+	{"list", "", "services", "", "", defNS},
+	{"watch", "", "services", "", "", defNS},
+	{"get", "", "services", "", "other", defNS},
+	{"list", "", "services", "", "other", defNS},
+	{"list", "", "services", "", "", kubeSys},
+	{"list", "", "services", "", kubeSvc, kubeSys},
+	{"get", "", "services", "", kubeSvc, ns},
+	{"list", "", "services", "", "", ""},
+	{"watch", "", "services", "", "", ""},
+	{"update", "", "services", "", kubeSvc, defNS},
+	{"delete", "", "services", "", kubeSvc, defNS},
+	{"list", sliceAPI, "endpointslices", "", "", defNS},
+	{"watch", sliceAPI, "endpointslices", "", "", defNS},
+	{"get", sliceAPI, "endpointslices", "", "other", defNS},
+	{"list", sliceAPI, "endpointslices", "", "", kubeSys},
+	{"list", sliceAPI, "endpointslices", "", kubeSvc, kubeSys},
+	{"list", sliceAPI, "endpointslices", "", "", ""},
+	{"update", sliceAPI, "endpointslices", "", kubeSvc, defNS},
+	{"list", "", "endpoints", "", kubeSvc, defNS},
+	{"create", netAPI, "servicecidrs", "", "", ""},
+	{"update", netAPI, "servicecidrs", "", "kubernetes", ""},
+	{"delete", netAPI, "servicecidrs", "", "kubernetes", ""},
 }
 
 // allowedAs asks a SubjectAccessReview for the ServiceAccount.

@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	netutils "k8s.io/utils/net"
@@ -23,7 +22,6 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // servingShape is one way a Node can list its addresses, with the SANs the kubelet's
@@ -123,7 +121,7 @@ func TestKubeletServingCertificateShapes(t *testing.T) {
 	admin := cp.Client()
 	// Nodes (group system:nodes) may create certificatesigningrequests/selfnodeserver: the
 	// seed preset's role and its group-wide binding node-server-auto-renew-crt.
-	servingRenewal := servingRenewalPreset()
+	servingRenewal := rbac.ServingRenewalPreset()
 	if err := rbac.Apply(ctx, admin, servingRenewal); err != nil {
 		t.Fatal(err)
 	}
@@ -176,30 +174,6 @@ func TestKubeletServingCertificateShapes(t *testing.T) {
 			}
 		})
 	}
-}
-
-// servingRenewalPreset is the part of the seed preset that lets every node have its
-// serving CSRs auto-approved: the role approve-node-server-renewal-csr and the binding
-// node-server-auto-renew-crt to system:nodes.
-func servingRenewalPreset() rbac.Preset {
-	seed := rbac.SeedPreset(rbac.SeedOptions{Group: token.KubeadmDefaultGroup})
-	p := rbac.Preset{Name: "seed-serving-renewal"}
-	for _, r := range seed.ClusterRoles {
-		if r.Name == rbac.ApproveNodeServerRenewalCSRRole {
-			p.ClusterRoles = append(p.ClusterRoles, r)
-		}
-	}
-	for _, b := range seed.ClusterRoleBindings {
-		if b.Name == rbac.SeedServerRenewBinding {
-			p.ClusterRoleBindings = append(p.ClusterRoleBindings, b)
-		}
-	}
-	if len(p.ClusterRoles) != 1 || len(p.ClusterRoleBindings) != 1 ||
-		!slices.Contains(p.ClusterRoleBindings[0].Subjects, rbac.GroupSubject(rbac.NodesGroup)) ||
-		p.ClusterRoleBindings[0].RoleRef != (rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: rbac.ApproveNodeServerRenewalCSRRole}) {
-		panic("the seed preset no longer binds approve-node-server-renewal-csr to system:nodes in node-server-auto-renew-crt")
-	}
-	return p
 }
 
 // registerNode creates the Node (as admin) and sets its status.addresses to exactly

@@ -56,3 +56,12 @@ func ExampleNodeRenewalBinding() {
 	// Output:
 	// node-client-auto-renew-crt:worker-1 approve-node-client-renewal-csr User system:node:worker-1
 }
+
+// ExampleServingRenewalPreset is the RBAC that lets every node have its kubelet serving
+// CSRs approved by the servingapproving controller (which still checks each SAN).
+func ExampleServingRenewalPreset() {
+	b := rbac.ServingRenewalPreset().ClusterRoleBindings[0]
+	fmt.Println(b.Name, b.RoleRef.Name, b.Subjects[0].Kind, b.Subjects[0].Name)
+	// Output:
+	// node-server-auto-renew-crt approve-node-server-renewal-csr Group system:nodes
+}

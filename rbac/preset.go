@@ -113,6 +113,18 @@ func SeedPreset(opts SeedOptions) Preset {
 	return p
 }
 
+// ServingRenewalPreset is the seed documents' grant for serving certificates alone: the
+// ClusterRole approve-node-server-renewal-csr bound to the group system:nodes
+// (node-server-auto-renew-crt), which the servingapproving controller asks for by
+// SubjectAccessReview (create on certificatesigningrequests/selfnodeserver).
+func ServingRenewalPreset() Preset {
+	return Preset{
+		Name:                "serving-renewal",
+		ClusterRoles:        []rbacv1.ClusterRole{csrSubresourceRole(ApproveNodeServerRenewalCSRRole, SelfNodeServerSubresource)},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(SeedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup))},
+	}
+}
+
 // NodeRenewalBinding binds approve-node-client-renewal-csr to the user system:node:<name>
 // alone, in a binding named node-client-auto-renew-crt:<name>. Deleting it stops the
 // auto-approval of that node's client renewals: the node drops out when its certificate

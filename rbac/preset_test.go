@@ -72,6 +72,14 @@ func TestPresetBindings(t *testing.T) {
 			},
 		},
 		{
+			name:      "serving renewal alone",
+			preset:    ServingRenewalPreset(),
+			wantRoles: []string{"approve-node-server-renewal-csr"},
+			want: []bindingRow{
+				{"node-server-auto-renew-crt", "approve-node-server-renewal-csr", "Group", "system:nodes"},
+			},
+		},
+		{
 			name:   "node bootstrapper for a static-token user",
 			preset: NodeBootstrapperPreset(UserSubject("kubelet-bootstrap")),
 			want: []bindingRow{
