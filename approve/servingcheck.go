@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	netutils "k8s.io/utils/net"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
@@ -78,13 +79,18 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 	}
 	e := &servingEval{policy: p, node: node}
 	for _, san := range sans {
-		claims := facts.Claims(san)
-		for _, c := range servingChecks {
-			if p.Mode(c.rule) == ModeDisabled {
-				continue
-			}
-			if conflict, detail := c.check(e, san, claims); detail != "" {
-				report(&ServingViolation{Rule: c.rule, Node: node.Name, SAN: san, Conflict: conflict, Detail: detail})
+		for _, form := range addressForms(san) {
+			claims := facts.Claims(form)
+			for _, c := range servingChecks {
+				if p.Mode(c.rule) == ModeDisabled {
+					continue
+				}
+				if conflict, detail := c.check(e, form, claims); detail != "" {
+					if form != san {
+						detail = fmt.Sprintf("%s names an IP: %s", san, detail)
+					}
+					report(&ServingViolation{Rule: c.rule, Node: node.Name, SAN: san, Conflict: conflict, Detail: detail})
+				}
 			}
 		}
 	}
@@ -97,6 +103,20 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 			Detail: fmt.Sprintf("expirationSeconds %d is above the allowed %d", *expirationSeconds, p.MaxExpirationSeconds)})
 	}
 	return enforced, audited
+}
+
+// addressForms are the forms in which the rules judge a SAN: itself, and for a DNS name
+// that is an IP literal (a Node may list one as InternalDNS) also that IP, since some
+// clients match an IP host against DNS SANs too.
+func addressForms(san csr.SAN) []csr.SAN {
+	if san.Type == csr.SANTypeDNS {
+		if ip := netutils.ParseIPSloppy(san.Value); ip != nil {
+			if asIP, ok := csr.IPSAN(ip); ok {
+				return []csr.SAN{san, asIP}
+			}
+		}
+	}
+	return []csr.SAN{san}
 }
 
 func checkUnique(e *servingEval, san csr.SAN, claims []Claim) (string, string) {

@@ -58,6 +58,9 @@ func TestServingRules(t *testing.T) {
 		address(corev1.NodeInternalDNS, "kubernetes.default.svc"),
 		address(corev1.NodeInternalDNS, "kubernetes.default.svc.corp.local"),
 		address(corev1.NodeInternalDNS, "under_score.example.com"),
+		address(corev1.NodeInternalDNS, "127.0.0.1"),  // IP literals as DNS names:
+		address(corev1.NodeExternalDNS, "192.0.2.20"), // judged as the IPs they are too
+		address(corev1.NodeInternalDNS, "192.0.2.10"),
 	}}}
 	other := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "other"},
 		Spec: corev1.NodeSpec{PodCIDRs: []string{"10.244.1.0/24"}},
@@ -132,6 +135,9 @@ func TestServingRules(t *testing.T) {
 		{name: "kubernetes.default", dns: []string{"kubernetes.default"}, wantRule: approve.RuleDNSName},
 		{name: "kubernetes.default.svc", dns: []string{"kubernetes.default.svc"}, wantRule: approve.RuleDNSName},
 		{name: "kubernetes.default.svc.<cluster domain>", dns: []string{"kubernetes.default.svc.corp.local"}, wantRule: approve.RuleDNSName},
+		{name: "loopback as a DNS name", dns: []string{"127.0.0.1"}, wantRule: approve.RuleSpecialAddress},
+		{name: "another node's IP as a DNS name", dns: []string{"192.0.2.20"}, wantRule: approve.RuleUniqueAddress, wantInMsg: `DNS 192.0.2.20 names an IP: IP 192.0.2.20 is also an address of node "other"`},
+		{name: "own IP as a DNS name", dns: []string{"192.0.2.10"}, ips: []string{"192.0.2.10"}},
 		{name: "not DNS-1123", dns: []string{"under_score.example.com"}, wantRule: approve.RuleDNSName, wantInMsg: "DNS-1123"},
 		{name: "allowed IP prefixes", policy: with(func(p *approve.ServingPolicy) {
 			p.AllowedIPPrefixes = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}

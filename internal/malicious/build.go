@@ -80,6 +80,9 @@ type spec struct {
 	tamper tamper
 	// orgsOverride replaces orgs where a helper sets them.
 	orgsOverride []string
+	// netIPs are IP SANs as parsed values (the kubelet's sloppy parsing accepts spellings
+	// net.ParseIP refuses); they follow ips.
+	netIPs []net.IP
 }
 
 // build signs the request and applies the tamper; it returns the PEM for spec.request and
@@ -98,6 +101,7 @@ func (s spec) build() ([]byte, error) {
 	for _, ip := range s.ips {
 		tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
 	}
+	tmpl.IPAddresses = append(tmpl.IPAddresses, s.netIPs...)
 	for _, raw := range s.uris {
 		u, err := url.Parse(raw)
 		if err != nil {

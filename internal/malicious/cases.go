@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // build lists the corpus, category by category. Expectations follow Kubernetes' rules
 // (REFERENCE §5, §6): a bootstrap token may get a client certificate for any node name
 // with the right subject, a node only for itself; extensions of a request are never copied.
-func build(prefix string, add func(Case, spec)) {
+func build(prefix string, env Env, plan *addrPlan, add func(Case, spec)) {
 	n := func(s string) string { return prefix + "-" + s }
 	client := func(name, cat string, as Identity, want Outcome) Case {
 		return Case{Name: name, Category: cat, As: as, SignerName: kubeletClient, Usages: clientUsages, Want: want}
@@ -47,7 +48,8 @@ func build(prefix string, add func(Case, spec)) {
 		add(client(fmt.Sprintf("node-asks-other-%d", i), "nodes asking for other nodes", nodeID(self), RejectedAtCreate|NotApproved), spec{cn: "system:node:" + other, orgs: nodesOrg})
 	}
 	add(client("node-without-group", "nodes asking for other nodes", Identity{User: "system:node:" + n("nogrp")}, RejectedAtCreate|NotApproved), nodeSubject(n("nogrp")))
-	add(client("node-serving-for-other", "nodes asking for other nodes", nodeID(n("srvo")), RejectedAtCreate|NotApproved).withServing(n("srvo-target")), spec{cn: "system:node:" + n("srvo-target"), orgs: nodesOrg, ips: []string{ServingIP}})
+	srvoTarget := NodeSpec{Name: n("srvo-target"), Addresses: []corev1.NodeAddress{internalIP(plan.v4()), hostname(n("srvo-target"))}}
+	add(client("node-serving-for-other", "nodes asking for other nodes", nodeID(n("srvo")), RejectedAtCreate|NotApproved).withNodes(srvoTarget), spec{cn: "system:node:" + srvoTarget.Name, orgs: nodesOrg, ips: []string{srvoTarget.firstIP()}})
 
 	// Every SAN type on a kubelet client request, from a bootstrapper and from the node.
 	sans := map[string]spec{
@@ -64,31 +66,43 @@ func build(prefix string, add func(Case, spec)) {
 		}
 	}
 
-	// Serving requests: approved only for the node's own addresses.
-	serving := func(name string, node string, want Outcome, s spec) {
-		c := Case{Name: name, Category: "serving subjectAltNames", As: nodeID(node), SignerName: kubeletServing, Usages: servingUsages, Want: want, ServingNode: node}
-		s.cn, s.orgs = "system:node:"+node, nodesOrg
+	// Serving requests: approved only for the node's own addresses. Each Node has its own
+	// InternalIP (addrPlan): a shared one would be another Node's address (UniqueAddress).
+	own := func(node string) NodeSpec {
+		return NodeSpec{Name: node, Addresses: []corev1.NodeAddress{internalIP(plan.v4()), hostname(node)}}
+	}
+	serving := func(name string, node NodeSpec, want Outcome, s spec) {
+		c := Case{Name: name, Category: "serving subjectAltNames", As: nodeID(node.Name), SignerName: kubeletServing, Usages: servingUsages, Want: want, Nodes: []NodeSpec{node}}
+		s.cn, s.orgs = "system:node:"+node.Name, nodesOrg
 		if s.orgsOverride != nil {
 			s.orgs = s.orgsOverride
 		}
 		add(c, s)
 	}
-	serving("serving-own-ip", n("sv1"), Signed, spec{ips: []string{ServingIP}})
-	serving("serving-own-hostname", n("sv2"), Signed, spec{dns: []string{n("sv2")}})
-	serving("serving-own-both", n("sv3"), Signed, spec{dns: []string{n("sv3")}, ips: []string{ServingIP}})
-	serving("serving-foreign-dns", n("sv4"), NotApproved, spec{dns: []string{n("sv4"), "kubernetes.default.svc"}})
-	serving("serving-foreign-ip", n("sv5"), NotApproved, spec{ips: []string{ServingIP, "10.96.0.1"}})
-	serving("serving-wildcard", n("sv6"), NotApproved, spec{dns: []string{"*." + n("sv6")}})
-	serving("serving-localhost", n("sv7"), NotApproved, spec{dns: []string{"localhost"}, ips: []string{"127.0.0.1"}})
-	serving("serving-email", n("sv8"), NotApproved, spec{ips: []string{ServingIP}, emails: []string{"a@example.com"}})
-	serving("serving-uri", n("sv9"), NotApproved, spec{ips: []string{ServingIP}, uris: []string{"https://evil.example"}})
-	serving("serving-no-san", n("sv10"), NotApproved, spec{})
-	serving("serving-wrong-orgs", n("sv11"), NotApproved, spec{ips: []string{ServingIP}, orgsOverride: []string{"system:nodes", "system:masters"}})
-	serving("serving-ca-true", n("sv12"), Signed, spec{ips: []string{ServingIP}, exts: []pkix.Extension{caTrueExt(3)}})
-	add(Case{Name: "serving-from-bootstrapper", Category: "serving subjectAltNames", As: Bootstrapper, SignerName: kubeletServing, Usages: servingUsages, Want: NotApproved, ServingNode: n("sv13")},
-		spec{cn: "system:node:" + n("sv13"), orgs: nodesOrg, ips: []string{ServingIP}})
-	add(Case{Name: "serving-with-client-auth", Category: "serving subjectAltNames", As: nodeID(n("sv14")), SignerName: kubeletServing, Usages: []certificatesv1.KeyUsage{uDS, uSA, uCA}, Want: NotApproved, ServingNode: n("sv14")},
-		spec{cn: "system:node:" + n("sv14"), orgs: nodesOrg, ips: []string{ServingIP}})
+	ip := func(n NodeSpec) []string { return []string{n.firstIP()} }
+	sv1, sv2, sv3, sv4, sv5, sv6, sv7 := own(n("sv1")), own(n("sv2")), own(n("sv3")), own(n("sv4")), own(n("sv5")), own(n("sv6")), own(n("sv7"))
+	serving("serving-own-ip", sv1, Signed, spec{ips: ip(sv1)})
+	serving("serving-own-hostname", sv2, Signed, spec{dns: []string{sv2.Name}})
+	serving("serving-own-both", sv3, Signed, spec{dns: []string{sv3.Name}, ips: ip(sv3)})
+	serving("serving-foreign-dns", sv4, NotApproved, spec{dns: []string{sv4.Name, "kubernetes.default.svc"}})
+	serving("serving-foreign-ip", sv5, NotApproved, spec{ips: append(ip(sv5), "10.96.0.1")})
+	serving("serving-wildcard", sv6, NotApproved, spec{dns: []string{"*." + sv6.Name}})
+	serving("serving-localhost", sv7, NotApproved, spec{dns: []string{"localhost"}, ips: []string{"127.0.0.1"}})
+	sv8, sv9, sv10, sv11, sv12 := own(n("sv8")), own(n("sv9")), own(n("sv10")), own(n("sv11")), own(n("sv12"))
+	serving("serving-email", sv8, NotApproved, spec{ips: ip(sv8), emails: []string{"a@example.com"}})
+	serving("serving-uri", sv9, NotApproved, spec{ips: ip(sv9), uris: []string{"https://evil.example"}})
+	serving("serving-no-san", sv10, NotApproved, spec{})
+	serving("serving-wrong-orgs", sv11, NotApproved, spec{ips: ip(sv11), orgsOverride: []string{"system:nodes", "system:masters"}})
+	serving("serving-ca-true", sv12, Signed, spec{ips: ip(sv12), exts: []pkix.Extension{caTrueExt(3)}})
+	sv13, sv14 := own(n("sv13")), own(n("sv14"))
+	add(Case{Name: "serving-from-bootstrapper", Category: "serving subjectAltNames", As: Bootstrapper, SignerName: kubeletServing, Usages: servingUsages, Want: NotApproved, Nodes: []NodeSpec{sv13}},
+		spec{cn: "system:node:" + sv13.Name, orgs: nodesOrg, ips: ip(sv13)})
+	add(Case{Name: "serving-with-client-auth", Category: "serving subjectAltNames", As: nodeID(sv14.Name), SignerName: kubeletServing, Usages: []certificatesv1.KeyUsage{uDS, uSA, uCA}, Want: NotApproved, Nodes: []NodeSpec{sv14}},
+		spec{cn: "system:node:" + sv14.Name, orgs: nodesOrg, ips: ip(sv14)})
+
+	// Nodes listing addresses that are not theirs, and what real kubelets request.
+	buildServingSpoofs(n, env, plan, add)
+	buildKubeletShapes(n, plan, add)
 
 	// Usages on the kubelet client signer.
 	for i, c := range []struct {
@@ -199,9 +213,9 @@ func build(prefix string, add func(Case, spec)) {
 	adm("admin-apiclient-cert-sign", apiClient, []certificatesv1.KeyUsage{uCA, certificatesv1.UsageCertSign}, Approved, spec{cn: "mallory"})
 	adm("admin-kubelet-masters", kubeletClient, clientUsages, Approved, spec{cn: "system:node:" + n("adm1"), orgs: []string{"system:nodes", "system:masters"}})
 	adm("admin-kubelet-dns", kubeletClient, clientUsages, Approved, spec{cn: "system:node:" + n("adm2"), orgs: nodesOrg, dns: []string{"kubernetes"}})
-	adm("admin-serving-client-auth", kubeletServing, []certificatesv1.KeyUsage{uDS, uSA, uCA}, Approved, spec{cn: "system:node:" + n("adm3"), orgs: nodesOrg, ips: []string{ServingIP}})
+	adm("admin-serving-client-auth", kubeletServing, []certificatesv1.KeyUsage{uDS, uSA, uCA}, Approved, spec{cn: "system:node:" + n("adm3"), orgs: nodesOrg, ips: []string{plan.v4()}})
 	adm("admin-kubelet-ok-ca-ext", kubeletClient, clientUsages, Signed, spec{cn: "system:node:" + n("adm4"), orgs: nodesOrg, exts: []pkix.Extension{caTrueExt(-1)}})
 }
 
-// withServing marks a case as needing a Node object named node.
-func (c Case) withServing(node string) Case { c.ServingNode = node; return c }
+// withNodes marks a case as needing these Nodes.
+func (c Case) withNodes(nodes ...NodeSpec) Case { c.Nodes = nodes; return c }

@@ -46,13 +46,33 @@ type Case struct {
 	// AdminApproves: a human approves the CSR blindly after it is created (the signer must
 	// still refuse what breaks its rules and never issue a CA).
 	AdminApproves bool
-	// ServingNode, when set, is a Node object (with ServingIP and the name as Hostname
-	// addresses) created before the case, for serving approval.
-	ServingNode string
+	// Nodes are created, in order, before any case's CSR is submitted (for serving
+	// approval): a victim before the attacker that lists its addresses, so the controller's
+	// Node cache never holds the attacker without the victim.
+	Nodes []NodeSpec
+	// DenyRule, when set, is the serving rule the case must be denied by: the CSR must end
+	// Denied (reason AutoDenied) with the rule named in the message, first or among the
+	// further rules. Another ending counts as unexpected (a wrong approval still counts as
+	// one).
+	DenyRule string
 }
 
-// ServingIP is the InternalIP of every serving case's Node.
-const ServingIP = "10.77.0.1"
+// Env is what the corpus reads from the cluster it runs against.
+type Env struct {
+	// KubernetesServiceIP is the ClusterIP of the default/kubernetes Service.
+	KubernetesServiceIP string
+	// ServiceCIDR is a range of the "kubernetes" ServiceCIDR object; empty when the API
+	// server serves no ServiceCIDRs (the case asking for an IP inside it is then left out).
+	ServiceCIDR string
+	// APIServerIPs are the API server's addresses (the default/kubernetes EndpointSlices)
+	// and the IPs of its serving certificate: no legitimate Node is given one (the API
+	// server may well advertise an address in a documentation range the corpus uses).
+	APIServerIPs []string
+}
+
+// DefaultEnv is the test control plane's as far as it is known without asking it
+// (envtest's service CIDR 10.0.0.0/24, certificate for 127.0.0.1); ReadEnv reads it.
+var DefaultEnv = Env{KubernetesServiceIP: "10.0.0.1", ServiceCIDR: "10.0.0.0/24", APIServerIPs: []string{"127.0.0.1"}}
 
 var (
 	uDS            = certificatesv1.UsageDigitalSignature
@@ -69,12 +89,16 @@ var (
 
 func i32(v int32) *int32 { return &v }
 
-// Cases builds the corpus. prefix makes node names unique to one run (CSR and Node names
-// must not collide with an earlier run against the same cluster).
-func Cases(prefix string) ([]Case, error) {
+// Cases builds the corpus for DefaultEnv. prefix makes node names unique to one run (CSR
+// and Node names must not collide with an earlier run against the same cluster).
+func Cases(prefix string) ([]Case, error) { return CasesFor(prefix, DefaultEnv) }
+
+// CasesFor builds the corpus for a cluster described by env (ReadEnv).
+func CasesFor(prefix string, env Env) ([]Case, error) {
 	var out []Case
 	var buildErr error
-	build(prefix, func(c Case, s spec) {
+	plan := newAddrPlan(prefix, env.APIServerIPs)
+	build(prefix, env, plan, func(c Case, s spec) {
 		req, err := s.build()
 		if err != nil {
 			if buildErr == nil {
@@ -85,6 +109,9 @@ func Cases(prefix string) ([]Case, error) {
 		c.Request = req
 		out = append(out, c)
 	})
+	if buildErr == nil {
+		buildErr = plan.err
+	}
 	if buildErr != nil {
 		return nil, buildErr
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/malicious"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
@@ -32,6 +34,67 @@ func TestCasesBuild(t *testing.T) {
 	for _, c := range cases {
 		if c.Want == 0 || c.Category == "" {
 			t.Errorf("case %s has no expected outcome or category", c.Name)
+		}
+		if c.DenyRule != "" && c.Want != malicious.NotApproved {
+			t.Errorf("case %s must be denied by %s but allows %s", c.Name, c.DenyRule, c.Want)
+		}
+	}
+}
+
+// TestServingNodesDistinct: no address or name of a Node that a legitimate case needs is
+// held by another Node of the corpus (UniqueAddress would deny it), in the form serving
+// approval compares; and runs with other prefixes use other names.
+func TestServingNodesDistinct(t *testing.T) {
+	cases, err := malicious.Cases("build")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := map[csr.SAN][]string{}
+	specs := map[string]malicious.NodeSpec{}
+	for _, c := range cases {
+		for _, n := range c.Nodes {
+			if prev, ok := specs[n.Name]; ok {
+				if !reflect.DeepEqual(prev, n) {
+					t.Errorf("Node %s has two specs", n.Name)
+				}
+				continue
+			}
+			specs[n.Name] = n
+			sans := csr.NodeSANs(n.Addresses)
+			sans[csr.DNSSAN(n.Name)] = true
+			for san := range sans {
+				holders[san] = append(holders[san], n.Name)
+			}
+		}
+	}
+	legit := 0
+	for _, c := range cases {
+		if c.Want&(malicious.Approved|malicious.Signed) == 0 {
+			continue
+		}
+		for _, n := range c.Nodes {
+			legit++
+			sans := csr.NodeSANs(n.Addresses)
+			sans[csr.DNSSAN(n.Name)] = true
+			for san := range sans {
+				if len(holders[san]) != 1 {
+					t.Errorf("case %s: %s of Node %s is held by Nodes %v", c.Name, san, n.Name, holders[san])
+				}
+			}
+		}
+	}
+	if legit < 20 {
+		t.Errorf("only %d Nodes of legitimate serving cases", legit)
+	}
+	other, err := malicious.Cases("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range other {
+		for _, n := range c.Nodes {
+			if _, ok := specs[n.Name]; ok {
+				t.Errorf("prefixes build and other both make Node %s", n.Name)
+			}
 		}
 	}
 }
@@ -63,7 +126,11 @@ func TestCorpus(t *testing.T) {
 		}
 	}()
 
-	cases, err := malicious.Cases(fmt.Sprintf("m%d", time.Now().UnixNano()%100000))
+	env, err := malicious.ReadEnv(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := malicious.CasesFor(fmt.Sprintf("m%d", time.Now().UnixNano()%100000), env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", row.Category, row.Cases, row.RejectedAtCreate, row.NotApproved, row.Approved, row.Signed, row.Wrong)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "corpus: %d cases, %d wrong approvals, %d wrong signatures, %d other unexpected, %d issued certificates checked (CA:false, requested usages only)\n",
-		r.Cases, r.WrongApprovals, r.WrongSignatures, r.Unexpected, r.Issued)
+	fmt.Fprintf(w, "corpus: %d cases, %d wrong approvals, %d wrong signatures, %d other unexpected (%d legitimate requests not issued), %d issued certificates checked (CA:false, requested usages only)\n",
+		r.Cases, r.WrongApprovals, r.WrongSignatures, r.Unexpected, r.NotIssued, r.Issued)
 	var wrong []Result
 	for _, res := range r.Results {
 		if res.Wrong() {
@@ -62,6 +62,6 @@ func (r *Report) Print(w io.Writer) {
 	}
 	sort.Slice(wrong, func(i, j int) bool { return wrong[i].Case.Name < wrong[j].Case.Name })
 	for _, res := range wrong {
-		fmt.Fprintf(w, "  WRONG %s: want %s, got %s %s %s\n", res.Case.Name, res.Case.Want, res.Got, res.Detail, res.CertProblem)
+		fmt.Fprintf(w, "  WRONG %s: want %s, got %s %s %s %s\n", res.Case.Name, res.Case.Want, res.Got, res.Detail, res.CertProblem, res.DenialProblem)
 	}
 }

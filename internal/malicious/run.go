@@ -6,17 +6,22 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
+	"reflect"
+	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -46,11 +51,16 @@ type Result struct {
 	CSRName string
 	// CertProblem is non-empty when an issued certificate breaks a check.
 	CertProblem string
+	// DenialProblem is non-empty when the case names a DenyRule and the CSR did not end
+	// Denied by it.
+	DenialProblem string
 }
 
-// Wrong reports whether the case ended outside its expected outcomes or with a bad
-// certificate.
-func (r Result) Wrong() bool { return !r.Case.Want.Allows(r.Got) || r.CertProblem != "" }
+// Wrong reports whether the case ended outside its expected outcomes, with a bad
+// certificate, or not denied by the rule it names.
+func (r Result) Wrong() bool {
+	return !r.Case.Want.Allows(r.Got) || r.CertProblem != "" || r.DenialProblem != ""
+}
 
 // Report sums a run.
 type Report struct {
@@ -58,8 +68,11 @@ type Report struct {
 	// Cases submitted; WrongApprovals: approved though no approval was acceptable;
 	// WrongSignatures: signed though signing was not acceptable, or a certificate failing
 	// the checks; Unexpected: any other outcome outside the case's set (e.g. a valid
-	// request left pending).
+	// request left pending, or a spoofing case denied by another rule than its own).
 	Cases, WrongApprovals, WrongSignatures, Unexpected int
+	// NotIssued counts legitimate requests (cases that want Signed and nothing else) that
+	// got no certificate; each is also counted in Unexpected.
+	NotIssued int
 	// Issued certificates checked.
 	Issued int
 }
@@ -84,6 +97,18 @@ func Run(ctx context.Context, cases []Case, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("admin client: %w", err)
 	}
 	if err := Setup(ctx, admin); err != nil {
+		return nil, err
+	}
+	nodes, err := runNodes(cases)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNodesFree(ctx, admin, cases); err != nil {
+		return nil, err
+	}
+	// The Nodes go when the run ends, so that the next run's addresses are free.
+	defer deleteNodes(admin, nodes)
+	if err := createNodes(ctx, admin, nodes); err != nil {
 		return nil, err
 	}
 	results := make([]Result, len(cases))
@@ -118,10 +143,16 @@ func Run(ctx context.Context, cases []Case, opts Options) (*Report, error) {
 		if r.Got == Signed {
 			rep.Issued++
 		}
+		if r.Case.Want == Signed && r.Got != Signed {
+			rep.NotIssued++
+		}
 		switch {
 		case r.CertProblem != "":
 			rep.WrongSignatures++
 		case r.Case.Want.Allows(r.Got):
+			if r.DenialProblem != "" {
+				rep.Unexpected++
+			}
 		case r.Got == Signed && r.Case.Want&Signed == 0:
 			rep.WrongSignatures++
 			if !r.Case.Want.approved() {
@@ -136,14 +167,9 @@ func Run(ctx context.Context, cases []Case, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// submit creates the case's Node (for serving cases) and CSR as the case's identity.
+// submit creates the case's CSR as the case's identity (its Nodes exist already).
 func submit(ctx context.Context, admin kubernetes.Interface, adminCfg *rest.Config, c Case, i int) (Result, error) {
 	res := Result{Case: c}
-	if c.ServingNode != "" {
-		if err := ensureNode(ctx, admin, c.ServingNode); err != nil {
-			return res, err
-		}
-	}
 	cfg := rest.CopyConfig(adminCfg)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: c.As.User, Groups: c.As.Groups}
 	as, err := kubernetes.NewForConfig(cfg)
@@ -170,16 +196,91 @@ func submit(ctx context.Context, admin kubernetes.Interface, adminCfg *rest.Conf
 	return res, nil
 }
 
-func ensureNode(ctx context.Context, admin kubernetes.Interface, name string) error {
-	node, err := admin.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("creating Node %s: %w", name, err)
+// runNodes lists the Nodes of all cases in order, each once; a name given two different
+// specs is a corpus bug.
+func runNodes(cases []Case) ([]NodeSpec, error) {
+	var out []NodeSpec
+	seen := map[string]int{}
+	for _, c := range cases {
+		for _, n := range c.Nodes {
+			if i, ok := seen[n.Name]; ok {
+				if !reflect.DeepEqual(out[i], n) {
+					return nil, fmt.Errorf("case %s: Node %s is given two different specs", c.Name, n.Name)
+				}
+				continue
+			}
+			seen[n.Name] = len(out)
+			out = append(out, n)
+		}
 	}
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ServingIP}, {Type: corev1.NodeHostName, Address: name}}
-	if _, err := admin.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("setting addresses of Node %s: %w", name, err)
+	return out, nil
+}
+
+// checkNodesFree refuses to run when a Node already in the cluster (left by an earlier
+// run, or a real one) or the API server or the kubernetes Service holds a name or address
+// that a Node of a legitimate case needs: that case would be denied and the run would
+// prove nothing (build the cases with CasesFor(prefix, ReadEnv(...)) to avoid the API
+// server's addresses).
+func checkNodesFree(ctx context.Context, admin kubernetes.Interface, cases []Case) error {
+	list, err := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing Nodes: %w", err)
+	}
+	held := map[csr.SAN]string{}
+	for _, n := range list.Items {
+		for san := range (NodeSpec{Name: n.Name, Addresses: n.Status.Addresses}).sans() {
+			held[san] = "Node " + n.Name + " in the cluster"
+		}
+	}
+	env, err := ReadEnv(ctx, admin)
+	if err != nil {
+		return err
+	}
+	for _, ip := range append([]string{env.KubernetesServiceIP}, env.APIServerIPs...) {
+		if san, ok := csr.IPSAN(net.ParseIP(ip)); ok {
+			held[san] = "the API server or the kubernetes Service"
+		}
+	}
+	for _, c := range cases {
+		if !c.Want.approved() {
+			continue
+		}
+		for _, n := range c.Nodes {
+			for san := range n.sans() {
+				if other, ok := held[san]; ok {
+					return fmt.Errorf("case %s needs %s for Node %s, but %s holds it (a Node left by an earlier run? kubectl delete nodes -l %s)",
+						c.Name, san, n.Name, other, CorpusNodeLabel)
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// createNodes creates the Nodes in order, status included: every Node is complete in the
+// controller's cache when it first appears there, and a victim is there before its
+// attacker (one watch delivers them in order).
+func createNodes(ctx context.Context, admin kubernetes.Interface, nodes []NodeSpec) error {
+	for _, n := range nodes {
+		created, err := admin.CoreV1().Nodes().Create(ctx, n.object(), metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("creating Node %s: %w", n.Name, err)
+		}
+		if !reflect.DeepEqual(created.Status.Addresses, n.object().Status.Addresses) {
+			return fmt.Errorf("Node %s was stored with addresses %v, want %v", n.Name, created.Status.Addresses, n.Addresses)
+		}
+	}
+	return nil
+}
+
+// deleteNodes removes the run's Nodes (best effort: a Node left behind is reported by the
+// next run's checkNodesFree).
+func deleteNodes(admin kubernetes.Interface, nodes []NodeSpec) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, n := range nodes {
+		_ = admin.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{})
+	}
 }
 
 // await polls the stored CSRs until every case that may be signed or approved is decided
@@ -210,8 +311,16 @@ func await(ctx context.Context, admin kubernetes.Interface, results []Result, op
 			if r.Got == Signed {
 				r.CertProblem = checkCertificate(obj, opts.CA)
 			}
-			// Still waiting: a case that may end approved or signed and has not got there.
+			denied := false
+			if r.Case.DenyRule != "" {
+				denied, r.DenialProblem = deniedBy(obj, r.Case.DenyRule)
+			}
+			// Still waiting: a case that may end approved or signed and has not got there, or
+			// one that must be denied and is still pending.
 			if r.Case.Want.approved() && r.Got != Signed && !(r.Got == Approved && r.Detail != "") {
+				pending++
+			}
+			if r.Case.DenyRule != "" && r.Got == NotApproved && !denied {
 				pending++
 			}
 		}
@@ -228,6 +337,45 @@ func await(ctx context.Context, admin kubernetes.Interface, results []Result, op
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// deniedBy reports whether the CSR holds the Denied condition, and what is wrong unless
+// it was denied automatically (reason AutoDenied) with rule named in the message: as the
+// rule that decided ("(rule X)") or among the further rules it breaks.
+func deniedBy(obj *certificatesv1.CertificateSigningRequest, rule string) (denied bool, problem string) {
+	for _, c := range obj.Status.Conditions {
+		if c.Type != certificatesv1.CertificateDenied {
+			continue
+		}
+		if c.Reason != approve.ReasonAutoDenied {
+			return true, fmt.Sprintf("denied with reason %q, want %s", c.Reason, approve.ReasonAutoDenied)
+		}
+		rules := deniedRules(c.Message)
+		if !slices.Contains(rules, rule) {
+			return true, fmt.Sprintf("denied by rule(s) %v, not by %s", rules, rule)
+		}
+		return true, ""
+	}
+	return false, "not denied (want rule " + rule + ")"
+}
+
+var (
+	deciderRule = regexp.MustCompile(`^Denying kubelet serving certificate of node "[^"]*" \(rule (\w+)\)`)
+	furtherRule = regexp.MustCompile(`It also breaks rule\(s\) ([\w, ]+)\.$`)
+)
+
+// deniedRules are the serving rules a Denied message names: the deciding one first.
+func deniedRules(msg string) []string {
+	var rules []string
+	if m := deciderRule.FindStringSubmatch(msg); m != nil {
+		rules = append(rules, m[1])
+	}
+	if m := furtherRule.FindStringSubmatch(msg); m != nil {
+		for _, r := range strings.Split(m[1], ",") {
+			rules = append(rules, strings.TrimSpace(r))
+		}
+	}
+	return rules
 }
 
 // outcomeOf reads a stored CSR's state; Detail is the deciding condition's message.
