@@ -37,8 +37,6 @@ type ControllerOptions struct {
 	// approval is written and signs it right after, instead of waiting for the watch to
 	// bring the approval back (sign.Controller implements it).
 	Handoff Handoff
-	// Logger logs one structured line per decision. Default: the logger in Run's context.
-	Logger klog.Logger
 	// RateLimiter paces retries. Default: DefaultRateLimiter().
 	RateLimiter workqueue.TypedRateLimiter[string]
 	// Clock measures latency. Default: the real clock.
@@ -133,10 +131,7 @@ func (c *Controller) enqueue(obj any) {
 // Run waits for the informer's cache, then handles CSRs with opts.Workers workers until
 // ctx ends. It returns nil after a normal stop, an error when the cache never syncs.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.opts.Logger.GetSink() == nil {
-		c.opts.Logger = klog.FromContext(ctx)
-	}
-	log := c.opts.Logger.WithValues("controller", "csrapproving")
+	log := klog.FromContext(ctx).WithValues("controller", "csrapproving")
 	defer c.queue.ShutDown()
 	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
 	if !cache.WaitForCacheSync(ctx.Done(), append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...) {

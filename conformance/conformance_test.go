@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"context"
+	"k8s.io/klog/v2"
 	"strings"
 	"testing"
 	"time"
@@ -71,11 +72,10 @@ func TestOwnImplementation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- controller.Run(ctx, cp.Client(), controller.Options{
+		done <- controller.Run(klog.NewContext(ctx, logr.Discard()), cp.Client(), controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 			CleanerInterval:  cleanerInterval,
-			Logger:           logr.Discard(),
 		})
 	}()
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"k8s.io/klog/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,12 +128,15 @@ func TestCAReplacedWhileControllerRuns(t *testing.T) {
 	defer cancel()
 	runCtx, stopRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	ca, err := sign.NewFileCA(klog.NewContext(context.Background(), logger), certFile, keyFile, sign.FileCAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		done <- controller.Run(runCtx, cp.Client(), controller.Options{
+		done <- controller.Run(klog.NewContext(runCtx, logger), cp.Client(), controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning},
-			ClusterSigningCA: controller.CAFiles{CertFile: certFile, KeyFile: keyFile},
+			ClusterSigningCA: ca,
 			SigningDuration:  time.Hour,
-			Logger:           logger,
 		})
 	}()
 	t.Cleanup(func() { stopRun(); <-done })

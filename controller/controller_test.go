@@ -21,6 +21,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -51,7 +52,7 @@ func bootstrapNode(ctx context.Context, t *testing.T, name string) *node.Result 
 // stop function that waits for Run to return.
 func startController(t *testing.T, opts controller.Options) (*prometheus.Registry, func() error) {
 	t.Helper()
-	opts.ClusterSigningCA = controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile}
+	opts.ClusterSigningCA = cp.CA.Signing()
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
@@ -150,9 +151,8 @@ func TestNodeBootstrapsThroughController(t *testing.T) {
 func TestOptionsErrors(t *testing.T) {
 	for name, opts := range map[string]controller.Options{
 		"unknown controller":        {Controllers: []string{"csrapproving", "nodeipam"}},
-		"serving without approving": {Controllers: []string{"servingapproving", "csrsigning"}, ClusterSigningCA: controller.CAFiles{CertFile: "c", KeyFile: "k"}},
+		"serving without approving": {Controllers: []string{"servingapproving", "csrsigning"}, ClusterSigningCA: &sign.CA{}},
 		"signing without CA":        {Controllers: []string{"csrsigning"}},
-		"CA key missing":            {Controllers: []string{"csrsigning"}, ClusterSigningCA: controller.CAFiles{CertFile: "c"}},
 	} {
 		if err := controller.Run(context.Background(), cp.Client(), opts); err == nil {
 			t.Errorf("%s: no error", name)

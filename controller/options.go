@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	certificatesv1 "k8s.io/api/certificates/v1"
-	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
@@ -37,18 +36,17 @@ var DefaultControllers = []string{CSRApproving, CSRSigning, CSRCleaner}
 // kube-controller-manager's 5 keep a join storm moving at little cost.
 const DefaultWorkers = 16
 
-// CAFiles is a PEM certificate and key pair on disk.
-type CAFiles struct{ CertFile, KeyFile string }
-
 // Options configure Run. Zero values take the defaults named on each field.
 type Options struct {
 	// Controllers to run. Default DefaultControllers. ServingApproving needs CSRApproving.
 	Controllers []string
-	// ClusterSigningCA signs for every built-in signer without its own entry in SignerCAs
-	// (--cluster-signing-cert-file/--cluster-signing-key-file).
-	ClusterSigningCA CAFiles
-	// SignerCAs give individual signers their own CA, keyed by signer name.
-	SignerCAs map[string]CAFiles
+	// ClusterSigningCA signs for every built-in signer without its own entry in SignerCAs:
+	// a *sign.CA held in memory (sign.ParseCA, sign.NewSelfSignedCA), or a *sign.FileCA
+	// that reloads its files when they change (kube-controller-manager's
+	// --cluster-signing-cert-file/--cluster-signing-key-file).
+	ClusterSigningCA sign.CAProvider
+	// SignerCAs give individual built-in signers their own CA, keyed by signer name.
+	SignerCAs map[string]sign.CAProvider
 	// CustomSigners are signer names of your own, each with its own CA and policy
 	// (sign.SignerPolicy; sign.LoadSignerPolicies reads them from a file). Signed by the
 	// csrsigning controller; never auto-approved.
@@ -80,8 +78,6 @@ type Options struct {
 	// Registry receives the controllers' metrics (and the Go and process collectors when
 	// Run creates it). Default: a new registry.
 	Registry *prometheus.Registry
-	// Logger; default klog.Background().
-	Logger klog.Logger
 }
 
 // LeaderElection configures the Lease that makes one replica active.
@@ -116,18 +112,8 @@ func (o *Options) complete() error {
 	if err := o.ServingPolicy.Validate(); err != nil {
 		return err
 	}
-	if o.enabled(CSRSigning) {
-		if o.ClusterSigningCA == (CAFiles{}) && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {
-			return fmt.Errorf("controller %q needs a CA: set the cluster signing cert and key files, per-signer ones or custom signers", CSRSigning)
-		}
-		for signer, files := range o.SignerCAs {
-			if files.CertFile == "" || files.KeyFile == "" {
-				return fmt.Errorf("CA of signer %s: both the cert and the key file are needed", signer)
-			}
-		}
-		if (o.ClusterSigningCA.CertFile == "") != (o.ClusterSigningCA.KeyFile == "") {
-			return fmt.Errorf("cluster signing CA: both the cert and the key file are needed")
-		}
+	if o.enabled(CSRSigning) && o.ClusterSigningCA == nil && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {
+		return fmt.Errorf("controller %q needs a CA: set ClusterSigningCA, SignerCAs or CustomSigners", CSRSigning)
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
@@ -141,9 +127,6 @@ func (o *Options) complete() error {
 	}
 	if o.EventBurst <= 0 {
 		o.EventBurst = DefaultEventBurst
-	}
-	if o.Logger.GetSink() == nil {
-		o.Logger = klog.Background()
 	}
 	le := &o.LeaderElection
 	if le.Namespace == "" {

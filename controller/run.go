@@ -37,7 +37,8 @@ const EventSource = "tlsbootstrap-csr-controller"
 
 // Run runs the enabled controllers until ctx ends (or, with leader election, until the
 // Lease is lost, which returns an error so the process restarts as a follower). The
-// metrics server, when configured, runs on every replica.
+// metrics server, when configured, runs on every replica. Everything logs to ctx's logger
+// (klog.FromContext): logr.NewContext(ctx, logr.Discard()) silences it.
 func Run(ctx context.Context, client kubernetes.Interface, opts Options) error {
 	if err := opts.complete(); err != nil {
 		return err
@@ -47,7 +48,7 @@ func Run(ctx context.Context, client kubernetes.Interface, opts Options) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	if opts.MetricsBindAddress != "" && opts.MetricsBindAddress != "0" {
-		g.Go(func() error { return serveMetrics(ctx, opts.MetricsBindAddress, reg, &ready, opts.Logger) })
+		g.Go(func() error { return serveMetrics(ctx, opts.MetricsBindAddress, reg, &ready) })
 	}
 	g.Go(func() error {
 		if !opts.LeaderElection.Enabled {
@@ -85,15 +86,15 @@ func runElected(ctx context.Context, client kubernetes.Interface, opts Options, 
 			OnStartedLeading: func(ctx context.Context) {
 				close(started)
 				defer close(finished)
-				opts.Logger.Info("became leader, starting controllers", "identity", id)
+				klog.FromContext(ctx).Info("became leader, starting controllers", "identity", id)
 				runErr = runControllers(ctx, client, opts, reg, ready)
 			},
 			OnStoppedLeading: func() {
-				opts.Logger.Info("stopped leading", "identity", id)
+				klog.FromContext(ctx).Info("stopped leading", "identity", id)
 			},
 			OnNewLeader: func(identity string) {
 				if identity != id {
-					opts.Logger.Info("following leader", "leader", identity)
+					klog.FromContext(ctx).Info("following leader", "leader", identity)
 				}
 			},
 		},
@@ -116,7 +117,7 @@ func runElected(ctx context.Context, client kubernetes.Interface, opts Options, 
 
 // runControllers builds and runs the enabled controllers on one informer factory.
 func runControllers(ctx context.Context, client kubernetes.Interface, opts Options, reg *prometheus.Registry, ready *atomic.Bool) error {
-	log := opts.Logger
+	log := klog.FromContext(ctx)
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
@@ -132,11 +133,8 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 
 	var signer *sign.Controller
 	if opts.enabled(CSRSigning) {
-		cfg, err := signerConfig(opts)
-		if err != nil {
-			return err
-		}
-		s, err := sign.NewSigner(cfg)
+		s, err := sign.NewSigner(sign.Config{SigningDuration: opts.SigningDuration, CA: opts.ClusterSigningCA,
+			SignerCAs: opts.SignerCAs, CustomSigners: opts.CustomSigners})
 		if err != nil {
 			return err
 		}
@@ -145,7 +143,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 			return err
 		}
 		signer, err = sign.NewController(client, csrInformer, sign.ControllerOptions{
-			Signer: s, Workers: opts.Workers, Recorder: recorder, Metrics: metrics, Logger: log.WithName("csrsigning"),
+			Signer: s, Workers: opts.Workers, Recorder: recorder, Metrics: metrics,
 		})
 		if err != nil {
 			return err
@@ -164,7 +162,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 			}
 			approverOpts.Serving = &approve.ServingOptions{Policy: opts.ServingPolicy, Facts: facts}
 			cacheSyncs = append(cacheSyncs, facts.HasSynced)
-			g.Go(func() error { return facts.Run(klog.NewContext(ctx, log)) })
+			g.Go(func() error { return facts.Run(ctx) })
 		}
 		approver, err := approve.NewApprover(approverOpts)
 		if err != nil {
@@ -175,7 +173,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 			return err
 		}
 		ctrlOpts := approve.ControllerOptions{
-			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics, Logger: log.WithName("csrapproving"),
+			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics,
 			CacheSyncs: cacheSyncs,
 		}
 		if signer != nil {
@@ -190,7 +188,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	}
 	if opts.enabled(CSRCleaner) {
 		// From the shared cache: a list of its own would hold every CSR a second time.
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Logger: log.WithName("csrcleaner"), Informer: csrInformer})
+		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Informer: csrInformer})
 		g.Go(func() error { cleaner.Run(ctx); return nil })
 	}
 	if opts.enabled(TokenCleaner) {
@@ -198,7 +196,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return cleaner.Run(ctx) })
 	}
 	if opts.enabled(BootstrapSigner) {
-		bootstrapSigner := discovery.NewSigner(client, discovery.SignerOptions{Logger: log.WithName("bootstrapsigner")})
+		bootstrapSigner := discovery.NewSigner(client, discovery.SignerOptions{})
 		g.Go(func() error { return bootstrapSigner.Run(ctx) })
 	}
 
@@ -215,31 +213,10 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	return g.Wait()
 }
 
-func signerConfig(opts Options) (sign.Config, error) {
-	cfg := sign.Config{SigningDuration: opts.SigningDuration, CustomSigners: opts.CustomSigners}
-	if opts.ClusterSigningCA.CertFile != "" {
-		ca, err := sign.NewFileCA(opts.ClusterSigningCA.CertFile, opts.ClusterSigningCA.KeyFile, sign.FileCAOptions{Logger: opts.Logger.WithName("ca")})
-		if err != nil {
-			return cfg, fmt.Errorf("cluster signing CA: %w", err)
-		}
-		cfg.CA = ca
-	}
-	for signer, files := range opts.SignerCAs {
-		ca, err := sign.NewFileCA(files.CertFile, files.KeyFile, sign.FileCAOptions{Logger: opts.Logger.WithName("ca").WithValues("signer", signer)})
-		if err != nil {
-			return cfg, fmt.Errorf("CA of signer %s: %w", signer, err)
-		}
-		if cfg.SignerCAs == nil {
-			cfg.SignerCAs = map[string]sign.CAProvider{}
-		}
-		cfg.SignerCAs[signer] = ca
-	}
-	return cfg, nil
-}
-
 // serveMetrics serves /metrics, /healthz (the process is up) and /readyz (this replica's
 // controllers have synced and run; followers are not ready).
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, ready *atomic.Bool, log klog.Logger) error {
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, ready *atomic.Bool) error {
+	log := klog.FromContext(ctx)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"k8s.io/klog/v2"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -109,7 +111,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 		t.Fatalf("--leader-elect-resource-name = %v, want %s", leaseName, deploy.LeaseName)
 	}
 	// The manifests sign with per-signer flags for the two kubelet signers only.
-	signerCAs := map[string]controller.CAFiles{}
+	signerCAs := map[string]sign.CAProvider{}
 	for infix, signer := range controller.SignerFlagNames {
 		certs := flagValues(spec.args, "cluster-signing-"+infix+"-cert-file")
 		keys := flagValues(spec.args, "cluster-signing-"+infix+"-key-file")
@@ -119,9 +121,9 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 		if len(certs) != 1 || len(keys) != 1 {
 			t.Fatalf("signer %s: cert files %v, key files %v", signer, certs, keys)
 		}
-		signerCAs[signer] = controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile}
+		signerCAs[signer] = cp.CA.Signing()
 	}
-	if len(signerCAs) != 2 || signerCAs[certificatesv1.KubeAPIServerClientKubeletSignerName] == (controller.CAFiles{}) || signerCAs[certificatesv1.KubeletServingSignerName] == (controller.CAFiles{}) {
+	if len(signerCAs) != 2 || signerCAs[certificatesv1.KubeAPIServerClientKubeletSignerName] == nil || signerCAs[certificatesv1.KubeletServingSignerName] == nil {
 		t.Fatalf("the Deployment signs for %v, want the two kubelet signers", signerCAs)
 	}
 
@@ -136,7 +138,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- controller.Run(runCtx, saClient, controller.Options{
+		done <- controller.Run(klog.NewContext(runCtx, ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(2)))), saClient, controller.Options{
 			Controllers: controllers,
 			SignerCAs:   signerCAs,
 			LeaderElection: controller.LeaderElection{
@@ -144,7 +146,6 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 				LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond,
 			},
 			MetricsBindAddress: metricsAddr,
-			Logger:             ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(2))),
 		})
 	}()
 	t.Cleanup(func() {
@@ -185,7 +186,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = token.Delete(ctx, cp.Client(), tok.ID) })
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
+		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	go func() {
 		done <- controller.Run(ctrlCtx, admin, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning, controller.BootstrapSigner},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 		})
 	}()
 	t.Cleanup(func() {
@@ -61,7 +61,7 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	pin := discovery.Pin(caCerts[0])
 
 	// Node side: nothing but these three strings.
-	server, joinToken := cp.Host(), tok.Reveal()
+	server, joinToken := cp.Host(), tok
 	discovered, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
 		Server: server, Token: joinToken, CACertHashes: []string{pin},
 		Timeout: 30 * time.Second, RetryInterval: 200 * time.Millisecond,

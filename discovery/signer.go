@@ -27,8 +27,6 @@ type SignerOptions struct {
 	ResyncPeriod time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Logger; default the one in Run's context.
-	Logger klog.Logger
 }
 
 // Signer is the bootstrap signer controller (kube-controller-manager's bootstrapsigner):
@@ -58,11 +56,7 @@ const signKey = Namespace + "/" + ConfigMapName
 // Run signs until ctx is done. It returns an error only when it cannot start (an informer
 // cache never synced).
 func (s *Signer) Run(ctx context.Context) error {
-	logger := s.opts.Logger
-	if logger.GetSink() == nil {
-		logger = klog.FromContext(ctx)
-	}
-	logger = logger.WithName("bootstrap-signer")
+	logger := klog.FromContext(ctx).WithName("bootstrap-signer")
 
 	secretFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
 		informers.WithNamespace(token.Namespace),

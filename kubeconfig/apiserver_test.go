@@ -2,6 +2,7 @@ package kubeconfig_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,11 +43,11 @@ func TestKubeconfigsAuthenticate(t *testing.T) {
 	if err := os.Symlink("kubelet-client-2030-01-01-00-00-00.pem", filepath.Join(certDir, kubeconfig.CurrentClientFile)); err != nil {
 		t.Fatal(err)
 	}
-	bootstrapCA, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: "kcfg01.0123456789abcdef"})
+	bootstrapCA, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bootstrapCAFile, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAFile: caFile, Token: "kcfg01.0123456789abcdef"})
+	bootstrapCAFile, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAFile: caFile, Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestWrongCAFailsVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: other.CertPEM, Token: "kcfg01.0123456789abcdef"})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: other.CertPEM, Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

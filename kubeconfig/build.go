@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"errors"
 	"fmt"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"net/url"
 	"path/filepath"
 
@@ -37,8 +38,9 @@ type BootstrapOptions struct {
 	// most one. With neither the system roots are used.
 	CAData []byte
 	CAFile string
-	// Token is the bearer token (a bootstrap token id.secret or a static token). Required.
-	Token string
+	// Token is the bearer credential: a bootstrap token (token.Token.Bearer), a static
+	// token or a service account token (token.NewSecret). Required.
+	Token token.Secret
 	// ClusterName, UserName, ContextName default to DefaultBootstrapCluster,
 	// DefaultBootstrapUser and DefaultBootstrapContext.
 	ClusterName, UserName, ContextName string
@@ -50,7 +52,7 @@ func Bootstrap(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 	if err := validateServer(opts.Server); err != nil {
 		return nil, fmt.Errorf("bootstrap kubeconfig: %w", err)
 	}
-	if opts.Token == "" {
+	if opts.Token.IsZero() {
 		return nil, errors.New("bootstrap kubeconfig: token is empty")
 	}
 	if len(opts.CAData) > 0 && opts.CAFile != "" {
@@ -67,7 +69,7 @@ func Bootstrap(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 	c.CertificateAuthority = opts.CAFile
 	cfg.Clusters[cluster] = c
 	a := clientcmdapi.NewAuthInfo()
-	a.Token = opts.Token
+	a.Token = opts.Token.Reveal()
 	cfg.AuthInfos[user] = a
 	ctx := clientcmdapi.NewContext()
 	ctx.Cluster, ctx.AuthInfo = cluster, user

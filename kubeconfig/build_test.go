@@ -1,6 +1,7 @@
 package kubeconfig_test
 
 import (
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,23 +26,23 @@ func TestBootstrap(t *testing.T) {
 	}{
 		{
 			name: "seed document defaults",
-			opts: kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: ca, Token: "07401b.f395accd246ae52d"},
+			opts: kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: ca, Token: token.NewSecret("07401b.f395accd246ae52d")},
 			want: config("bootstrap", "kubelet-bootstrap", "bootstrap",
 				&clientcmdapi.Cluster{Server: "https://10.0.0.1:6443", CertificateAuthorityData: ca},
 				&clientcmdapi.AuthInfo{Token: "07401b.f395accd246ae52d"}, ""),
 		},
 		{
 			name: "CA file and own names",
-			opts: kubeconfig.BootstrapOptions{Server: "https://api.example:443", CAFile: "/etc/kubernetes/pki/ca.crt", Token: "t",
+			opts: kubeconfig.BootstrapOptions{Server: "https://api.example:443", CAFile: "/etc/kubernetes/pki/ca.crt", Token: token.NewSecret("t"),
 				ClusterName: "kubernetes", UserName: "tls-bootstrap-token-user", ContextName: "tls-bootstrap-token-user@kubernetes"},
 			want: config("kubernetes", "tls-bootstrap-token-user", "tls-bootstrap-token-user@kubernetes",
 				&clientcmdapi.Cluster{Server: "https://api.example:443", CertificateAuthority: "/etc/kubernetes/pki/ca.crt"},
 				&clientcmdapi.AuthInfo{Token: "t"}, ""),
 		},
-		{name: "no server", opts: kubeconfig.BootstrapOptions{Token: "t"}, wantErr: "server URL is empty"},
-		{name: "server without scheme", opts: kubeconfig.BootstrapOptions{Server: "10.0.0.1:6443", Token: "t"}, wantErr: "want https://host[:port]"},
+		{name: "no server", opts: kubeconfig.BootstrapOptions{Token: token.NewSecret("t")}, wantErr: "server URL is empty"},
+		{name: "server without scheme", opts: kubeconfig.BootstrapOptions{Server: "10.0.0.1:6443", Token: token.NewSecret("t")}, wantErr: "want https://host[:port]"},
 		{name: "no token", opts: kubeconfig.BootstrapOptions{Server: "https://a"}, wantErr: "token is empty"},
-		{name: "two CAs", opts: kubeconfig.BootstrapOptions{Server: "https://a", Token: "t", CAData: ca, CAFile: "/ca"}, wantErr: "not both"},
+		{name: "two CAs", opts: kubeconfig.BootstrapOptions{Server: "https://a", Token: token.NewSecret("t"), CAData: ca, CAFile: "/ca"}, wantErr: "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package kubeconfig_test
 
 import (
 	"errors"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ func TestCheck(t *testing.T) {
 	}
 	withAuth := func(a *clientcmdapi.AuthInfo) layout {
 		return func(t *testing.T, dir string) string {
-			cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", Token: "x"})
+			cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", Token: token.NewSecret("x")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,9 +41,9 @@ var (
 type DiscoverOptions struct {
 	// Server is the API server address to join through, https://host:port. Required.
 	Server string
-	// Token is the bootstrap token id.secret. It signs the discovery and becomes the
+	// Token is the bootstrap token (token.Parse). It signs the discovery and becomes the
 	// bootstrap kubeconfig's credential. Required.
-	Token string
+	Token token.Token
 	// CACertHashes are allowed pins of the cluster CA ("sha256:<hex>", any case); the
 	// published CA must match one. Required unless UnsafeSkipCAVerification.
 	CACertHashes []string
@@ -74,9 +74,9 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*clientcmdapi.Config, 
 	if err := validateServer(opts.Server); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
-	tok, err := token.Parse(opts.Token)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
+	tok := opts.Token
+	if tok.IsZero() {
+		return nil, errors.New("discovery: no bootstrap token")
 	}
 	pins, err := discovery.ParsePins(opts.CACertHashes)
 	if err != nil {
@@ -134,7 +134,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*clientcmdapi.Config, 
 	return Bootstrap(BootstrapOptions{
 		Server:      info.Server,
 		CAData:      info.CAData,
-		Token:       tok.Reveal(),
+		Token:       tok.Bearer(),
 		ClusterName: opts.ClusterName,
 		UserName:    opts.UserName,
 		ContextName: opts.ContextName,

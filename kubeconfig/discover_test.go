@@ -99,16 +99,16 @@ func TestDiscover(t *testing.T) {
 		wantIs  error  // nil: success
 		wantMsg string // part of the error message
 	}{
-		{name: "right pin", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal(), CACertHashes: []string{pin}}},
-		{name: "right pin among several, upper case", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal(), CACertHashes: []string{otherPin, strings.ToUpper(pin)}}},
-		{name: "no pins, verification explicitly skipped", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal(), UnsafeSkipCAVerification: true}},
-		{name: "no pins", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal()}, wantIs: kubeconfig.ErrNoCACertHashes},
-		{name: "malformed pin", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal(), CACertHashes: []string{"md5:abc"}}, wantMsg: `unsupported hash type "md5"`},
-		{name: "wrong pin", opts: kubeconfig.DiscoverOptions{Token: signing.Reveal(), CACertHashes: []string{otherPin}}, wantIs: discovery.ErrPinMismatch, wantMsg: "expected one of [" + otherPin + "], the cluster CA has [" + pin + "]"},
-		{name: "unknown token id", opts: kubeconfig.DiscoverOptions{Token: unknown.Reveal(), CACertHashes: []string{pin}}, wantIs: kubeconfig.ErrNoSignature, wantMsg: "nosuch"},
-		{name: "token without the signing usage", opts: kubeconfig.DiscoverOptions{Token: authOnly.Reveal(), CACertHashes: []string{pin}}, wantIs: kubeconfig.ErrNoSignature, wantMsg: authOnly.ID},
-		{name: "wrong token secret", opts: kubeconfig.DiscoverOptions{Token: signing.ID + ".0000000000000000", CACertHashes: []string{pin}}, wantIs: discovery.ErrBadSignature},
-		{name: "not a token", opts: kubeconfig.DiscoverOptions{Token: "abc", CACertHashes: []string{pin}}, wantIs: token.ErrInvalidToken},
+		{name: "right pin", opts: kubeconfig.DiscoverOptions{Token: signing, CACertHashes: []string{pin}}},
+		{name: "right pin among several, upper case", opts: kubeconfig.DiscoverOptions{Token: signing, CACertHashes: []string{otherPin, strings.ToUpper(pin)}}},
+		{name: "no pins, verification explicitly skipped", opts: kubeconfig.DiscoverOptions{Token: signing, UnsafeSkipCAVerification: true}},
+		{name: "no pins", opts: kubeconfig.DiscoverOptions{Token: signing}, wantIs: kubeconfig.ErrNoCACertHashes},
+		{name: "malformed pin", opts: kubeconfig.DiscoverOptions{Token: signing, CACertHashes: []string{"md5:abc"}}, wantMsg: `unsupported hash type "md5"`},
+		{name: "wrong pin", opts: kubeconfig.DiscoverOptions{Token: signing, CACertHashes: []string{otherPin}}, wantIs: discovery.ErrPinMismatch, wantMsg: "expected one of [" + otherPin + "], the cluster CA has [" + pin + "]"},
+		{name: "unknown token id", opts: kubeconfig.DiscoverOptions{Token: unknown, CACertHashes: []string{pin}}, wantIs: kubeconfig.ErrNoSignature, wantMsg: "nosuch"},
+		{name: "token without the signing usage", opts: kubeconfig.DiscoverOptions{Token: authOnly, CACertHashes: []string{pin}}, wantIs: kubeconfig.ErrNoSignature, wantMsg: authOnly.ID},
+		{name: "wrong token secret", opts: kubeconfig.DiscoverOptions{Token: token.Token{ID: signing.ID, Secret: "0000000000000000"}, CACertHashes: []string{pin}}, wantIs: discovery.ErrBadSignature},
+		{name: "no token", opts: kubeconfig.DiscoverOptions{CACertHashes: []string{pin}}, wantMsg: "no bootstrap token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestDiscover(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Discover: %v", err)
 				}
-				checkDiscovered(t, cfg, opts.Token)
+				checkDiscovered(t, cfg, opts.Token.Reveal())
 				return
 			}
 			if err == nil {
@@ -133,7 +133,7 @@ func TestDiscover(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("error %q does not say %q", err, tt.wantMsg)
 			}
-			if _, secret, _ := strings.Cut(opts.Token, "."); secret != "" && strings.Contains(err.Error(), secret) {
+			if secret := opts.Token.Secret; secret != "" && strings.Contains(err.Error(), secret) {
 				t.Errorf("error %q reveals the token secret", err)
 			}
 		})
@@ -183,7 +183,7 @@ func TestDiscoverWaitsForTheSignature(t *testing.T) {
 	t.Cleanup(func() { _ = token.Delete(context.Background(), cp.Client(), tok.ID) })
 	start := time.Now()
 	_, err = kubeconfig.Discover(context.Background(), kubeconfig.DiscoverOptions{
-		Server: cp.Host(), Token: tok.Reveal(), CACertHashes: []string{pin},
+		Server: cp.Host(), Token: tok, CACertHashes: []string{pin},
 		Timeout: 20 * time.Second, RetryInterval: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -209,7 +209,7 @@ func TestDiscoverDetectsChangeBetweenFetches(t *testing.T) {
 		_ = discovery.PublishClusterInfo(context.Background(), cp.Client(), cp.Host(), cp.ServingCAPEM())
 	})
 	_, err := kubeconfig.Discover(context.Background(), kubeconfig.DiscoverOptions{
-		Server: cp.Host(), Token: tok.Reveal(), CACertHashes: []string{pin}, Timeout: 10 * time.Second,
+		Server: cp.Host(), Token: tok, CACertHashes: []string{pin}, Timeout: 10 * time.Second,
 	})
 	if !errors.Is(err, kubeconfig.ErrContentChanged) {
 		t.Fatalf("Discover = %v, want ErrContentChanged", err)
@@ -276,8 +276,8 @@ func TestDiscoverRejectsTamperedClusterInfo(t *testing.T) {
 	})
 
 	for _, opts := range []kubeconfig.DiscoverOptions{
-		{Server: proxy.URL, Token: tok.Reveal(), CACertHashes: []string{pin}},
-		{Server: proxy.URL, Token: tok.Reveal(), UnsafeSkipCAVerification: true},
+		{Server: proxy.URL, Token: tok, CACertHashes: []string{pin}},
+		{Server: proxy.URL, Token: tok, UnsafeSkipCAVerification: true},
 	} {
 		opts.Timeout = 10 * time.Second
 		_, err := kubeconfig.Discover(context.Background(), opts)

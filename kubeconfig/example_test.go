@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // The bootstrap kubeconfig the seed documents make with `kubectl config set-cluster`,
@@ -19,7 +20,7 @@ func ExampleBootstrap() {
 	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{
 		Server: "https://10.0.0.1:6443",
 		CAFile: "/var/lib/kubernetes/ca.pem",
-		Token:  "07401b.f395accd246ae52d",
+		Token:  token.NewSecret("07401b.f395accd246ae52d"), // or a token.Token's Bearer()
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -86,9 +87,13 @@ func ExampleCheck() {
 // A node that knows only the server, a token and the CA pin (kubeadm join's
 // --discovery-token and --discovery-token-ca-cert-hash) gets its bootstrap kubeconfig.
 func ExampleDiscover() {
+	tok, err := token.Parse("07401b.f395accd246ae52d") // from --discovery-token
+	if err != nil {
+		log.Fatal(err)
+	}
 	cfg, err := kubeconfig.Discover(context.Background(), kubeconfig.DiscoverOptions{
 		Server:       "https://10.0.0.1:6443",
-		Token:        "07401b.f395accd246ae52d",
+		Token:        tok,
 		CACertHashes: []string{"sha256:88d5f710eb847d81c7c56925a16cd8f3862a6b1b44d7f998437b34f0aceff529"},
 	})
 	var mismatch *discovery.PinMismatchError

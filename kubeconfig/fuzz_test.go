@@ -1,6 +1,7 @@
 package kubeconfig_test
 
 import (
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +13,7 @@ import (
 )
 
 func FuzzLoad(f *testing.F) {
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: "abcdef.0123456789abcdef"})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package kubeconfig_test
 
 import (
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,7 +99,7 @@ func TestWriteFileAtomicFailureKeepsOriginal(t *testing.T) {
 func TestWriteAndLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bootstrap-kubeconfig")
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: "abcdef.0123456789abcdef"})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,8 +47,6 @@ type Options struct {
 	// that has just (re)started answers 401 to bootstrap tokens until it has read their
 	// Secrets. Default csr.AuthRetryGrace (30s); negative fails at once.
 	AuthRetryGrace time.Duration
-	// Logger; default klog's.
-	Logger klog.Logger
 	// Now is the clock for validity checks; default time.Now.
 	Now func() time.Time
 }
@@ -78,13 +76,14 @@ type Result struct {
 }
 
 // Bootstrap obtains the node's client certificate and kubeconfig as the kubelet does. The
-// context bounds the whole bootstrap, including the wait for approval.
+// context bounds the whole bootstrap, including the wait for approval, and carries the
+// logger (klog.FromContext).
 func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	opts.defaults()
-	log := opts.Logger.WithValues("node", opts.NodeName)
+	log := klog.FromContext(ctx).WithValues("node", opts.NodeName)
 
 	if status, err := kubeconfig.Check(opts.Kubeconfig, opts.Now()); err == nil {
 		log.V(1).Info("kubeconfig is usable, not bootstrapping", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
@@ -196,9 +195,6 @@ func (o *Options) defaults() {
 		o.AuthRetryGrace = csr.AuthRetryGrace
 	case o.AuthRetryGrace < 0:
 		o.AuthRetryGrace = 0
-	}
-	if o.Logger.GetSink() == nil {
-		o.Logger = klog.Background()
 	}
 	if o.Now == nil {
 		o.Now = time.Now

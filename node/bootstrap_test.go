@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"k8s.io/klog/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,7 +69,7 @@ func newToken(t *testing.T, expires time.Time, groups ...string) (token.Token, s
 
 func writeBootstrapKubeconfig(t *testing.T, tokenValue string, caPEM []byte) string {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: caPEM, Token: tokenValue})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: caPEM, Token: token.NewSecret(tokenValue)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +296,7 @@ func TestRejectedTokenRetriedForGrace(t *testing.T) {
 	opts := nodeOptions(t, writeBootstrapKubeconfig(t, "zzzzzz.zzzzzzzzzzzzzzzz", cp.ServingCAPEM()), "grace-node")
 	opts.AuthRetryGrace = grace
 	var logs testenv.SyncBuffer
-	opts.Logger = textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))), 30*time.Second)
 	defer cancel()
 	start := time.Now()
 	_, err := node.Bootstrap(ctx, opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/klog/v2"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +46,7 @@ func TestBootstrapWithClockSkew(t *testing.T) {
 			opts.ExpirationSeconds = tc.seconds
 			opts.Now = func() time.Time { return time.Now().Add(tc.skew) }
 			var logs testenv.SyncBuffer
-			opts.Logger = textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))), time.Minute)
 			defer cancel()
 
 			res, err := node.Bootstrap(ctx, opts)

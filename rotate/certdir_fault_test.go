@@ -78,10 +78,9 @@ func TestCertDirFaults(t *testing.T) {
 			}
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 4)
-			m := runManager(t, rotate.Config{
+			m := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
-				Logger:    textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },
 			})
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
@@ -64,8 +63,6 @@ type Config struct {
 	Rand func() float64
 	// Clock for deadlines, expiry and waits. Default: the real clock.
 	Clock clock.WithTicker
-	// Logger; default klog.Background().
-	Logger klog.Logger
 	// OnRotated is called after each renewal is stored, with the replaced certificate
 	// (nil when there was none) and the new one.
 	OnRotated func(old, new *x509.Certificate)
@@ -107,9 +104,6 @@ func (c *Config) complete() error {
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
-	}
-	if c.Logger.GetSink() == nil {
-		c.Logger = klog.Background()
 	}
 	c.Backoff = c.Backoff.orDefault()
 	return nil

@@ -45,12 +45,11 @@ func startController(cp *controlplane.ControlPlane) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- controller.Run(ctx, cp.Client(), controller.Options{
+		done <- controller.Run(klog.NewContext(ctx, klog.Background().V(2)), cp.Client(), controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning, controller.ServingApproving},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 			SigningDuration:  signingDuration,
 			SARCacheTTL:      -1, // a revoked binding takes effect at once
-			Logger:           klog.Background().V(2),
 		})
 	}()
 	return func() { cancel(); <-done }, nil

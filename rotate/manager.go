@@ -49,6 +49,7 @@ type Status struct {
 type Manager struct {
 	cfg     Config
 	current atomic.Pointer[tls.Certificate]
+	loadErr error // the stored certificate's, when it was unusable at NewManager
 
 	mu      sync.Mutex
 	status  Status
@@ -73,13 +74,13 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cert, err := cfg.Store.Current(); err == nil {
 		m.setCurrent(cert)
 	} else if !errors.Is(err, ErrNoCertificate) {
-		cfg.Logger.Error(err, "stored certificate is unusable; requesting a new one", "kind", cfg.Kind)
+		m.loadErr = err // logged by Start, which has the logger
 	}
 	return m, nil
 }
 
-// Start runs the Manager in the background until ctx ends or Stop is called. It fails
-// when the Manager was already started.
+// Start runs the Manager in the background until ctx ends or Stop is called, logging to
+// ctx's logger (klog.FromContext). It fails when the Manager was already started.
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -148,7 +149,10 @@ func (m *Manager) update(f func(s *Status)) {
 }
 
 func (m *Manager) run(ctx context.Context) {
-	log := m.cfg.Logger.WithValues("kind", m.cfg.Kind, "node", m.cfg.NodeName)
+	log := klog.FromContext(ctx).WithValues("kind", m.cfg.Kind, "node", m.cfg.NodeName)
+	if m.loadErr != nil {
+		log.Error(m.loadErr, "Stored certificate is unusable; requesting a new one")
+	}
 	failures := 0
 	for ctx.Err() == nil {
 		now := m.cfg.Clock.Now()

@@ -107,8 +107,8 @@ func startManager(t *testing.T, cfg rotate.Config) (*rotate.Manager, chan rotati
 	t.Helper()
 	rotated := make(chan rotation, 4)
 	cfg.OnRotated = func(old, new *x509.Certificate) { rotated <- rotation{old, new} }
-	cfg.Logger, _ = ktesting.NewTestContext(t)
-	return runManager(t, cfg), rotated
+	log, _ := ktesting.NewTestContext(t)
+	return runManager(t, log, cfg), rotated
 }
 
 func waitRotation(t *testing.T, m *rotate.Manager, rotated chan rotation) rotation {

@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	testclock "k8s.io/utils/clock/testing"
 )
 
@@ -54,7 +53,7 @@ func TestManagerRetriesWithBackoff(t *testing.T) {
 	var mu sync.Mutex
 	var attempts []time.Time
 	m, err := NewManager(Config{
-		Store: store, NodeName: "n", Clock: clk, Rand: func() float64 { return 0 }, Logger: klog.Background().V(5),
+		Store: store, NodeName: "n", Clock: clk, Rand: func() float64 { return 0 },
 		Client: func() (kubernetes.Interface, Path, error) {
 			mu.Lock()
 			defer mu.Unlock()

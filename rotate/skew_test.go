@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"k8s.io/klog/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,13 +97,13 @@ func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.Store, *tls
 
 // runManager makes and starts a Manager; it is stopped when the test ends (Stop may be
 // called earlier too).
-func runManager(t *testing.T, cfg rotate.Config) *rotate.Manager {
+func runManager(t *testing.T, log klog.Logger, cfg rotate.Config) *rotate.Manager {
 	t.Helper()
 	m, err := rotate.NewManager(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Start(context.Background()); err != nil {
+	if err := m.Start(klog.NewContext(context.Background(), log)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Stop)
@@ -151,10 +152,9 @@ func TestRotationWithClockSkew(t *testing.T) {
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 64)
 			clk := skewedClock{offset: tc.skew}
-			m := runManager(t, rotate.Config{
+			m := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Clock: clk, Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
-				Logger:    textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },
 			})
 

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"sync"
@@ -22,8 +23,6 @@ type FileCAOptions struct {
 	CheckInterval time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Logger reports reloads and failed reloads. Default klog.Background().
-	Logger klog.Logger
 }
 
 // FileCA is a CAProvider over a certificate file and a key file (the
@@ -52,17 +51,15 @@ type fileStamp struct {
 }
 
 // NewFileCA loads the CA from certFile and keyFile and returns a provider that reloads it
-// when the files change. It fails when the first load fails.
-func NewFileCA(certFile, keyFile string, opts FileCAOptions) (*FileCA, error) {
-	f := &FileCA{certFile: certFile, keyFile: keyFile, interval: opts.CheckInterval, now: opts.Now, logger: opts.Logger}
+// when the files change, logging reloads and failed reloads to ctx's logger. It fails when
+// the first load fails.
+func NewFileCA(ctx context.Context, certFile, keyFile string, opts FileCAOptions) (*FileCA, error) {
+	f := &FileCA{certFile: certFile, keyFile: keyFile, interval: opts.CheckInterval, now: opts.Now, logger: klog.FromContext(ctx)}
 	if f.interval <= 0 {
 		f.interval = 10 * time.Second
 	}
 	if f.now == nil {
 		f.now = time.Now
-	}
-	if f.logger.GetSink() == nil {
-		f.logger = klog.Background()
 	}
 	stamp, err := f.statFiles()
 	if err != nil {

@@ -1,6 +1,7 @@
 package sign_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -195,7 +196,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	}
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	p, err := sign.NewFileCA(certFile, keyFile, sign.FileCAOptions{CheckInterval: time.Second, Now: now})
+	p, err := sign.NewFileCA(context.Background(), certFile, keyFile, sign.FileCAOptions{CheckInterval: time.Second, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 		t.Fatalf("ReloadError after success = %v", err)
 	}
 
-	if _, err := sign.NewFileCA(filepath.Join(dir, "nope"), keyFile, sign.FileCAOptions{}); err == nil {
+	if _, err := sign.NewFileCA(context.Background(), filepath.Join(dir, "nope"), keyFile, sign.FileCAOptions{}); err == nil {
 		t.Error("NewFileCA with a missing file succeeded")
 	}
 }

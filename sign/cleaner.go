@@ -26,8 +26,6 @@ type CleanerOptions struct {
 	Retention Retention
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Logger logs one line per deleted CSR. Default klog.Background().
-	Logger klog.Logger
 	// Informer, when set, is read instead of listing CSRs through the API server: a
 	// process that already caches CSRs (controller.Run) then holds no second copy of
 	// them for a pass. Run waits for its cache to sync; the caller starts it. Without
@@ -43,7 +41,6 @@ type Cleaner struct {
 	interval time.Duration
 	keep     Retention
 	now      func() time.Time
-	logger   klog.Logger
 	informer certinformers.CertificateSigningRequestInformer
 }
 
@@ -53,17 +50,13 @@ var listPageSize int64 = 500
 
 // NewCleaner returns a Cleaner using client to list and delete CSRs.
 func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
-	c := &Cleaner{client: client, interval: opts.Interval, keep: opts.Retention.withDefaults(), now: opts.Now, logger: opts.Logger, informer: opts.Informer}
+	c := &Cleaner{client: client, interval: opts.Interval, keep: opts.Retention.withDefaults(), now: opts.Now, informer: opts.Informer}
 	if c.interval <= 0 {
 		c.interval = time.Hour
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if c.logger.GetSink() == nil {
-		c.logger = klog.Background()
-	}
-	c.logger = c.logger.WithName("csrcleaner")
 	if c.informer != nil {
 		// Registers the informer with its factory now, so that the factory's Start runs
 		// it even when nothing else in the process uses CSRs.
@@ -73,16 +66,18 @@ func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
 }
 
 // Run cleans at once (once the Informer, if any, has synced) and then every Interval until
-// ctx ends; errors are logged and the next pass tries again.
+// ctx ends; errors are logged (to ctx's logger) and the next pass tries again.
 func (c *Cleaner) Run(ctx context.Context) {
-	c.logger.Info("Starting CSR cleaner", "interval", c.interval)
-	defer c.logger.Info("Stopped CSR cleaner")
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("csrcleaner"))
+	log := klog.FromContext(ctx)
+	log.Info("Starting CSR cleaner", "interval", c.interval)
+	defer log.Info("Stopped CSR cleaner")
 	if c.informer != nil && !cache.WaitForCacheSync(ctx.Done(), c.informer.Informer().HasSynced) {
 		return
 	}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if _, err := c.CleanOnce(ctx); err != nil && ctx.Err() == nil {
-			c.logger.Error(err, "Cleaning CSRs")
+			log.Error(err, "Cleaning CSRs")
 		}
 	}, c.interval)
 }
@@ -142,7 +137,7 @@ func (c *Cleaner) clean(ctx context.Context, req *certificatesv1.CertificateSign
 		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
 	switch {
 	case err == nil:
-		c.logger.Info("Deleted CSR", "csr", req.Name, "reason", why)
+		klog.FromContext(ctx).Info("Deleted CSR", "csr", req.Name, "reason", why)
 		return req.Name, nil
 	case apierrors.IsNotFound(err), apierrors.IsConflict(err):
 		return "", nil // gone or changed meanwhile: nothing to do now

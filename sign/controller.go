@@ -42,8 +42,6 @@ type ControllerOptions struct {
 	Recorder record.EventRecorder
 	// Metrics, when set, are updated for every signing attempt.
 	Metrics *Metrics
-	// Logger logs one structured line per decision. Default klog.Background().
-	Logger klog.Logger
 	// RateLimiter paces retries after transient errors. Default as kube-controller-manager:
 	// per CSR 200ms doubling to 1000s, overall 10 qps with a burst of 100.
 	RateLimiter workqueue.TypedRateLimiter[string]
@@ -60,7 +58,6 @@ type Controller struct {
 	workers int
 	rec     record.EventRecorder
 	metrics *Metrics
-	logger  klog.Logger
 	runOnce sync.Once
 	running atomic.Bool
 	// claimed holds the UIDs of CSRs claimed for SignNow (by Claim, before the approval is
@@ -86,9 +83,6 @@ func NewController(client kubernetes.Interface, informer certinformers.Certifica
 	if opts.Workers <= 0 {
 		opts.Workers = 5
 	}
-	if opts.Logger.GetSink() == nil {
-		opts.Logger = klog.Background()
-	}
 	if opts.RateLimiter == nil {
 		opts.RateLimiter = DefaultRateLimiter()
 	}
@@ -100,7 +94,6 @@ func NewController(client kubernetes.Interface, informer certinformers.Certifica
 		workers: opts.Workers,
 		rec:     opts.Recorder,
 		metrics: opts.Metrics,
-		logger:  opts.Logger.WithName("csrsigning"),
 	}
 	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
@@ -177,8 +170,10 @@ func (c *Controller) run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	c.running.Store(true)
 	defer c.running.Store(false)
-	c.logger.Info("Starting CSR signing controller", "workers", c.workers)
-	defer c.logger.Info("Stopped CSR signing controller")
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("csrsigning"))
+	log := klog.FromContext(ctx)
+	log.Info("Starting CSR signing controller", "workers", c.workers)
+	defer log.Info("Stopped CSR signing controller")
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
 		if ctx.Err() != nil {
 			return nil
@@ -265,7 +260,7 @@ func (c *Controller) Release(req *certificatesv1.CertificateSigningRequest) {
 func (c *Controller) SignApproved(ctx context.Context, req *certificatesv1.CertificateSigningRequest) {
 	if !c.running.Load() {
 		if _, _, err := c.SignNow(ctx, req); err != nil {
-			c.logger.V(2).Info("Immediate signing deferred to the queue", "csr", req.Name, "error", err.Error())
+			klog.FromContext(ctx).V(2).Info("Immediate signing deferred to the queue", "csr", req.Name, "error", err.Error())
 		}
 		return
 	}
@@ -301,7 +296,7 @@ func (c *Controller) signClaimed(ctx context.Context, req *certificatesv1.Certif
 func (c *Controller) handle(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
 	signer := req.Spec.SignerName
 	written, res, err := c.signer.Sign(ctx, c.client, req)
-	log := c.logger.WithValues("csr", req.Name, "signer", signer)
+	log := klog.FromContext(ctx).WithValues("csr", req.Name, "signer", signer)
 	switch {
 	case err != nil:
 		c.metrics.observe(signer, resultError)

@@ -71,7 +71,7 @@ func ExampleNewController() {
 		log.Fatal(err)
 	}
 	client := kubernetes.NewForConfigOrDie(cfg)
-	ca, err := sign.NewFileCA("/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key", sign.FileCAOptions{})
+	ca, err := sign.NewFileCA(context.Background(), "/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key", sign.FileCAOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

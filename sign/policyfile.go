@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -42,8 +43,9 @@ type SignerPolicySpec struct {
 }
 
 // LoadSignerPolicies reads a SignerPolicyFile, loads each signer's CA and checks each
-// policy. Unknown fields are errors, so a misspelt rule is never silently ignored.
-func LoadSignerPolicies(path string) ([]SignerPolicy, error) {
+// policy. Unknown fields are errors, so a misspelt rule is never silently ignored. The CAs
+// reload when their files change, logging to ctx's logger.
+func LoadSignerPolicies(ctx context.Context, path string) ([]SignerPolicy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading custom signer config: %w", err)
@@ -55,7 +57,7 @@ func LoadSignerPolicies(path string) ([]SignerPolicy, error) {
 	dir := filepath.Dir(path)
 	policies := make([]SignerPolicy, 0, len(file.Signers))
 	for i, spec := range file.Signers {
-		p, err := spec.policy(dir)
+		p, err := spec.policy(ctx, dir)
 		if err != nil {
 			return nil, fmt.Errorf("custom signer config %q, signer %d: %w", path, i+1, err)
 		}
@@ -64,7 +66,7 @@ func LoadSignerPolicies(path string) ([]SignerPolicy, error) {
 	return policies, nil
 }
 
-func (s SignerPolicySpec) policy(dir string) (SignerPolicy, error) {
+func (s SignerPolicySpec) policy(ctx context.Context, dir string) (SignerPolicy, error) {
 	if s.CACertFile == "" || s.CAKeyFile == "" {
 		return SignerPolicy{}, fmt.Errorf("signer %q: caCertFile and caKeyFile are both needed", s.SignerName)
 	}
@@ -76,7 +78,7 @@ func (s SignerPolicySpec) policy(dir string) (SignerPolicy, error) {
 		}
 		ranges = append(ranges, prefix.Masked())
 	}
-	ca, err := NewFileCA(rel(dir, s.CACertFile), rel(dir, s.CAKeyFile), FileCAOptions{})
+	ca, err := NewFileCA(ctx, rel(dir, s.CACertFile), rel(dir, s.CAKeyFile), FileCAOptions{})
 	if err != nil {
 		return SignerPolicy{}, fmt.Errorf("signer %q: %w", s.SignerName, err)
 	}

@@ -1,6 +1,7 @@
 package sign_test
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ func TestLoadSignerPolicies(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			got, err := sign.LoadSignerPolicies(path)
+			got, err := sign.LoadSignerPolicies(context.Background(), path)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("LoadSignerPolicies: %v, want an error containing %q", err, tc.wantErr)

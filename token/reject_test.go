@@ -228,7 +228,7 @@ func wantError(t *testing.T, what string, err error, want []string) {
 // nothing: no kubeconfig, no file in the cert-dir, no CSR by the token's user.
 func nodeRefused(t *testing.T, tokenValue string, want []string) {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tokenValue})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tokenValue)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,8 +43,7 @@ func runNodeAgent(args []string) error {
 	if opts.BootstrapKubeconfig == "" || opts.Kubeconfig == "" || opts.CertDir == "" || opts.NodeName == "" {
 		return errors.New("--bootstrap-kubeconfig, --kubeconfig, --cert-dir and --node-name are required")
 	}
-	opts.Logger = logr.Discard()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(logr.NewContext(context.Background(), logr.Discard()), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bootCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"k8s.io/klog/v2"
 	"os"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // ownCleanerInterval is how often the in-process controller's CSR cleaner runs by
@@ -18,17 +20,16 @@ const ownCleanerInterval = 2 * time.Second
 
 // startOwnController runs the project's controller (approve, serving approval, sign,
 // clean every cleanerInterval) in-process until the returned stop is called.
-func startOwnController(ctx context.Context, client kubernetes.Interface, caCert, caKey string, signingDuration, cleanerInterval time.Duration) func() {
+func startOwnController(ctx context.Context, client kubernetes.Interface, ca sign.CAProvider, signingDuration, cleanerInterval time.Duration) func() {
 	fmt.Fprintln(os.Stderr, "running the project's controller in-process")
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- controller.Run(ctx, client, controller.Options{
+		done <- controller.Run(klog.NewContext(ctx, logr.Discard()), client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
-			ClusterSigningCA: controller.CAFiles{CertFile: caCert, KeyFile: caKey},
+			ClusterSigningCA: ca,
 			SigningDuration:  signingDuration,
 			CleanerInterval:  cleanerInterval,
-			Logger:           logr.Discard(),
 		})
 	}()
 	return func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/conformance"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // run sets up the cluster, the controller and the node command, runs the suite and
@@ -122,7 +123,11 @@ func startController(ctx context.Context, f *flags, cfg *conformance.Config, pla
 	if cfg.CleanerInterval == 0 {
 		cfg.CleanerInterval = ownCleanerInterval
 	}
-	return startOwnController(ctx, client, placeholders["{ca-cert}"], placeholders["{ca-key}"], f.signingDuration, cfg.CleanerInterval), nil
+	ca, err := sign.LoadCA(placeholders["{ca-cert}"], placeholders["{ca-key}"])
+	if err != nil {
+		return nil, fmt.Errorf("signing CA: %w", err)
+	}
+	return startOwnController(ctx, client, ca, f.signingDuration, cfg.CleanerInterval), nil
 }
 
 // nodeCommand is a node command flag split into argv or, when empty, this program's own

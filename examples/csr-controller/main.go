@@ -40,25 +40,26 @@ type flags struct {
 	qps         float32
 	burst       int
 	opts        controller.Options
-	signerFiles map[string]*controller.CAFiles
+	clusterCA   caFiles
+	signerFiles map[string]*caFiles
 	// customSignerConfig is a sign.SignerPolicyFile (YAML) of signer names of your own.
 	customSignerConfig string
 	serving            servingFlags
 }
 
-func parse(args []string) (*flags, error) {
-	f := &flags{signerFiles: map[string]*controller.CAFiles{}}
+func parse(ctx context.Context, args []string) (*flags, error) {
+	f := &flags{signerFiles: map[string]*caFiles{}}
 	fs := pflag.NewFlagSet("csr-controller", pflag.ContinueOnError)
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the controller's identity (default: in-cluster config, then $KUBECONFIG)")
 	fs.Float32Var(&f.qps, "kube-api-qps", controller.DefaultQPS, "client queries per second to the API server")
 	fs.IntVar(&f.burst, "kube-api-burst", controller.DefaultBurst, "client burst to the API server")
-	fs.StringVar(&f.opts.ClusterSigningCA.CertFile, "cluster-signing-cert-file", "", "PEM CA certificate that signs for every built-in signer without its own CA")
-	fs.StringVar(&f.opts.ClusterSigningCA.KeyFile, "cluster-signing-key-file", "", "PEM private key of --cluster-signing-cert-file")
+	fs.StringVar(&f.clusterCA.cert, "cluster-signing-cert-file", "", "PEM CA certificate that signs for every built-in signer without its own CA (reloaded when it changes)")
+	fs.StringVar(&f.clusterCA.key, "cluster-signing-key-file", "", "PEM private key of --cluster-signing-cert-file")
 	for infix := range controller.SignerFlagNames {
-		files := &controller.CAFiles{}
+		files := &caFiles{}
 		f.signerFiles[infix] = files
-		fs.StringVar(&files.CertFile, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controller.SignerFlagNames[infix]+" signer")
-		fs.StringVar(&files.KeyFile, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controller.SignerFlagNames[infix]+" signer")
+		fs.StringVar(&files.cert, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controller.SignerFlagNames[infix]+" signer")
+		fs.StringVar(&files.key, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controller.SignerFlagNames[infix]+" signer")
 	}
 	fs.StringVar(&f.customSignerConfig, "custom-signer-config", "", "YAML file of custom signers (signer names of your own, each with its CA and policy; see sign.SignerPolicyFile)")
 	fs.DurationVar(&f.opts.SigningDuration, "cluster-signing-duration", 8760*time.Hour, "longest lifetime of issued certificates")
@@ -86,17 +87,25 @@ func parse(args []string) (*flags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	if f.opts.ClusterSigningCA, err = f.clusterCA.provider(ctx, "cluster signing CA (--cluster-signing-cert-file, --cluster-signing-key-file)"); err != nil {
+		return nil, err
+	}
 	for infix, files := range f.signerFiles {
-		if *files == (controller.CAFiles{}) {
+		signer := controller.SignerFlagNames[infix]
+		ca, err := files.provider(ctx, fmt.Sprintf("CA of signer %s (--cluster-signing-%s-cert-file, --cluster-signing-%[2]s-key-file)", signer, infix))
+		if err != nil {
+			return nil, err
+		}
+		if ca == nil {
 			continue
 		}
 		if f.opts.SignerCAs == nil {
-			f.opts.SignerCAs = map[string]controller.CAFiles{}
+			f.opts.SignerCAs = map[string]sign.CAProvider{}
 		}
-		f.opts.SignerCAs[controller.SignerFlagNames[infix]] = *files
+		f.opts.SignerCAs[signer] = ca
 	}
 	if f.customSignerConfig != "" {
-		policies, err := sign.LoadSignerPolicies(f.customSignerConfig)
+		policies, err := sign.LoadSignerPolicies(ctx, f.customSignerConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -108,8 +117,26 @@ func parse(args []string) (*flags, error) {
 	return f, nil
 }
 
+// caFiles is a CA given as a PEM certificate and key file.
+type caFiles struct{ cert, key string }
+
+// provider is the CA of the files, reloaded when they change; nil when no file is named.
+func (c caFiles) provider(ctx context.Context, what string) (sign.CAProvider, error) {
+	switch {
+	case c.cert == "" && c.key == "":
+		return nil, nil
+	case c.cert == "" || c.key == "":
+		return nil, fmt.Errorf("%s: both the cert and the key file are needed", what)
+	}
+	ca, err := sign.NewFileCA(klog.NewContext(ctx, klog.FromContext(ctx).WithName("ca")), c.cert, c.key, sign.FileCAOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ca, nil
+}
+
 func run(ctx context.Context, args []string) error {
-	f, err := parse(args)
+	f, err := parse(ctx, args)
 	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -129,7 +156,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	f.opts.Logger = klog.Background()
 	err = controller.Run(ctx, client, f.opts)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		return nil

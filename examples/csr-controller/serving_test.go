@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -43,7 +44,7 @@ func TestServingPolicyFlags(t *testing.T) {
 		{name: "missing file", args: []string{"--serving-policy-file=" + file + ".missing"}, wantErr: "serving policy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := parse(append(base, tc.args...))
+			f, err := parse(context.Background(), append(base, tc.args...))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one naming %q", err, tc.wantErr)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // discoveredBootstrapFile is where the discovered bootstrap kubeconfig goes when
@@ -69,9 +70,13 @@ func discoverBootstrap(ctx context.Context, f *flags, timeout time.Duration) err
 		}
 	}
 	klog.InfoS("discovering cluster-info", "server", d.server, "pins", len(d.caCertHashes))
+	tok, err := token.Parse(d.token)
+	if err != nil {
+		return fmt.Errorf("--discovery-token: %w", err)
+	}
 	cfg, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
 		Server:                   d.server,
-		Token:                    d.token,
+		Token:                    tok,
 		CACertHashes:             d.caCertHashes,
 		UnsafeSkipCAVerification: d.unsafeSkipCA,
 		Timeout:                  timeout,

@@ -53,7 +53,7 @@ func (d *demo) run(ctx context.Context, nodes int) error {
 	}
 	go func() {
 		ctrlDone <- controller.Run(ctrlCtx, admin, controller.Options{
-			ClusterSigningCA: controller.CAFiles{CertFile: d.cp.CACertFile, KeyFile: d.cp.CAKeyFile},
+			ClusterSigningCA: d.cp.CA.Signing(),
 			SigningDuration:  signingDuration,
 		})
 	}()
@@ -86,7 +86,7 @@ func (d *demo) run(ctx context.Context, nodes int) error {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: d.cp.Host(), CAData: d.cp.ServingCAPEM(), Token: tok.Reveal()})
+		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: d.cp.Host(), CAData: d.cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // childCommand re-executes this binary as the tlsbootstrap controller under test, so that
@@ -108,8 +109,12 @@ func runChild(args []string) error {
 		}
 		cancel()
 	}()
+	ca, err := sign.LoadCA(*caCert, *caKey)
+	if err != nil {
+		return err
+	}
 	err = controller.Run(ctx, client, controller.Options{
-		ClusterSigningCA:   controller.CAFiles{CertFile: *caCert, KeyFile: *caKey},
+		ClusterSigningCA:   ca,
 		MetricsBindAddress: *metricsAddr,
 		Workers:            *workers,
 		Registry:           reg,

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"io"
 	"net"
 	"net/http"
@@ -87,7 +88,7 @@ func startSigner(cp *controlplane.ControlPlane, dir string) (func(), error) {
 `), 0o600); err != nil {
 		return nil, err
 	}
-	policies, err := sign.LoadSignerPolicies(config)
+	policies, err := sign.LoadSignerPolicies(context.Background(), config)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func serviceAccountKubeconfig(cp *controlplane.ControlPlane, dir string) (string
 	if err != nil {
 		return "", fmt.Errorf("service account token: %w", err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tr.Status.Token})
+	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tr.Status.Token)})
 	if err != nil {
 		return "", err
 	}

@@ -41,6 +41,10 @@ func CAFrom(ca *sign.CA) (*CA, error) {
 	return &CA{Cert: ca.Cert, Key: ca.Key, CertPEM: ca.CertPEM(), KeyPEM: keyPEM}, nil
 }
 
+// Signing is the CA as a sign.CA, for a signer under test
+// (controller.Options.ClusterSigningCA).
+func (ca *CA) Signing() *sign.CA { return &sign.CA{Cert: ca.Cert, Key: ca.Key} }
+
 // ClientCert issues a client certificate for user and groups (the API server reads the CN as
 // the user name and each O as a group), returning PEM certificate and key.
 func (ca *CA) ClientCert(user string, groups []string, ttl time.Duration) (certPEM, keyPEM []byte, err error) {

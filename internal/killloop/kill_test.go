@@ -166,7 +166,7 @@ func TestNodeAgentSurvivesSIGKILL(t *testing.T) {
 	go func() {
 		ctrlDone <- controller.Run(ctx, client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 		})
 	}()
 	defer func() { cancel(); <-ctrlDone }()

@@ -112,11 +112,10 @@ func TestCorpus(t *testing.T) {
 	ctrlCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- controller.Run(ctrlCtx, client, controller.Options{
+		done <- controller.Run(klog.NewContext(ctrlCtx, klog.NewKlogr().V(4)), client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 			SARCacheTTL:      time.Second,
-			Logger:           klog.NewKlogr().V(4),
 		})
 	}()
 	defer func() {

@@ -84,7 +84,7 @@ func runController(t *testing.T) (stop func()) {
 	go func() {
 		done <- controller.Run(ctx, client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 		})
 	}()
 	stopped := false

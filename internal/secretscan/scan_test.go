@@ -120,7 +120,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	go func() {
 		ctrlDone <- controller.Run(ctrlCtx, client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning, controller.CSRCleaner},
-			ClusterSigningCA: controller.CAFiles{CertFile: cp.CACertFile, KeyFile: cp.CAKeyFile},
+			ClusterSigningCA: cp.CA.Signing(),
 		})
 	}()
 	defer func() { stopCtrl(); <-ctrlDone }()
@@ -137,7 +137,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	dir := t.TempDir()
 	certDir := filepath.Join(dir, "pki")
 	bootPath := filepath.Join(dir, "bootstrap.kubeconfig")
-	bootCfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
+	bootCfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	if _, err := token.Parse(tok.ID + "." + tok.Secret + "X"); err != nil {
 		errs = append(errs, err)
 	}
-	wrongCfg, _ := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: wrong.Reveal()})
+	wrongCfg, _ := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: wrong.Bearer()})
 	wrongPath := filepath.Join(dir, "wrong.kubeconfig")
 	if err := kubeconfig.Write(wrongPath, wrongCfg); err != nil {
 		t.Fatal(err)

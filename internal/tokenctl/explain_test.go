@@ -68,7 +68,7 @@ func TestExplainCommonFailures(t *testing.T) {
 	t.Run("expired token (before any CSR: the node's error)", func(t *testing.T) {
 		tok := testenv.WriteToken(t, cp, time.Now().Add(-time.Minute))
 		t.Cleanup(func() { _ = token.Delete(ctx, cp.Client(), tok.ID) })
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Reveal()})
+		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			t.Fatal(err)
 		}

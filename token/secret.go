@@ -1,0 +1,60 @@
+package token
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Secret is a bearer credential of any form: a bootstrap token's id.secret, a static
+// token, a service account token. Like Token it never prints: %v, %+v, %#v, %s, %q,
+// structured logs and JSON show "<redacted>"; Reveal gives the value. The zero Secret is
+// empty.
+type Secret struct{ value string }
+
+const redacted = "<redacted>"
+
+// NewSecret holds value as a Secret.
+func NewSecret(value string) Secret { return Secret{value: value} }
+
+// Bearer is the token as a bearer Secret, "<id>.<secret>".
+func (t Token) Bearer() Secret { return Secret{value: t.Reveal()} }
+
+// Reveal returns the credential: what goes into a kubeconfig or an Authorization header.
+// Never log it.
+func (s Secret) Reveal() string { return s.value }
+
+// IsZero reports whether s holds nothing.
+func (s Secret) IsZero() bool { return s.value == "" }
+
+// String prints "<redacted>" (or "" for the zero Secret, so a missing one shows).
+func (s Secret) String() string {
+	if s.IsZero() {
+		return ""
+	}
+	return redacted
+}
+
+// GoString redacts for %#v.
+func (s Secret) GoString() string { return fmt.Sprintf("token.Secret{%q}", s.String()) }
+
+// Format redacts for every fmt verb.
+func (s Secret) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, s.GoString())
+	case verb == 'q':
+		_, _ = fmt.Fprintf(f, "%q", s.String())
+	default:
+		_, _ = io.WriteString(f, s.String())
+	}
+}
+
+// MarshalLog redacts for logr/klog structured logging.
+func (s Secret) MarshalLog() any { return s.String() }
+
+// LogValue redacts for log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON redacts: use Reveal to store the real value.
+func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }
