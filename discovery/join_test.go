@@ -1,8 +1,12 @@
 package discovery_test
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,29 +64,35 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	}
 	pin := discovery.Pin(caCerts[0])
 
-	// Node side: nothing but these three strings.
-	server, joinToken := cp.Host(), tok
-	discovered, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
-		Server: server, Token: joinToken, CACertHashes: []string{pin},
-		Timeout: 30 * time.Second, RetryInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatalf("Discover: %v", err)
-	}
+	// Node side: nothing but these three values, as kubeadm join's flags.
 	dir := t.TempDir()
-	bootstrapPath := filepath.Join(dir, "bootstrap-kubelet.conf")
-	if err := kubeconfig.Write(bootstrapPath, discovered); err != nil {
-		t.Fatal(err)
-	}
 	const nodeName = "joined-by-discovery"
-	res, err := node.Bootstrap(ctx, node.Options{
-		BootstrapKubeconfig: bootstrapPath,
-		Kubeconfig:          filepath.Join(dir, "kubelet.conf"),
-		CertDir:             filepath.Join(dir, "pki"),
-		NodeName:            nodeName,
+	res, err := node.Join(ctx, node.JoinOptions{
+		Server: cp.Host(), Token: tok, CACertHashes: []string{pin}, DiscoveryTimeout: 30 * time.Second,
+		Options: node.Options{
+			Kubeconfig: filepath.Join(dir, "kubelet.conf"),
+			CertDir:    filepath.Join(dir, "pki"),
+			NodeName:   nodeName,
+		},
 	})
 	if err != nil {
-		t.Fatalf("node.Bootstrap with the discovered kubeconfig: %v", err)
+		t.Fatalf("node.Join: %v", err)
+	}
+	// Nothing on disk but the node's own files, and none holds the token secret.
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if rel, _ := filepath.Rel(dir, path); rel != "kubelet.conf" && !strings.HasPrefix(rel, "pki/kubelet-client-") {
+			t.Errorf("Join wrote %s", rel)
+		}
+		if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, []byte(tok.Secret)) {
+			t.Errorf("%s holds the token secret", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if cn := res.Certificate.Subject.CommonName; cn != "system:node:"+nodeName {
 		t.Errorf("certificate CN %q", cn)
@@ -99,5 +109,12 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	}
 	if got := review.Status.UserInfo.Username; got != "system:node:"+nodeName {
 		t.Errorf("node kubeconfig authenticates as %q", got)
+	}
+
+	// Joining again finds the node's kubeconfig usable: no discovery, no request.
+	again, err := node.Join(ctx, node.JoinOptions{Server: cp.Host(), Token: tok, CACertHashes: []string{pin},
+		Options: node.Options{Kubeconfig: res.Kubeconfig, CertDir: filepath.Join(dir, "pki"), NodeName: nodeName}})
+	if err != nil || !again.Skipped {
+		t.Errorf("second Join = %+v, %v; want Skipped", again, err)
 	}
 }

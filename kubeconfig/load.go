@@ -26,6 +26,20 @@ func Parse(data []byte) (*clientcmdapi.Config, error) {
 	return cfg, nil
 }
 
+// ClientConfig is the client configuration of an in-memory kubeconfig (from Bootstrap,
+// Discover or Parse), using its current context. Relative file paths in it resolve against
+// the working directory.
+func ClientConfig(cfg *clientcmdapi.Config) (*rest.Config, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("kubeconfig: none given")
+	}
+	rc, err := clientcmd.NewNonInteractiveClientConfig(*cfg, "", &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	return rc, nil
+}
+
 // RESTConfig is the client configuration of the kubeconfig at path, using its current
 // context and resolving relative file paths against the kubeconfig's folder. The
 // KUBECONFIG environment variable and in-cluster configuration are not consulted.

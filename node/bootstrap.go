@@ -25,11 +25,20 @@ import (
 // retry after a failure or crash reuses the same key and so finds the same CSR.
 const TempKeyFile = "kubelet-client.key.tmp"
 
-// Options configure Bootstrap. BootstrapKubeconfig, Kubeconfig, CertDir and NodeName are
-// required.
+// Options configure Bootstrap. Kubeconfig, CertDir and NodeName are required, and the
+// bootstrap credentials (Bootstrap or BootstrapKubeconfig) unless the kubeconfig is
+// already usable.
 type Options struct {
-	// BootstrapKubeconfig holds the low-privilege bootstrap credentials.
+	// Bootstrap is the low-privilege bootstrap credentials in memory: a token config, or
+	// kubeconfig.ClientConfig of kubeconfig.Discover's result. Set it or
+	// BootstrapKubeconfig, not both.
+	Bootstrap *rest.Config
+	// BootstrapKubeconfig is a file holding the bootstrap credentials (the kubelet's
+	// --bootstrap-kubeconfig).
 	BootstrapKubeconfig string
+	// NewClient makes the API client from the bootstrap credentials, for tests and dry
+	// runs. Default kubernetes.NewForConfig.
+	NewClient func(*rest.Config) (kubernetes.Interface, error)
 	// Kubeconfig is written on success; when it is already usable nothing is done.
 	Kubeconfig string
 	// CertDir holds kubelet-client-*.pem and the current link.
@@ -92,9 +101,12 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 		log.Info("kubeconfig is not usable, bootstrapping", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
 	}
 
-	bootstrapConfig, err := kubeconfig.RESTConfig(opts.BootstrapKubeconfig)
+	bootstrapConfig, err := opts.bootstrapConfig()
 	if err != nil {
-		return nil, fmt.Errorf("reading bootstrap kubeconfig: %w", err)
+		return nil, err
+	}
+	if bootstrapConfig == nil {
+		return nil, errNoCredentials
 	}
 	store, err := rotate.NewStore(opts.CertDir, rotate.ClientPrefix, rotate.StoreOptions{})
 	if err != nil {
@@ -109,7 +121,7 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 		return result, writeNodeKubeconfig(bootstrapConfig, opts)
 	}
 
-	client, err := kubernetes.NewForConfig(bootstrapConfig)
+	client, err := opts.NewClient(bootstrapConfig)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap client: %w", err)
 	}
@@ -166,9 +178,11 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 }
 
 func (o *Options) validate() error {
+	if o.Bootstrap != nil && o.BootstrapKubeconfig != "" {
+		return errors.New("node bootstrap: both Bootstrap and BootstrapKubeconfig are set; give one")
+	}
 	var missing []string
 	for _, f := range []struct{ name, value string }{
-		{"bootstrap kubeconfig", o.BootstrapKubeconfig},
 		{"kubeconfig", o.Kubeconfig},
 		{"cert dir", o.CertDir},
 		{"node name", o.NodeName},
@@ -195,6 +209,9 @@ func (o *Options) defaults() {
 		o.AuthRetryGrace = csr.AuthRetryGrace
 	case o.AuthRetryGrace < 0:
 		o.AuthRetryGrace = 0
+	}
+	if o.NewClient == nil {
+		o.NewClient = func(c *rest.Config) (kubernetes.Interface, error) { return kubernetes.NewForConfig(c) }
 	}
 	if o.Now == nil {
 		o.Now = time.Now

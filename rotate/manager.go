@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
@@ -57,7 +58,13 @@ type Manager struct {
 	done    chan struct{}
 	started bool
 
-	// deadline is drawn once per certificate (by the run goroutine only).
+	// flight joins concurrent renewals (the loop's and RenewNow's) into one.
+	flight singleflight.Group
+	// wake tells the loop that RenewNow stored a certificate (its deadline changed).
+	wake chan struct{}
+
+	// deadline is drawn once per certificate.
+	deadlineMu  sync.Mutex
 	deadlineFor *x509.Certificate
 	deadline    time.Time
 }
@@ -67,7 +74,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, status: Status{Kind: cfg.Kind}}
+	m := &Manager{cfg: cfg, status: Status{Kind: cfg.Kind}, wake: make(chan struct{}, 1)}
 	if m.cfg.Client == nil {
 		m.cfg.Client = NodeClient(NodeClientOptions{Server: cfg.Server, Certificate: m.Current, Bootstrap: cfg.Bootstrap, Clock: cfg.Clock})
 	}
@@ -181,7 +188,7 @@ func (m *Manager) run(ctx context.Context) {
 		} else {
 			m.update(func(s *Status) { s.NextDeadline = now })
 		}
-		path, err := m.renew(ctx, log, tmpl, reason)
+		path, err := m.renewJoined(ctx, log, tmpl, reason)
 		if ctx.Err() != nil {
 			return
 		}
@@ -217,6 +224,8 @@ func (m *Manager) template() (Template, error) {
 }
 
 func (m *Manager) deadlineOf(leaf *x509.Certificate) time.Time {
+	m.deadlineMu.Lock()
+	defer m.deadlineMu.Unlock()
 	if m.deadlineFor != leaf {
 		m.deadlineFor, m.deadline = leaf, m.cfg.Deadline(leaf)
 	}
@@ -232,7 +241,39 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C():
 		return true
+	case <-m.wake:
+		return true
 	}
+}
+
+// RenewNow renews the certificate at once, whatever its deadline, and returns the new
+// one: for an operator's "rotate now", a CA change, or a test. A renewal already under way
+// (the background loop's, or another RenewNow's) is joined, not doubled: one CSR, one new
+// certificate for all callers. It works with or without Start. Errors are the attempt's:
+// ErrNoAddresses, a *csr.DeniedError or *csr.FailedError, a store error (errors.As them).
+func (m *Manager) RenewNow(ctx context.Context) (*x509.Certificate, error) {
+	log := klog.FromContext(ctx).WithValues("kind", m.cfg.Kind, "node", m.cfg.NodeName)
+	tmpl, err := m.template()
+	if err != nil {
+		return nil, err
+	}
+	path, err := m.renewJoined(ctx, log, tmpl, "renewal asked for (RenewNow)")
+	if err != nil {
+		m.update(func(s *Status) { s.LastError, s.LastAttempt, s.Path = err, m.cfg.Clock.Now(), path })
+		return nil, err
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	return m.Current().Leaf, nil
+}
+
+// renewJoined is renew, shared by the callers that ask at the same time.
+func (m *Manager) renewJoined(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, error) {
+	v, err, _ := m.flight.Do("renew", func() (any, error) { return m.renew(ctx, log, tmpl, reason) })
+	path, _ := v.(Path)
+	return path, err
 }
 
 // renew makes one attempt: new key, new CSR with the client the path chose, store. It

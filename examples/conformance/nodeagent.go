@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,9 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
-	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
 // nodeAgentSubcommand makes this program act as the project's node agent, so the default
@@ -23,8 +20,8 @@ import (
 const nodeAgentSubcommand = "node-agent"
 
 // runNodeAgent bootstraps one node with node.Bootstrap, as examples/node-agent does with
-// the kubelet's flag names: with --once it then exits, otherwise it keeps renewing the
-// client certificate with a rotate.Manager until interrupted.
+// the kubelet's flag names: with --once it then exits, otherwise node.Run keeps renewing
+// the client certificate until interrupted.
 func runNodeAgent(args []string) error {
 	var opts node.Options
 	var timeout, renewAfter time.Duration
@@ -47,38 +44,13 @@ func runNodeAgent(args []string) error {
 	defer stop()
 	bootCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// The bootstrap within --timeout; then node.Run finds the kubeconfig usable and renews.
 	if _, err := node.Bootstrap(bootCtx, opts); err != nil || once {
 		return err
 	}
-	return renewUntilDone(ctx, opts, renewAfter)
-}
-
-// renewUntilDone keeps the node's client certificate renewed until ctx ends.
-func renewUntilDone(ctx context.Context, opts node.Options, renewAfter time.Duration) error {
-	server, err := kubeconfig.RESTConfig(opts.Kubeconfig)
-	if err != nil {
-		return fmt.Errorf("node kubeconfig: %w", err)
-	}
-	bootstrap, err := kubeconfig.RESTConfig(opts.BootstrapKubeconfig)
-	if err != nil {
-		return fmt.Errorf("bootstrap kubeconfig: %w", err)
-	}
-	store, err := rotate.NewStore(opts.CertDir, rotate.ClientPrefix, rotate.StoreOptions{})
-	if err != nil {
-		return err
-	}
-	cfg := rotate.Config{Store: store, Kind: rotate.KindClient, NodeName: opts.NodeName, Server: server, Bootstrap: bootstrap}
+	ro := node.RunOptions{Options: opts}
 	if renewAfter > 0 {
-		cfg.Deadline = func(*x509.Certificate) time.Time { return time.Now().Add(renewAfter) }
+		ro.Deadline = func(*x509.Certificate) time.Time { return time.Now().Add(renewAfter) }
 	}
-	m, err := rotate.NewManager(cfg)
-	if err != nil {
-		return err
-	}
-	if err := m.Start(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	m.Stop()
-	return nil
+	return node.Run(ctx, ro)
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
 type flags struct {
@@ -114,16 +115,53 @@ func run(args []string) error {
 	if err := discoverBootstrap(bootCtx, f, f.timeout); err != nil {
 		return err
 	}
-	res, err := node.Bootstrap(bootCtx, node.Options{
+	opts := node.Options{
 		BootstrapKubeconfig: f.bootstrapKubeconfig,
 		Kubeconfig:          f.kubeconfig,
 		CertDir:             f.certDir,
 		NodeName:            f.nodeName,
 		AuthRetryGrace:      orNegative(f.authRetryGrace),
-	})
+	}
+	if f.once || (!f.rotateClient && !f.rotateServing) {
+		res, err := node.Bootstrap(bootCtx, opts)
+		if err != nil {
+			return err
+		}
+		logBootstrap(f, res)
+		if f.once {
+			return nil
+		}
+		if f.registerNode {
+			if err := registerNode(bootCtx, f); err != nil {
+				return err
+			}
+		}
+		klog.InfoS("running until interrupted, without renewals")
+		<-ctx.Done()
+		return nil
+	}
+	agent, err := node.Start(ctx, f.runOptions(opts))
 	if err != nil {
 		return err
 	}
+	logBootstrap(f, agent.Result())
+	if f.registerNode {
+		if err := registerNode(bootCtx, f); err != nil {
+			return err
+		}
+	}
+	for _, m := range []*rotate.Manager{agent.Client(), agent.Serving()} {
+		if m != nil {
+			st := m.Status()
+			klog.InfoS("rotating certificate", "kind", st.Kind, "serial", st.Serial, "notAfter", st.NotAfter)
+		}
+	}
+	klog.InfoS("running until interrupted")
+	agent.Wait()
+	return nil
+}
+
+func logBootstrap(f *flags, res *node.Result) {
 	switch {
 	case res.Skipped:
 		klog.InfoS("kubeconfig already valid", "kubeconfig", f.kubeconfig)
@@ -132,24 +170,6 @@ func run(args []string) error {
 	default:
 		klog.InfoS("bootstrapped", "csr", res.CSRName, "kubeconfig", f.kubeconfig, "certificate", res.CertificateFile, "notAfter", res.Certificate.NotAfter)
 	}
-	if f.once {
-		return nil
-	}
-	if f.registerNode {
-		if err := registerNode(bootCtx, f); err != nil {
-			return err
-		}
-	}
-	managers, err := startRotation(ctx, f)
-	if err != nil {
-		return err
-	}
-	klog.InfoS("running until interrupted")
-	<-ctx.Done()
-	for _, m := range managers {
-		m.Stop()
-	}
-	return nil
 }
 
 // oneLine keeps the failure reason on a single line for scripts and logs.

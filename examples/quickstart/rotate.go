@@ -21,9 +21,9 @@ import (
 // minimum), so that the renewed certificates show a short NotAfter.
 const rotationSigningDuration = 10 * time.Minute
 
-// renewOnce runs a rotation manager per node whose first deadline is now (later ones at
-// 70–90% of the lifetime, as usual), waits for each node's renewal, and proves the node
-// kubeconfig, which points at the current link, authenticates with the new certificate.
+// renewOnce renews each node's client certificate now (rotate.Manager.RenewNow: a new
+// key, a selfnodeclient CSR) and proves the node kubeconfig, which points at the current
+// link, authenticates with the new certificate.
 func (d *demo) renewOnce(ctx context.Context, results []nodeResult) error {
 	step("renewing each node's client certificate once (selfnodeclient CSR, new key; signing duration %s)", rotationSigningDuration)
 	var mu sync.Mutex
@@ -31,11 +31,15 @@ func (d *demo) renewOnce(ctx context.Context, results []nodeResult) error {
 	for i := range results {
 		r := &results[i]
 		g.Go(func() error {
-			old, renewed, m, err := renew(gctx, r)
+			old := r.res.Certificate
+			m, err := manager(r)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
-			defer m.Stop()
+			renewed, err := m.RenewNow(gctx)
+			if err != nil {
+				return fmt.Errorf("%s: renewing: %w", r.name, err)
+			}
 			st := m.Status()
 			if err := proveIdentity(gctx, r.res.Kubeconfig, renewed); err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
@@ -52,46 +56,17 @@ func (d *demo) renewOnce(ctx context.Context, results []nodeResult) error {
 	return g.Wait()
 }
 
-// renew starts a manager for r's cert-dir and waits for its first rotation.
-func renew(ctx context.Context, r *nodeResult) (old, renewed *x509.Certificate, m *rotate.Manager, err error) {
+// manager is a rotation manager over r's cert-dir and node kubeconfig.
+func manager(r *nodeResult) (*rotate.Manager, error) {
 	store, err := rotate.NewStore(filepath.Dir(r.res.CertificateFile), rotate.ClientPrefix, rotate.StoreOptions{})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	server, err := kubeconfig.RESTConfig(r.res.Kubeconfig)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	first := r.res.Certificate.SerialNumber
-	rotated := make(chan [2]*x509.Certificate, 1)
-	m, err = rotate.NewManager(rotate.Config{
-		Store: store, NodeName: r.name, Server: server,
-		Deadline: func(c *x509.Certificate) time.Time {
-			if c.SerialNumber.Cmp(first) == 0 {
-				return time.Now()
-			}
-			return rotate.NextDeadline(c, nil)
-		},
-		OnRotated: func(old, new *x509.Certificate) {
-			select {
-			case rotated <- [2]*x509.Certificate{old, new}:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := m.Start(ctx); err != nil {
-		return nil, nil, nil, err
-	}
-	select {
-	case pair := <-rotated:
-		return pair[0], pair[1], m, nil
-	case <-ctx.Done():
-		m.Stop()
-		return nil, nil, nil, fmt.Errorf("no renewal: %w (last error: %v)", ctx.Err(), m.Status().LastError)
-	}
+	return rotate.NewManager(rotate.Config{Store: store, NodeName: r.name, Server: server})
 }
 
 // proveIdentity checks the kubeconfig authenticates and now reads the renewed pair.

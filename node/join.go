@@ -1,0 +1,73 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+)
+
+// JoinOptions configure Join: kubeadm join's token discovery flags, and the bootstrap's
+// Options (whose Bootstrap and BootstrapKubeconfig Join fills; leave them empty).
+type JoinOptions struct {
+	// Server is the API server to join through, https://host:port (kubeadm join's
+	// argument). Required.
+	Server string
+	// Token is the bootstrap token (--token). It signs the discovery and authenticates
+	// the bootstrap; it is held in memory only. Required.
+	Token token.Token
+	// CACertHashes pin the cluster CA, "sha256:<hex>" (--discovery-token-ca-cert-hash).
+	// Required unless UnsafeSkipCAVerification.
+	CACertHashes []string
+	// UnsafeSkipCAVerification trusts whatever CA the token-signed cluster-info names.
+	UnsafeSkipCAVerification bool
+	// DiscoveryTimeout bounds the discovery. Default kubeconfig.DefaultDiscoveryTimeout.
+	DiscoveryTimeout time.Duration
+	// Options are the bootstrap's: Kubeconfig, CertDir and NodeName are required.
+	Options
+}
+
+// Join is what `kubeadm join` does for TLS: it discovers the cluster from Server with the
+// token and the CA pins (kubeconfig.Discover: cluster-info signed with the token, its CA
+// checked against the pins, fetched again over verified TLS), then bootstraps the node's
+// client certificate and kubeconfig with the token (Bootstrap). The token and the
+// bootstrap credentials stay in memory: the only files written are the node's key,
+// certificate and kubeconfig. A node whose kubeconfig is already usable is left alone,
+// without discovery (its token may have expired since it joined).
+func Join(ctx context.Context, opts JoinOptions) (*Result, error) {
+	if opts.Bootstrap != nil || opts.BootstrapKubeconfig != "" {
+		return nil, errors.New("node join: leave Options.Bootstrap and BootstrapKubeconfig empty: Join discovers them")
+	}
+	if opts.Kubeconfig == "" {
+		return nil, errors.New("node join: missing [kubeconfig]")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	if status, err := kubeconfig.Check(opts.Kubeconfig, now()); err == nil {
+		klog.FromContext(ctx).V(1).Info("kubeconfig is usable, not joining", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
+		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: opts.Kubeconfig}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		klog.FromContext(ctx).Info("kubeconfig is not usable, joining", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
+	}
+	discovered, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
+		Server: opts.Server, Token: opts.Token, CACertHashes: opts.CACertHashes,
+		UnsafeSkipCAVerification: opts.UnsafeSkipCAVerification, Timeout: opts.DiscoveryTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node join: %w", err)
+	}
+	bootstrap, err := kubeconfig.ClientConfig(discovered)
+	if err != nil {
+		return nil, fmt.Errorf("node join: %w", err)
+	}
+	opts.Options.Bootstrap = bootstrap
+	return Bootstrap(ctx, opts.Options)
+}
