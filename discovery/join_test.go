@@ -67,13 +67,11 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	// Node side: nothing but these three values, as kubeadm join's flags.
 	dir := t.TempDir()
 	const nodeName = "joined-by-discovery"
-	res, err := node.Join(ctx, node.JoinOptions{
-		Server: cp.Host(), Token: tok, CACertHashes: []string{pin}, DiscoveryTimeout: 30 * time.Second,
-		Options: node.Options{
-			Kubeconfig: filepath.Join(dir, "kubelet.conf"),
-			CertDir:    filepath.Join(dir, "pki"),
-			NodeName:   nodeName,
-		},
+	join := node.Discovery{Server: cp.Host(), Token: tok, CACertHashes: []string{pin}, Timeout: 30 * time.Second}
+	res, err := node.Join(ctx, join, node.Options{
+		Kubeconfig: filepath.Join(dir, "kubelet.conf"),
+		CertDir:    filepath.Join(dir, "pki"),
+		NodeName:   nodeName,
 	})
 	if err != nil {
 		t.Fatalf("node.Join: %v", err)
@@ -112,8 +110,7 @@ func TestJoinWithTokenServerAndPin(t *testing.T) {
 	}
 
 	// Joining again finds the node's kubeconfig usable: no discovery, no request.
-	again, err := node.Join(ctx, node.JoinOptions{Server: cp.Host(), Token: tok, CACertHashes: []string{pin},
-		Options: node.Options{Kubeconfig: res.Kubeconfig, CertDir: filepath.Join(dir, "pki"), NodeName: nodeName}})
+	again, err := node.Join(ctx, join, node.Options{Kubeconfig: res.Kubeconfig, CertDir: filepath.Join(dir, "pki"), NodeName: nodeName})
 	if err != nil || !again.Skipped {
 		t.Errorf("second Join = %+v, %v; want Skipped", again, err)
 	}

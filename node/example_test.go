@@ -22,15 +22,14 @@ func ExampleJoin() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := node.Join(ctx, node.JoinOptions{
+	res, err := node.Join(ctx, node.Discovery{
 		Server:       "https://10.0.0.1:6443",
 		Token:        tok,
 		CACertHashes: []string{"sha256:88d5f710eb847d81c7c56925a16cd8f3862a6b1b44d7f998437b34f0aceff529"},
-		Options: node.Options{
-			Kubeconfig: "/var/lib/kubelet/kubeconfig",
-			CertDir:    "/var/lib/kubelet/pki",
-			NodeName:   "worker-1",
-		},
+	}, node.Options{
+		Kubeconfig: "/var/lib/kubelet/kubeconfig",
+		CertDir:    "/var/lib/kubelet/pki",
+		NodeName:   "worker-1",
 	})
 	if err != nil {
 		log.Fatal(err) // errors name the fix: a rejected token, a pin mismatch, a denied CSR

@@ -13,9 +13,9 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// JoinOptions configure Join: kubeadm join's token discovery flags, and the bootstrap's
-// Options (whose Bootstrap and BootstrapKubeconfig Join fills; leave them empty).
-type JoinOptions struct {
+// Discovery is kubeadm join's token discovery: where to join, the bootstrap token, and
+// pins of the cluster CA.
+type Discovery struct {
 	// Server is the API server to join through, https://host:port (kubeadm join's
 	// argument). Required.
 	Server string
@@ -27,20 +27,18 @@ type JoinOptions struct {
 	CACertHashes []string
 	// UnsafeSkipCAVerification trusts whatever CA the token-signed cluster-info names.
 	UnsafeSkipCAVerification bool
-	// DiscoveryTimeout bounds the discovery. Default kubeconfig.DefaultDiscoveryTimeout.
-	DiscoveryTimeout time.Duration
-	// Options are the bootstrap's: Kubeconfig, CertDir and NodeName are required.
-	Options
+	// Timeout bounds the discovery. Default kubeconfig.DefaultDiscoveryTimeout.
+	Timeout time.Duration
 }
 
-// Join is what `kubeadm join` does for TLS: it discovers the cluster from Server with the
-// token and the CA pins (kubeconfig.Discover: cluster-info signed with the token, its CA
-// checked against the pins, fetched again over verified TLS), then bootstraps the node's
-// client certificate and kubeconfig with the token (Bootstrap). The token and the
-// bootstrap credentials stay in memory: the only files written are the node's key,
-// certificate and kubeconfig. A node whose kubeconfig is already usable is left alone,
-// without discovery (its token may have expired since it joined).
-func Join(ctx context.Context, opts JoinOptions) (*Result, error) {
+// Join is what `kubeadm join` does for TLS: it discovers the cluster with d
+// (kubeconfig.Discover: cluster-info signed with the token, its CA checked against the
+// pins, fetched again over verified TLS), then bootstraps the node's client certificate
+// and kubeconfig with the token (Bootstrap; leave opts' bootstrap credentials empty). The
+// token and the bootstrap credentials stay in memory: the only files written are the
+// node's key, certificate and kubeconfig. A node whose kubeconfig is already usable is
+// left alone, without discovery (its token may have expired since it joined).
+func Join(ctx context.Context, d Discovery, opts Options) (*Result, error) {
 	if opts.Bootstrap != nil || opts.BootstrapKubeconfig != "" {
 		return nil, errors.New("node join: leave Options.Bootstrap and BootstrapKubeconfig empty: Join discovers them")
 	}
@@ -58,8 +56,8 @@ func Join(ctx context.Context, opts JoinOptions) (*Result, error) {
 		klog.FromContext(ctx).Info("kubeconfig is not usable, joining", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
 	}
 	discovered, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
-		Server: opts.Server, Token: opts.Token, CACertHashes: opts.CACertHashes,
-		UnsafeSkipCAVerification: opts.UnsafeSkipCAVerification, Timeout: opts.DiscoveryTimeout,
+		Server: d.Server, Token: d.Token, CACertHashes: d.CACertHashes,
+		UnsafeSkipCAVerification: d.UnsafeSkipCAVerification, Timeout: d.Timeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node join: %w", err)
@@ -68,6 +66,6 @@ func Join(ctx context.Context, opts JoinOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node join: %w", err)
 	}
-	opts.Options.Bootstrap = bootstrap
-	return Bootstrap(ctx, opts.Options)
+	opts.Bootstrap = bootstrap
+	return Bootstrap(ctx, opts)
 }

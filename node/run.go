@@ -23,6 +23,9 @@ type RunOptions struct {
 	// credentials are only the fallback for an expired client certificate, and may be
 	// left out.
 	Options
+	// Discovery, when set, joins the node by token discovery (Join) instead of with
+	// Options' bootstrap credentials; the discovered credentials are then the fallback.
+	Discovery *Discovery
 	// ServingAddresses, when set, also keeps a kubelet serving certificate (signer
 	// kubernetes.io/kubelet-serving) for the SANs a kubelet derives from these Node
 	// addresses (csr.NodeAddressSANs). It is asked before each decision; no request is
@@ -48,7 +51,13 @@ type Agent struct {
 // its serving certificate when asked, in the background until ctx ends. It returns once
 // the node has a usable client certificate and kubeconfig.
 func Start(ctx context.Context, opts RunOptions) (*Agent, error) {
-	res, err := Bootstrap(ctx, opts.Options)
+	var res *Result
+	var err error
+	if opts.Discovery != nil {
+		res, err = Join(ctx, *opts.Discovery, opts.Options)
+	} else {
+		res, err = Bootstrap(ctx, opts.Options)
+	}
 	if err != nil {
 		return nil, err
 	}
