@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -29,6 +30,25 @@ type Discovery struct {
 	UnsafeSkipCAVerification bool
 	// Timeout bounds the discovery. Default kubeconfig.DefaultDiscoveryTimeout.
 	Timeout time.Duration
+}
+
+// String shows the discovery with the token redacted; GoString and Format do the same
+// for %#v and every verb, so a *Discovery inside other options never shows the token.
+func (d Discovery) String() string {
+	return fmt.Sprintf("{Server:%s Token:%v CACertHashes:%v UnsafeSkipCAVerification:%t Timeout:%s}",
+		d.Server, d.Token, d.CACertHashes, d.UnsafeSkipCAVerification, d.Timeout)
+}
+
+// GoString redacts for %#v.
+func (d Discovery) GoString() string { return "node.Discovery" + d.String() }
+
+// Format redacts for every fmt verb.
+func (d Discovery) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, d.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, d.String())
 }
 
 // Join is what `kubeadm join` does for TLS: it discovers the cluster with d

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -27,6 +28,18 @@ func (ca *CA) Current() (*CA, error) {
 		return nil, errors.New("CA has no certificate or key")
 	}
 	return ca, nil
+}
+
+// MarshalJSON shows the CA certificate (PEM) and never the key: a CA serialized by
+// accident, inside an options struct, must not carry it.
+func (ca CA) MarshalJSON() ([]byte, error) {
+	if ca.Cert == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(struct {
+		Cert string `json:"cert"`
+		Key  string `json:"key"`
+	}{string(ca.CertPEM()), "<redacted>"})
 }
 
 // CertPEM returns the CA certificate as one PEM "CERTIFICATE" block.

@@ -3,6 +3,7 @@ package token
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,3 +64,11 @@ func (s StaticToken) MarshalLog() any { return s.String() }
 
 // LogValue redacts for log/slog.
 func (s StaticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON redacts the token: an entry serialized by accident must not carry it.
+func (s StaticToken) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Token, User, UID string
+		Groups           []string
+	}{"****", s.User, s.UID, s.Groups})
+}
