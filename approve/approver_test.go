@@ -2,6 +2,7 @@ package approve_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -14,6 +15,7 @@ import (
 // API server: the server sets the requester, RBAC answers the SubjectAccessReviews and
 // /approval stores the condition.
 func TestApproverAgainstAPIServer(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	admin := cp.Client()
 	facts := startFacts(t)
@@ -131,6 +133,7 @@ func TestApproverAgainstAPIServer(t *testing.T) {
 // TestUnauthorizedStaysPending: without a grant the CSR is ignored, never denied; a node
 // holds no approval right of its own (the Node authorizer grants none).
 func TestUnauthorizedStaysPending(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	admin := cp.Client()
 	approver, err := approve.NewApprover(approve.Options{Authorizer: approve.NewSARAuthorizer(admin, approve.SAROptions{})})

@@ -3,6 +3,7 @@ package approve_test
 import (
 	"context"
 	"fmt"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"net"
 	"slices"
 	"testing"
@@ -39,6 +40,7 @@ func claimKinds(claims []approve.Claim) []approve.ClaimKind {
 // Service, the ServiceCIDR, the API server's EndpointSlice and certificate; and a Node is
 // cached without what the rules do not read.
 func TestClusterFacts(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	facts := startFacts(t)
 	node, err := cp.Client().CoreV1().Nodes().Create(ctx, &corev1.Node{

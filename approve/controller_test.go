@@ -2,6 +2,7 @@ package approve_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"sync"
@@ -129,6 +130,7 @@ func hasEvent(events []corev1.Event, eventType, reason, messagePart string) bool
 // the controller approves it after a binding appears, claiming it for the Handoff before
 // writing the approval and handing it over right after.
 func TestControllerApprovesOnceGranted(t *testing.T) {
+	testenv.Need(t)
 	handoff := &recordingHandoff{}
 	metrics := runController(t, nil, handoff)
 	user, groups := bootstrapUser(t)
@@ -172,6 +174,7 @@ func TestControllerApprovesOnceGranted(t *testing.T) {
 // addresses is approved and one with another node's address is denied, with a Warning
 // Event naming the address.
 func TestControllerServing(t *testing.T) {
+	testenv.Need(t)
 	createNode(t, "ctl1",
 		corev1.NodeAddress{Type: corev1.NodeHostName, Address: "ctl1"},
 		corev1.NodeAddress{Type: corev1.NodeExternalDNS, Address: "ctl1.example.com"},

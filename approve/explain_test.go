@@ -3,6 +3,7 @@ package approve_test
 import (
 	"context"
 	"fmt"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 // TestExplainPending creates CSRs as real identities and checks what Explain finds: the
 // kinds, the SubjectAccessReview answers, whether a signer serves them and the fix.
 func TestExplainPending(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	client := []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}
 	serving := []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}
@@ -116,6 +118,7 @@ func orEmpty(m map[approve.Kind]bool) map[approve.Kind]bool {
 }
 
 func TestExplainErrors(t *testing.T) {
+	testenv.Need(t)
 	if _, err := approve.Explain(context.Background(), nil, "x", approve.ExplainOptions{}); err == nil {
 		t.Error("nil client accepted")
 	}

@@ -23,7 +23,7 @@ import (
 
 var cp *controlplane.ControlPlane
 
-func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
+func TestMain(m *testing.M) { testenv.MainLazy(m, controlplane.Options{}, &cp) }
 
 var uniq atomic.Int64
 

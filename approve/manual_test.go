@@ -3,6 +3,7 @@ package approve_test
 import (
 	"context"
 	"errors"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -12,6 +13,7 @@ import (
 )
 
 func TestManualApproveDeny(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	admin := cp.Client()
 	user, groups := bootstrapUser(t)

@@ -2,6 +2,7 @@ package approve_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"net"
 	"slices"
 	"strings"
@@ -53,6 +54,7 @@ func spoofs(victim, victimIP, kubernetesIP string) []spoof {
 // its own addresses are approved. In audit mode the same CSRs are reported ("would
 // deny" Event and metric) and decided by the base rules.
 func TestServingSpoofing(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	var kubernetesIP string // the API server creates its Service a moment after it starts
 	waitFor(t, 20*time.Second, "the kubernetes Service", func() bool {
@@ -130,6 +132,7 @@ func TestServingSpoofing(t *testing.T) {
 // TestServingControlPlaneNode: the API server's own addresses are refused to a worker
 // but not to a Node labelled as control plane (which a kubelet cannot label itself).
 func TestServingControlPlaneNode(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	facts := startFacts(t)
 	// The API server's certificate names it localhost and 127.0.0.1 in envtest; its

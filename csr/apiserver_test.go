@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509/pkix"
 	"errors"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 // node client CSR, an admin approves and signs it, Request returns a certificate that
 // authenticates as the node.
 func TestRequestNodeClientCertificate(t *testing.T) {
+	testenv.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, bootstrapUser := bootstrapClient(t)
@@ -84,6 +86,7 @@ func TestRequestNodeClientCertificate(t *testing.T) {
 // Every way a wait ends without a certificate, each with an error that says why. The
 // change is made while Wait is already watching.
 func TestWaitOutcomes(t *testing.T) {
+	testenv.Need(t)
 	client, _ := bootstrapClient(t)
 	tests := []struct {
 		name    string
@@ -180,6 +183,7 @@ func TestWaitOutcomes(t *testing.T) {
 // A retried bootstrap with the same key finds its CSR; a foreign CSR under the same name
 // is refused with a reason.
 func TestSubmitExisting(t *testing.T) {
+	testenv.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, _ := bootstrapClient(t)
@@ -266,6 +270,7 @@ func TestSubmitExisting(t *testing.T) {
 // The API server validates CSRs itself; its refusals come back as clear errors that keep
 // their API status.
 func TestServerRejections(t *testing.T) {
+	testenv.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, _ := bootstrapClient(t)
@@ -310,6 +315,7 @@ func TestServerRejections(t *testing.T) {
 }
 
 func TestDownload(t *testing.T) {
+	testenv.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client, _ := bootstrapClient(t)

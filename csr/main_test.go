@@ -23,7 +23,7 @@ import (
 var cp *controlplane.ControlPlane
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, controlplane.Options{}, &cp)
+	testenv.MainLazy(m, controlplane.Options{}, &cp)
 }
 
 var bindOnce sync.Once

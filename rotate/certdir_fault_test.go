@@ -50,6 +50,7 @@ var newFaultyCertDir func(t *testing.T, kind string) (certDir string, fault cert
 // authenticates. Once the fault is repaired, the next retry renews and stores the
 // certificate.
 func TestCertDirFaults(t *testing.T) {
+	testenv.Need(t)
 	if newFaultyCertDir == nil {
 		t.Skip("cert-dir faults are injected with Linux mounts and rlimits only")
 	}

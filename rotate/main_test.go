@@ -22,7 +22,7 @@ var cp *controlplane.ControlPlane
 const signingDuration = 10 * time.Minute
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, controlplane.Options{}, &cp, applyRBAC, startController)
+	testenv.MainLazy(m, controlplane.Options{}, &cp, applyRBAC, startController)
 }
 
 // applyRBAC is kubeadm's preset without its group-wide rotation binding: renewal rights

@@ -132,6 +132,7 @@ func getCSR(t *testing.T, name string) *certificatesv1.CertificateSigningRequest
 }
 
 func TestRenewsThroughSelfNodeClient(t *testing.T) {
+	testenv.Need(t)
 	const nodeName = "renew-self"
 	certDir, kubeconfigPath := bootstrapNode(t, nodeName, true)
 	store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})
@@ -233,6 +234,7 @@ func expiredCertificate(t *testing.T, nodeName string) ([]byte, []byte) {
 }
 
 func TestExpiredCertificateFallsBackToBootstrap(t *testing.T) {
+	testenv.Need(t)
 	const nodeName = "renew-expired"
 	_, bootstrap := bootstrapToken(t)
 	store, err := rotate.NewStore(t.TempDir(), rotate.ClientPrefix, rotate.StoreOptions{})
@@ -260,6 +262,7 @@ func TestExpiredCertificateFallsBackToBootstrap(t *testing.T) {
 }
 
 func TestNoFallbackReportsWhy(t *testing.T) {
+	testenv.Need(t)
 	store, err := rotate.NewStore(t.TempDir(), rotate.ClientPrefix, rotate.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +292,7 @@ func waitStatus(t *testing.T, m *rotate.Manager, ok func(rotate.Status) bool) ro
 }
 
 func TestRevokedRenewalStaysPending(t *testing.T) {
+	testenv.Need(t)
 	const nodeName = "renew-revoked"
 	certDir, kubeconfigPath := bootstrapNode(t, nodeName, true)
 	if err := rbac.Revoke(context.Background(), cp.Client(), renewalPreset(nodeName)); err != nil {
@@ -340,6 +344,7 @@ func TestRevokedRenewalStaysPending(t *testing.T) {
 }
 
 func TestServingCertificate(t *testing.T) {
+	testenv.Need(t)
 	const nodeName = "serve-1"
 	certDir, kubeconfigPath := bootstrapNode(t, nodeName, false)
 	servingBinding := rbac.Preset{Name: "serving", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{rbac.NodeServingRenewalBinding(nodeName)}}

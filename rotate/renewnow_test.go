@@ -2,6 +2,7 @@ package rotate_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // asking at the same time share one renewal (one CSR, one certificate), and the running
 // loop takes the new certificate's deadline.
 func TestRenewNow(t *testing.T) {
+	testenv.Need(t)
 	const nodeName = "renew-now"
 	certDir, kubeconfigPath := bootstrapNode(t, nodeName, true)
 	store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})

@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func TestShouldDelete(t *testing.T) {
 // reading CSRs by listing them (in pages of 2, so that a pass spans pages) and from an
 // informer's cache.
 func TestCleanOnce(t *testing.T) {
+	testenv.Need(t)
 	defer sign.SetListPageSize(2)()
 	client := cp.Client()
 	for _, source := range []string{"list", "informer"} {
@@ -173,6 +175,7 @@ func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interfac
 // reading an informer whose factory starts after NewCleaner (and which nothing else uses):
 // its first pass deletes an old CSR, and it returns once ctx ends.
 func TestCleanerRunStopsWithContext(t *testing.T) {
+	testenv.Need(t)
 	client := cp.Client()
 	for _, source := range []string{"list", "informer"} {
 		t.Run(source, func(t *testing.T) {

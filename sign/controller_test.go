@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
 	"time"
 
@@ -165,6 +166,7 @@ func hasReason(reasons []string, want string) bool {
 }
 
 func TestControllerSignsExactlyOnce(t *testing.T) {
+	testenv.Need(t)
 	env := startController(t, true)
 	client := env.client
 
@@ -228,6 +230,7 @@ func TestControllerSignsExactlyOnce(t *testing.T) {
 }
 
 func TestSignNowWithoutRun(t *testing.T) {
+	testenv.Need(t)
 	env := startController(t, false)
 	approved := setCondition(t, env.client, create(t, env.client, clientCSR(t, certificatesv1.UsageClientAuth)), certificatesv1.CertificateApproved)
 	_, res, err := env.ctrl.SignNow(context.Background(), approved)
@@ -245,6 +248,7 @@ func TestSignNowWithoutRun(t *testing.T) {
 }
 
 func TestNewControllerRequiresSigner(t *testing.T) {
+	testenv.Need(t)
 	factory := informers.NewSharedInformerFactory(cp.Client(), 0)
 	if _, err := sign.NewController(cp.Client(), factory.Certificates().V1().CertificateSigningRequests(), sign.ControllerOptions{}); err == nil {
 		t.Error("NewController without a Signer succeeded")
@@ -255,6 +259,7 @@ func TestNewControllerRequiresSigner(t *testing.T) {
 // SignApproved even though the watch delivers the approval first, and signed once from the
 // handed object; a released claim goes back to the workers.
 func TestClaimKeepsWorkersAway(t *testing.T) {
+	testenv.Need(t)
 	env := startController(t, true)
 	client := env.client
 

@@ -26,7 +26,7 @@ import (
 
 var cp *controlplane.ControlPlane
 
-func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
+func TestMain(m *testing.M) { testenv.MainLazy(m, controlplane.Options{}, &cp) }
 
 // request describes an x509 certificate request built directly with crypto/x509 (the csr
 // package's builders are tested on their own).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"net"
 	"net/netip"
 	"net/url"
@@ -245,6 +246,7 @@ func TestSignerPolicyIssueDuration(t *testing.T) {
 // approved request inside the policy is issued by the policy's CA; one outside gets
 // condition Failed, reason SignerValidationFailure, with a message naming what is wrong.
 func TestSignCustomSigner(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	client := kubernetes.NewForConfigOrDie(cp.Config)
 	p := workloadPolicy(t)

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"sync"
 	"testing"
@@ -36,6 +37,7 @@ func clusterSigner(t testing.TB) *sign.Signer {
 
 // TestDurationTable is REFERENCE §9's duration table against the real API server.
 func TestDurationTable(t *testing.T) {
+	testenv.Need(t)
 	client := cp.Client()
 	signer := clusterSigner(t)
 	for _, tc := range []struct {
@@ -81,6 +83,7 @@ func TestDurationTable(t *testing.T) {
 
 // TestSignOutcomes: what the signer does with each kind of CSR on a real server.
 func TestSignOutcomes(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	client := cp.Client()
 	signer := clusterSigner(t)
@@ -158,6 +161,7 @@ func TestSignOutcomes(t *testing.T) {
 // TestIssuedKubeletCertificateAuthenticates: a certificate signed from the cluster CA's
 // files is accepted by the API server as the node's identity.
 func TestIssuedKubeletCertificateAuthenticates(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	client := cp.Client()
 	obj, key := kubeletClientCSR(t, uniqueName(t), "authn-node")
@@ -202,6 +206,7 @@ func ecKeyPEM(t testing.TB, key *ecdsa.PrivateKey) []byte {
 // TestConcurrentSignOnce: two signers racing on the same approved CSR write one
 // certificate; the loser sees it and skips.
 func TestConcurrentSignOnce(t *testing.T) {
+	testenv.Need(t)
 	ctx := context.Background()
 	client := cp.Client()
 	signer := clusterSigner(t)

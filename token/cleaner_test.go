@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // server: it authenticates, gets 401 once its expiration passes, and the Cleaner removes
 // its Secret while leaving a token without expiration alone.
 func TestExpiredTokenIsRefusedThenCleaned(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -78,6 +80,7 @@ func TestExpiredTokenIsRefusedThenCleaned(t *testing.T) {
 
 // TestCleanerDeletesWhenDue shows the Cleaner acting on a token that expires while it runs.
 func TestCleanerDeletesWhenDue(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -105,6 +108,7 @@ func TestCleanerDeletesWhenDue(t *testing.T) {
 }
 
 func TestCleanExpired(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx := context.Background()
 	client := cp.Client()

@@ -2,6 +2,7 @@ package token_test
 
 import (
 	"context"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 )
 
 func TestCreatedTokenAuthenticates(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx := context.Background()
 	client := cp.Client()
@@ -88,6 +90,7 @@ func TestCreatedTokenAuthenticates(t *testing.T) {
 }
 
 func TestListReportsExpiryAndUsages(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx := context.Background()
 	client := cp.Client()
@@ -155,6 +158,7 @@ func TestListReportsExpiryAndUsages(t *testing.T) {
 }
 
 func TestStaticTokenFileAcceptedByServer(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx := context.Background()
 	for _, st := range staticTokens {

@@ -3,7 +3,6 @@ package token_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -27,17 +27,11 @@ var cp *controlplane.ControlPlane
 // staticTokens are written by the token package into the file the API server starts with.
 var staticTokens []token.StaticToken
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		// Every fuzzing worker re-runs TestMain: do not start a control plane per worker.
-		os.Exit(m.Run())
-	}
-	os.Exit(runWithControlPlane(m))
-}
+func TestMain(m *testing.M) { os.Exit(runWithControlPlane(m)) }
 
-// runWithControlPlane is testenv.Main plus a static token file written by this package
-// before the API server starts (it reads --token-auth-file once, at start), removed after.
+// runWithControlPlane is testenv.RunLazy plus a static token file written by this package
+// before the API server can start (it reads --token-auth-file once, at start), removed
+// after.
 func runWithControlPlane(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "token-test-")
 	if err != nil {
@@ -50,18 +44,7 @@ func runWithControlPlane(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	plane, err := controlplane.Start(controlplane.Options{TokenAuthFile: path})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting control plane: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := plane.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stopping control plane: %v\n", err)
-		}
-	}()
-	cp = plane
-	return m.Run()
+	return testenv.RunLazy(m, controlplane.Options{TokenAuthFile: path}, &cp)
 }
 
 func writeStaticTokens(path string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,7 @@ func writeSecret(t *testing.T, spec token.Spec, mutate func(*corev1.Secret)) {
 //     API server) is refused and writes no key, certificate, kubeconfig or CSR.
 //   - a node presenting a token that does not match a good Secret (wrong secret, unknown id).
 func TestBadTokensRejected(t *testing.T) {
+	testenv.Need(t)
 	needCluster(t)
 	ctx := context.Background()
 	client := cp.Client()

@@ -17,23 +17,47 @@ const modulePath = "github.com/tlsbootstrap/tlsbootstrap"
 // Binaries the project needs from the asset folder.
 var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
 
+// AssetsCommand builds the binaries from any module: what a missing-binaries error asks
+// an importer to run.
+const AssetsCommand = "go run " + modulePath + "/cmd/tlsbootstrap-assets@latest"
+
+// DefaultAssetsDir is where AssetsCommand puts the binaries: tlsbootstrap/k8s/<version>
+// in the user's cache folder.
+func DefaultAssetsDir() string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "tlsbootstrap", "k8s", KubernetesVersion)
+}
+
 // AssetsDir returns the folder holding etcd, kube-apiserver and kube-controller-manager:
-// KUBEBUILDER_ASSETS when set, otherwise bin/k8s/<version> under the module root found by
-// walking up from the working directory. The error says how to build the binaries.
+// KUBEBUILDER_ASSETS when set (the envtest convention); else bin/k8s/<version> of this
+// repository when working inside it (make assets); else DefaultAssetsDir. The error
+// names the command that builds them.
 func AssetsDir() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir, checkBinaries(dir, "KUBEBUILDER_ASSETS="+dir)
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
+	var tried []string
+	if root, err := moduleRoot(); err == nil {
+		dir := filepath.Join(root, "bin", "k8s", KubernetesVersion)
+		if checkBinaries(dir, dir) == nil {
+			return dir, nil
+		}
+		tried = append(tried, dir+" (make assets)")
 	}
-	dir := filepath.Join(root, "bin", "k8s", KubernetesVersion)
-	return dir, checkBinaries(dir, dir)
+	dir := DefaultAssetsDir()
+	if err := checkBinaries(dir, dir); err != nil {
+		tried = append(tried, dir)
+		return "", fmt.Errorf("the control-plane binaries (%s) are in none of %s; build them with `%s` (about 10 minutes the first time), or set KUBEBUILDER_ASSETS to a folder that has them",
+			strings.Join(requiredBinaries, ", "), strings.Join(tried, ", "), AssetsCommand)
+	}
+	return dir, nil
 }
 
 // BinaryPath returns the path of one binary of the asset folder: etcd, kube-apiserver,
-// kube-controller-manager, or kubelet-bootstrap (the real kubelet's bootstrap code).
+// kube-controller-manager, or kubelet-bootstrap (the real kubelet's certificate code).
 func BinaryPath(name string) (string, error) {
 	dir, err := AssetsDir()
 	if err != nil {
@@ -41,7 +65,7 @@ func BinaryPath(name string) (string, error) {
 	}
 	path := filepath.Join(dir, name)
 	if info, err := os.Stat(path); err != nil || info.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("%s is missing in %s; run `make assets` (hack/assets.sh) to build it", name, dir)
+		return "", fmt.Errorf("%s is missing in %s; build it with `%s` (or make assets in this repository)", name, dir, AssetsCommand)
 	}
 	return path, nil
 }
@@ -55,8 +79,8 @@ func checkBinaries(dir, where string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("control-plane binaries missing in %s: %s; run `make assets` (hack/assets.sh) to build them, or point KUBEBUILDER_ASSETS at a folder that has them",
-			where, strings.Join(missing, ", "))
+		return fmt.Errorf("control-plane binaries missing in %s: %s; build them with `%s`, or point KUBEBUILDER_ASSETS at a folder that has them",
+			where, strings.Join(missing, ", "), AssetsCommand)
 	}
 	return nil
 }

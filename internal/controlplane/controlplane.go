@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	certutil "k8s.io/client-go/util/cert"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -20,6 +21,9 @@ type Options struct {
 	// CA is the cluster CA the API server trusts for client certificates. A new one is
 	// made when nil.
 	CA *CA
+	// ClientCAs are further PEM CA certificates the API server trusts for client
+	// certificates, besides CA (--client-ca-file holds both). Their keys are not needed.
+	ClientCAs []byte
 	// ExtraArgs are further kube-apiserver flags (name without dashes → values); they
 	// override the defaults set here.
 	ExtraArgs map[string][]string
@@ -88,7 +92,12 @@ func Start(opts Options) (*ControlPlane, error) {
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
 	api := env.ControlPlane.GetAPIServer()
-	api.SecureServing.Authn = &caAuthn{ca: ca}
+	if len(opts.ClientCAs) > 0 {
+		if _, err := certutil.ParseCertsPEM(opts.ClientCAs); err != nil {
+			return nil, cp.cleanupAfter(fmt.Errorf("client CAs: %w", err))
+		}
+	}
+	api.SecureServing.Authn = &caAuthn{ca: ca, extra: opts.ClientCAs}
 	if opts.Output != nil {
 		api.Out, api.Err = opts.Output, opts.Output
 		env.ControlPlane.Etcd = &envtest.Etcd{Out: opts.Output, Err: opts.Output}
@@ -188,8 +197,9 @@ func (cp *ControlPlane) UserConfig(user string, groups ...string) (*rest.Config,
 // caAuthn makes the API server trust the cluster CA for client certificates and provisions
 // envtest's users (the admin) with certificates from it.
 type caAuthn struct {
-	ca   *CA
-	path string
+	ca    *CA
+	extra []byte // further trusted client CAs (PEM)
+	path  string
 }
 
 var _ envtest.Authn = (*caAuthn)(nil)
@@ -204,7 +214,8 @@ func (a *caAuthn) Start() error {
 	if a.path == "" {
 		return fmt.Errorf("client CA authenticator started before it was configured")
 	}
-	return os.WriteFile(a.path, a.ca.CertPEM, 0o644)
+	bundle := append(append([]byte{}, a.ca.CertPEM...), '\n')
+	return os.WriteFile(a.path, append(bundle, a.extra...), 0o644)
 }
 
 func (a *caAuthn) AddUser(user envtest.User, base *rest.Config) (*rest.Config, error) {

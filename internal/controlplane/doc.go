@@ -8,5 +8,5 @@
 // authenticate exactly as they would on a real cluster.
 //
 // It is used by tests (through internal/testenv), by the quickstart and by the conformance
-// runner. The binaries come from hack/assets.sh (make assets) or KUBEBUILDER_ASSETS.
+// runner. The binaries come from KUBEBUILDER_ASSETS, bin/k8s/<version> (make assets), or the cache folder cmd/tlsbootstrap-assets fills.
 package controlplane

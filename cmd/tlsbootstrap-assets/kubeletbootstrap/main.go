@@ -1,8 +1,9 @@
 //go:build ignore
 
 // Command kubelet-bootstrap runs the real kubelet's certificate code and exits: the
-// reference node implementation for comparisons and conformance runs. hack/assets.sh builds
-// it inside its throwaway k8s.io/kubernetes module; it is not part of the tlsbootstrap module.
+// reference node implementation for comparisons and conformance runs. The assets script
+// (../assets.sh) builds it inside its throwaway k8s.io/kubernetes module; it is not part of
+// the tlsbootstrap module.
 //
 // Two modes:
 //   - client (default): the kubelet's client-certificate bootstrap
@@ -13,7 +14,7 @@
 //     certificate's SANs and serial as one line of JSON.
 //
 // --version prints "kubelet-bootstrap v<version> (client, serving)": the modes in the
-// parentheses let hack/assets.sh tell a binary without serving mode from a current one.
+// parentheses let the assets script tell a binary without serving mode from a current one.
 package main
 
 import (
@@ -39,7 +40,7 @@ import (
 	"k8s.io/kubernetes/pkg/kubelet/certificate/bootstrap"
 )
 
-// modes is what --version lists after the version; hack/assets.sh checks for "serving".
+// modes is what --version lists after the version; the assets script checks for "serving".
 const modes = "(client, serving)"
 
 func main() {
