@@ -2,12 +2,18 @@ package node_test
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log"
+	"os/signal"
+	"syscall"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
@@ -65,4 +71,54 @@ func ExampleBootstrap() {
 		log.Fatal(err)
 	}
 	fmt.Println(res.Certificate.Subject.CommonName, "until", res.Certificate.NotAfter)
+}
+
+// ExampleRun is the whole node agent as a library: bootstrap (here from a
+// --bootstrap-kubeconfig file), then keep the client certificate and a serving certificate
+// for the node's addresses renewed until the context ends (SIGTERM). It needs a cluster,
+// so it is compiled but not run.
+func ExampleRun() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	err := node.Run(ctx, node.RunOptions{
+		Options: node.Options{
+			BootstrapKubeconfig: "/var/lib/kubelet/bootstrap-kubeconfig",
+			Kubeconfig:          "/var/lib/kubelet/kubeconfig",
+			CertDir:             "/var/lib/kubelet/pki",
+			NodeName:            "worker-1",
+		},
+		// SANs as the kubelet derives them from these addresses (csr.NodeAddressSANs).
+		ServingAddresses: func() []corev1.NodeAddress {
+			return []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}, {Type: corev1.NodeHostName, Address: "worker-1"}}
+		},
+		OnRotated: func(kind rotate.Kind, old, new *x509.Certificate) {
+			fmt.Println("renewed the", kind, "certificate until", new.NotAfter)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// ExampleStart bootstraps, then renews the client certificate on demand while the agent
+// keeps it renewed in the background. It needs a cluster, so it is compiled but not run.
+func ExampleStart() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	agent, err := node.Start(ctx, node.RunOptions{Options: node.Options{
+		BootstrapKubeconfig: "/var/lib/kubelet/bootstrap-kubeconfig",
+		Kubeconfig:          "/var/lib/kubelet/kubeconfig",
+		CertDir:             "/var/lib/kubelet/pki",
+		NodeName:            "worker-1",
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cert, err := agent.RenewNow(ctx, rotate.KindClient)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(agent.Client().Status().Rotations, "rotation(s); now", cert.SerialNumber)
+	cancel()
+	agent.Wait()
 }

@@ -46,3 +46,30 @@ func ExampleNewManager() {
 	srv := &http.Server{Addr: ":10250", TLSConfig: &tls.Config{GetCertificate: serving.GetCertificate}}
 	_ = srv.ListenAndServeTLS("", "")
 }
+
+// ExampleManager_RenewNow renews a node's client certificate at once (an operator's
+// "rotate now", a CA change), without starting the background renewal; callers asking at
+// the same time share one renewal.
+func ExampleManager_RenewNow() {
+	server, err := kubeconfig.RESTConfig("/var/lib/kubelet/kubeconfig")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	store, err := rotate.NewStore("/var/lib/kubelet/pki", rotate.ClientPrefix, rotate.StoreOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := rotate.NewManager(rotate.Config{Store: store, NodeName: "node-1", Server: server})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cert, err := m.RenewNow(context.Background())
+	if err != nil {
+		fmt.Println(err) // a *csr.DeniedError, a store error, ... (errors.As)
+		return
+	}
+	fmt.Println("renewed:", cert.SerialNumber, "until", cert.NotAfter)
+}

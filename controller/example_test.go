@@ -1,0 +1,42 @@
+package controller_test
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
+)
+
+// ExampleRun runs kube-controller-manager's CSR controllers, plus serving approval, in an
+// installer's process, signing with a CA held in memory (sign.NewFileCA would read files
+// and reload them when they change). The context's logger is the controllers' logger: a
+// logr.Discard() silences them. It needs a cluster, so it is compiled but not run.
+func ExampleRun() {
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(controller.RESTConfig(cfg))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var caCertPEM, caKeyPEM []byte // the cluster CA, from the installer's secret store
+	ca, err := sign.ParseCA(caCertPEM, caKeyPEM)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := logr.NewContext(context.Background(), logr.Discard())
+	err = controller.Run(ctx, client, controller.Options{
+		Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
+		ClusterSigningCA: ca,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
