@@ -26,7 +26,15 @@ const (
 	// PathBootstrap: the bootstrap credentials, because the node's certificate is missing
 	// or expired; the CSR is approved as nodeclient if the bootstrap token still works.
 	PathBootstrap Path = "bootstrap"
+	// PathFixed: the one client given to FixedClient.
+	PathFixed Path = "client"
 )
+
+// FixedClient always requests with client: for a Config.Certificate of a workload whose
+// identity (a service account, say) does not change with its certificate.
+func FixedClient(client kubernetes.Interface) ClientFunc {
+	return func() (kubernetes.Interface, Path, error) { return client, PathFixed, nil }
+}
 
 // ClientFunc returns a client to request a certificate with and the credentials it
 // carries.

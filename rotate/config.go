@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
@@ -23,17 +24,24 @@ const (
 	// KindServing is the kubelet's serving certificate (signer kubernetes.io/kubelet-serving,
 	// store prefix ServingPrefix, SANs from Config.Addresses).
 	KindServing Kind = "serving"
+	// KindCertificate is any other certificate, described by Config.Certificate.
+	KindCertificate Kind = "certificate"
 )
 
-// Config configures a Manager. Store and NodeName are required, and either Client or
-// Server.
+// Config configures a Manager. Store is required; for a kubelet certificate NodeName and
+// either Client or Server, for any other certificate Certificate and Client.
 type Config struct {
-	// Store holds the certificate files (NewStore with ClientPrefix or ServingPrefix).
-	Store *Store
+	// Store keeps the certificate: NewStore's kubelet cert-dir (ClientPrefix or
+	// ServingPrefix), or a Store of your own.
+	Store Store
 	// Kind of certificate. Default KindClient.
 	Kind Kind
 	// NodeName: the certificate's CN is system:node:<NodeName>.
 	NodeName string
+	// Certificate, when set, is the certificate to keep, of any signer (Kind and NodeName
+	// are then ignored): a workload's serving certificate, a client certificate of your
+	// own signer.
+	Certificate *CertificateRequest
 	// Addresses returns a serving certificate's SANs (hostname, node IPs). It is asked
 	// before each decision, so changed addresses lead to a new certificate. No request is
 	// made while it returns none. Required for KindServing; ignored for KindClient.
@@ -68,9 +76,29 @@ type Config struct {
 	OnRotated func(old, new *x509.Certificate)
 }
 
+// CertificateRequest is a certificate of any signer that a Manager keeps.
+type CertificateRequest struct {
+	// Template returns what each request holds (subject and SANs). It is asked before
+	// each decision, so a changed template leads to a new certificate. Required.
+	Template func() (csr.RequestOptions, error)
+	// SignerName and Usages of the CSRs. Required.
+	SignerName string
+	Usages     []certificatesv1.KeyUsage
+}
+
 func (c *Config) complete() error {
 	if c.Store == nil {
 		return errors.New("rotation manager: Store is required")
+	}
+	if r := c.Certificate; r != nil {
+		switch {
+		case r.Template == nil || r.SignerName == "" || len(r.Usages) == 0:
+			return errors.New("rotation manager: Certificate needs Template, SignerName and Usages")
+		case c.Client == nil:
+			return errors.New("rotation manager: Certificate needs Client (the identity its CSRs are made with)")
+		}
+		c.Kind = KindCertificate
+		return c.defaults()
 	}
 	if c.NodeName == "" {
 		return errors.New("rotation manager: NodeName is required")
@@ -92,6 +120,10 @@ func (c *Config) complete() error {
 	if c.Kind == KindServing && c.Client == nil {
 		return errors.New("rotation manager: a serving certificate needs Client (NodeClient over the client Manager's Current)")
 	}
+	return c.defaults()
+}
+
+func (c *Config) defaults() error {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}

@@ -12,7 +12,8 @@
 //
 // # Store
 //
-// Store is the kubelet's cert-dir layout: <prefix>-<timestamp>.pem holds the certificate
+// Store is what a Manager keeps its certificate in, shaped like client-go's
+// certificate.Store (Current, Update). FileStore (NewStore) is the kubelet's cert-dir layout: <prefix>-<timestamp>.pem holds the certificate
 // then the key (mode 0600), <prefix>-current.pem links to the pair in use. An update
 // writes the new file atomically, then swaps the link through <prefix>-updated.pem and a
 // rename, so a crash at any step leaves the old or the new pair current, never neither;
@@ -32,6 +33,13 @@
 // wait for a CSR bounded by RequestTimeout, 15m). Current, GetClientCertificate and
 // GetCertificate serve the certificate in use to tls.Config. A serving Manager makes no
 // request while Config.Addresses returns no address (ErrNoAddresses in Status).
+//
+// Any other certificate is kept the same way with Config.Certificate (a template, a
+// signer and usages; KindCertificate) and a client of its own (FixedClient). The key of an
+// attempt whose CSR is still pending is kept, and the CSR's name derives from it, so a
+// renewal that nothing has approved yet waits on the same CSR at every retry instead of
+// filing another. RenewNow renews at once and returns the new certificate; a renewal
+// already under way is joined.
 //
 // # Herds
 //

@@ -2,10 +2,12 @@ package rotate
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +60,9 @@ type Manager struct {
 	done    chan struct{}
 	started bool
 
+	// pendingKey is the key of an attempt whose CSR is still pending (used by renew only,
+	// which flight runs one at a time).
+	pendingKey crypto.Signer
 	// flight joins concurrent renewals (the loop's and RenewNow's) into one.
 	flight singleflight.Group
 	// wake tells the loop that RenewNow stored a certificate (its deadline changed).
@@ -213,6 +218,14 @@ func (m *Manager) failed(log klog.Logger, err error, failures *int, path Path) t
 
 // template is what the certificate must hold now.
 func (m *Manager) template() (Template, error) {
+	if c := m.cfg.Certificate; c != nil {
+		opts, err := c.Template()
+		if err != nil {
+			return Template{}, err
+		}
+		return Template{CommonName: opts.Subject.CommonName, Organization: opts.Subject.Organization,
+			DNSNames: opts.DNSNames, IPAddresses: opts.IPAddresses}, nil
+	}
 	if m.cfg.Kind == KindClient {
 		return ClientTemplate(m.cfg.NodeName), nil
 	}
@@ -285,33 +298,39 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 	}
 	log.Info("renewing certificate", "reason", reason, "path", path)
 	m.update(func(s *Status) { s.Path = path })
-	if err := m.cfg.Store.CheckWritable(); err != nil {
-		return path, fmt.Errorf("not requesting a certificate that could not be stored: %w", err)
+	if w, ok := m.cfg.Store.(interface{ CheckWritable() error }); ok {
+		if err := w.CheckWritable(); err != nil {
+			return path, fmt.Errorf("not requesting a certificate that could not be stored: %w", err)
+		}
 	}
-	key, err := csr.GenerateKey(m.cfg.KeyType)
+	// The key of an attempt that is still pending is kept: its CSR's name derives from
+	// it, so the next attempt waits on that CSR instead of filing another.
+	key := m.pendingKey
+	if key == nil {
+		if key, err = csr.GenerateKey(m.cfg.KeyType); err != nil {
+			return path, err
+		}
+		if err := csr.ValidateKey(key.Public()); err != nil {
+			return path, fmt.Errorf("refusing the new key: %w", err)
+		}
+	}
+	spec, err := m.spec(key, tmpl)
 	if err != nil {
 		return path, err
 	}
-	if err := csr.ValidateKey(key.Public()); err != nil {
-		return path, fmt.Errorf("refusing the new key: %w", err)
-	}
-	var spec csr.Spec
-	if m.cfg.Kind == KindClient {
-		spec, err = csr.NodeClientSpec(m.cfg.NodeName, key, m.cfg.ExpirationSeconds)
-	} else {
-		spec, err = csr.NodeServingSpec(m.cfg.NodeName, tmpl.DNSNames, tmpl.IPAddresses, key, m.cfg.ExpirationSeconds)
-	}
-	if err != nil {
-		return path, err
-	}
+	m.pendingKey = key
 	m.update(func(s *Status) { s.CSR = spec.Name })
 	reqCtx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
 	defer cancel()
 	certPEM, name, err := csr.Request(reqCtx, client, csr.RequestSpec{Spec: spec, Key: key})
 	m.update(func(s *Status) { s.CSR = name })
 	if err != nil {
+		if settled(err) {
+			m.pendingKey = nil // that CSR is final: the next attempt is a new request
+		}
 		return path, fmt.Errorf("renewing the %s certificate with %s credentials: %w", m.cfg.Kind, path, err)
 	}
+	m.pendingKey = nil
 	keyPEM, err := csr.MarshalKeyPEM(key)
 	if err != nil {
 		return path, err
@@ -347,6 +366,44 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 		m.cfg.OnRotated(old, pair.Leaf)
 	}
 	return path, m.checkSkew(log, pair.Leaf, name)
+}
+
+// spec is the CSR of one attempt with key: a kubelet's, or Config.Certificate's.
+func (m *Manager) spec(key crypto.Signer, tmpl Template) (csr.Spec, error) {
+	switch {
+	case m.cfg.Certificate != nil:
+		c := m.cfg.Certificate
+		opts, err := c.Template()
+		if err != nil {
+			return csr.Spec{}, err
+		}
+		req, err := csr.NewRequest(opts, key)
+		if err != nil {
+			return csr.Spec{}, err
+		}
+		name, err := csr.NodeCSRName(key.Public(), opts.Subject, c.Usages) // deterministic, as the kubelet's
+		if err != nil {
+			return csr.Spec{}, err
+		}
+		return csr.Spec{Name: "csr-" + strings.TrimPrefix(name, csr.NodeCSRNamePrefix), Request: req,
+			SignerName: c.SignerName, Usages: c.Usages, ExpirationSeconds: m.cfg.ExpirationSeconds}, nil
+	case m.cfg.Kind == KindClient:
+		return csr.NodeClientSpec(m.cfg.NodeName, key, m.cfg.ExpirationSeconds)
+	default:
+		return csr.NodeServingSpec(m.cfg.NodeName, tmpl.DNSNames, tmpl.IPAddresses, key, m.cfg.ExpirationSeconds)
+	}
+}
+
+// settled reports a request that ended for good (denied, failed, deleted, replaced, or
+// incompatible), as opposed to one still pending when the wait ran out.
+func settled(err error) bool {
+	var denied *csr.DeniedError
+	var failed *csr.FailedError
+	var deleted *csr.DeletedError
+	var uid *csr.UIDChangedError
+	var incompatible *csr.IncompatibleError
+	return errors.As(err, &denied) || errors.As(err, &failed) || errors.As(err, &deleted) ||
+		errors.As(err, &uid) || errors.As(err, &incompatible)
 }
 
 // checkSkew looks at a certificate just stored with this machine's clock. Not valid yet:

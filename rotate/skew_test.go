@@ -78,7 +78,7 @@ func renewFirstAtOnce(first *x509.Certificate) func(*x509.Certificate) time.Time
 
 // openNode opens a bootstrapped node's client certificate store and returns it, the pair
 // in use and the node's client configuration.
-func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.Store, *tls.Certificate, *rest.Config) {
+func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.FileStore, *tls.Certificate, *rest.Config) {
 	t.Helper()
 	store, err := rotate.NewStore(certDir, rotate.ClientPrefix, rotate.StoreOptions{})
 	if err != nil {

@@ -55,11 +55,20 @@ type StoreOptions struct {
 	Now func() time.Time
 }
 
-// Store is the kubelet's cert-dir layout for one prefix. Every update writes a complete
+// Store keeps the certificate a Manager rotates: the current pair, and replacing it. Its
+// shape is client-go's certificate.Store, so implementations of that fit. A Store that
+// also has CheckWritable() error is asked before each request, so no certificate is
+// requested that could not be kept.
+type Store interface {
+	Current() (*tls.Certificate, error)
+	Update(certPEM, keyPEM []byte) (*tls.Certificate, error)
+}
+
+// FileStore is the kubelet's cert-dir layout for one prefix. Every update writes a complete
 // new pair file first and only then swaps the current link with a rename, so at every
 // instant the link points at a complete, matching certificate and key; a crash leaves the
 // old pair or the new one, never neither. NewStore finishes or discards an interrupted swap.
-type Store struct {
+type FileStore struct {
 	dir, prefix string
 	keep        int
 	now         func() time.Time
@@ -67,7 +76,7 @@ type Store struct {
 
 // NewStore opens (creating with mode 0700 when missing) dir for prefix and recovers from an
 // interrupted update.
-func NewStore(dir, prefix string, opts StoreOptions) (*Store, error) {
+func NewStore(dir, prefix string, opts StoreOptions) (*FileStore, error) {
 	if dir == "" || prefix == "" {
 		return nil, errors.New("cert store: dir and prefix are required")
 	}
@@ -77,7 +86,7 @@ func NewStore(dir, prefix string, opts StoreOptions) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cert store: creating %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, prefix: prefix, keep: opts.Keep, now: opts.Now}
+	s := &FileStore{dir: dir, prefix: prefix, keep: opts.Keep, now: opts.Now}
 	if s.keep == 0 {
 		s.keep = 2
 	}
@@ -91,13 +100,13 @@ func NewStore(dir, prefix string, opts StoreOptions) (*Store, error) {
 }
 
 // CurrentPath is <dir>/<prefix>-current.pem, what kubeconfigs point at.
-func (s *Store) CurrentPath() string { return filepath.Join(s.dir, s.prefix+currentSuffix) }
+func (s *FileStore) CurrentPath() string { return filepath.Join(s.dir, s.prefix+currentSuffix) }
 
-func (s *Store) updatedPath() string { return filepath.Join(s.dir, s.prefix+updatedSuffix) }
+func (s *FileStore) updatedPath() string { return filepath.Join(s.dir, s.prefix+updatedSuffix) }
 
 // Current loads the pair the current link points at. It returns ErrNoCertificate (wrapped)
 // when there is none, and an error naming the file when it is unreadable or does not match.
-func (s *Store) Current() (*tls.Certificate, error) {
+func (s *FileStore) Current() (*tls.Certificate, error) {
 	path := s.CurrentPath()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -149,7 +158,7 @@ func ParsePair(data []byte) (*tls.Certificate, error) {
 
 // Update stores a new pair (PEM certificate chain and PEM key) and makes it current. The
 // pair is checked before anything is written.
-func (s *Store) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
+func (s *FileStore) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 	data := make([]byte, 0, len(certPEM)+len(keyPEM)+1)
 	data = append(data, bytes.TrimRight(certPEM, "\n")...)
 	data = append(data, '\n')
@@ -183,7 +192,7 @@ const probeSize = 16 << 10
 // store's folder. The rotation manager calls it before it requests a certificate, so that
 // a read-only or full cert dir fails the attempt before a CSR is made and a certificate is
 // issued only to be thrown away.
-func (s *Store) CheckWritable() error {
+func (s *FileStore) CheckWritable() error {
 	f, err := os.CreateTemp(s.dir, "."+s.prefix+"-probe-*.tmp")
 	if err != nil {
 		return fmt.Errorf("cert store: %s is not writable: %w", s.dir, err)
@@ -207,7 +216,7 @@ func (s *Store) CheckWritable() error {
 
 // newName is <prefix>-<now>.pem, moved on by seconds while that name is taken (two
 // updates within a second), so an update never overwrites the pair it replaces.
-func (s *Store) newName() string {
+func (s *FileStore) newName() string {
 	t := s.now().UTC()
 	for {
 		name := s.prefix + "-" + t.Format(timestampFormat) + ".pem"
@@ -220,7 +229,7 @@ func (s *Store) newName() string {
 
 // swap points the current link at name: a fresh -updated link is made and renamed over
 // -current, which replaces it atomically.
-func (s *Store) swap(name string) error {
+func (s *FileStore) swap(name string) error {
 	updated := s.updatedPath()
 	if err := os.Remove(updated); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cert store: removing stale %s: %w", updated, err)
@@ -243,7 +252,7 @@ func (s *Store) swap(name string) error {
 // recover finishes a swap interrupted after the -updated link was made, or discards it when
 // it does not point at a valid pair; it then repairs a current link that points nowhere
 // valid by choosing the newest valid pair file.
-func (s *Store) recover() error {
+func (s *FileStore) recover() error {
 	// Probes of a CheckWritable interrupted by a crash.
 	probes, _ := filepath.Glob(filepath.Join(s.dir, "."+s.prefix+"-probe-*.tmp"))
 	for _, p := range probes {
@@ -280,7 +289,7 @@ func (s *Store) recover() error {
 	return nil
 }
 
-func (s *Store) validPairFile(name string) bool {
+func (s *FileStore) validPairFile(name string) bool {
 	if filepath.IsAbs(name) || filepath.Base(name) != name {
 		return false
 	}
@@ -293,7 +302,7 @@ func (s *Store) validPairFile(name string) bool {
 }
 
 // pairFiles lists <prefix>-<timestamp>.pem names, oldest first.
-func (s *Store) pairFiles() ([]string, error) {
+func (s *FileStore) pairFiles() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("cert store: listing %s: %w", s.dir, err)
@@ -319,7 +328,7 @@ func (s *Store) pairFiles() ([]string, error) {
 }
 
 // prune removes superseded pair files beyond Keep; failures only leave extra files.
-func (s *Store) prune(current string) {
+func (s *FileStore) prune(current string) {
 	if s.keep < 0 {
 		return
 	}

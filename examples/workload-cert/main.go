@@ -7,7 +7,9 @@
 //     approves it (tokenctl csr approve NAME), and a signer serving that name (the
 //     csr-controller with --custom-signer-config) issues it;
 //  4. writes server.crt and server-key.pem (mode 0600, atomically) to --out-dir;
-//  5. with --serve, serves HTTPS with them until interrupted (--serve-once: one request).
+//  5. with --serve, serves HTTPS with them until interrupted (--serve-once: one request),
+//     renewing them before they expire (rotate.Manager: a new key and CSR each time; a
+//     renewal pending approval keeps waiting on its CSR rather than filing another).
 //
 // For example:
 //
@@ -131,7 +133,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.serve == "" {
 		return nil
 	}
-	return serve(ctx, o.serve, certPEM, keyPEM, o.serveOnce, out)
+	// Serving: keep the files renewed before they expire, and serve the current pair.
+	m, err := renewer(client, o)
+	if err != nil {
+		return err
+	}
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	defer m.Stop()
+	return serve(ctx, o.serve, m, o.serveOnce, out)
 }
 
 func newClient(path string) (kubernetes.Interface, error) {

@@ -10,14 +10,15 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
-// serve answers HTTPS on addr with the issued certificate until ctx ends or, with once,
-// after the first request. It prints "serving https://<address>" once listening.
-func serve(ctx context.Context, addr string, certPEM, keyPEM []byte, once bool, out io.Writer) error {
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return fmt.Errorf("loading the issued certificate: %w", err)
+// serve answers HTTPS on addr with the renewer's current certificate until ctx ends or,
+// with once, after the first request. It prints "serving https://<address>" once listening.
+func serve(ctx context.Context, addr string, certs *rotate.Manager, once bool, out io.Writer) error {
+	if certs.Current() == nil {
+		return errors.New("no certificate to serve")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -28,7 +29,7 @@ func serve(ctx context.Context, addr string, certPEM, keyPEM []byte, once bool, 
 	var done sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello from %s over %s\n", pair.Leaf.Subject.CommonName, tlsVersion(r.TLS))
+		fmt.Fprintf(w, "hello from %s over %s\n", certs.Current().Leaf.Subject.CommonName, tlsVersion(r.TLS))
 		if once {
 			done.Do(cancel)
 		}
@@ -36,7 +37,7 @@ func serve(ctx context.Context, addr string, certPEM, keyPEM []byte, once bool, 
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12},
+		TLSConfig:         &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
 	}
 	fmt.Fprintf(out, "serving https://%s\n", ln.Addr())
 	errc := make(chan error, 1)
