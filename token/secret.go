@@ -2,7 +2,6 @@ package token
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 )
 
@@ -39,16 +38,7 @@ func (s Secret) String() string {
 func (s Secret) GoString() string { return fmt.Sprintf("token.Secret{%q}", s.String()) }
 
 // Format redacts for every fmt verb.
-func (s Secret) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, s.GoString())
-	case verb == 'q':
-		_, _ = fmt.Fprintf(f, "%q", s.String())
-	default:
-		_, _ = io.WriteString(f, s.String())
-	}
-}
+func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
 
 // MarshalLog redacts for logr/klog structured logging.
 func (s Secret) MarshalLog() any { return s.String() }

@@ -51,13 +51,7 @@ func (s StaticToken) GoString() string {
 }
 
 // Format redacts for every fmt verb.
-func (s StaticToken) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = io.WriteString(f, s.GoString())
-		return
-	}
-	_, _ = io.WriteString(f, s.String())
-}
+func (s StaticToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
 
 // MarshalLog redacts for logr/klog structured logging.
 func (s StaticToken) MarshalLog() any { return s.String() }

@@ -148,14 +148,18 @@ func (t Token) GoString() string {
 
 // Format redacts for every fmt verb (%v, %+v, %s, %q, ...), so a Token inside a struct
 // printed with %+v does not leak either.
-func (t Token) Format(f fmt.State, verb rune) {
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
+
+// formatRedacted prints a secret-holding value's redacted forms: goString for %#v,
+// str quoted for %q, str for every other verb.
+func formatRedacted(f fmt.State, verb rune, str, goString string) {
 	switch {
 	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, t.GoString())
+		_, _ = io.WriteString(f, goString)
 	case verb == 'q':
-		_, _ = fmt.Fprintf(f, "%q", t.String())
+		_, _ = fmt.Fprintf(f, "%q", str)
 	default:
-		_, _ = io.WriteString(f, t.String())
+		_, _ = io.WriteString(f, str)
 	}
 }
 
