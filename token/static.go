@@ -51,7 +51,9 @@ func (s StaticToken) GoString() string {
 }
 
 // Format redacts for every fmt verb.
-func (s StaticToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
+func (s StaticToken) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, s.String(), s.GoString())
+}
 
 // MarshalLog redacts for logr/klog structured logging.
 func (s StaticToken) MarshalLog() any { return s.String() }
