@@ -92,15 +92,30 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	opts.defaults()
-	log := klog.FromContext(ctx).WithValues("node", opts.NodeName)
-
-	if status, err := kubeconfig.Check(opts.Kubeconfig, opts.Now()); err == nil {
-		log.V(1).Info("kubeconfig is usable, not bootstrapping", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
-		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: opts.Kubeconfig}, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		log.Info("kubeconfig is not usable, bootstrapping", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
+	if res := opts.usable(ctx, "bootstrapping"); res != nil {
+		return res, nil
 	}
+	return bootstrap(ctx, opts)
+}
 
+// usable returns the Skipped result when the node kubeconfig is already usable, nil
+// when the node must get a certificate (doing, for the log).
+func (o *Options) usable(ctx context.Context, doing string) *Result {
+	log := klog.FromContext(ctx).WithValues("node", o.NodeName)
+	status, err := kubeconfig.Check(o.Kubeconfig, o.Now())
+	if err == nil {
+		log.V(1).Info("kubeconfig is usable, not "+doing, "kubeconfig", o.Kubeconfig, "notAfter", status.NotAfter)
+		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: o.Kubeconfig}
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		log.Info("kubeconfig is not usable, "+doing, "kubeconfig", o.Kubeconfig, "reason", err.Error())
+	}
+	return nil
+}
+
+// bootstrap is Bootstrap once the kubeconfig is known not to be usable.
+func bootstrap(ctx context.Context, opts Options) (*Result, error) {
+	log := klog.FromContext(ctx).WithValues("node", opts.NodeName)
 	bootstrapConfig, err := opts.bootstrapConfig()
 	if err != nil {
 		return nil, err

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
-
-	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -62,18 +59,12 @@ func Join(ctx context.Context, d Discovery, opts Options) (*Result, error) {
 	if opts.Bootstrap != nil || opts.BootstrapKubeconfig != "" {
 		return nil, errors.New("node join: leave Options.Bootstrap and BootstrapKubeconfig empty: Join discovers them")
 	}
-	if opts.Kubeconfig == "" {
-		return nil, errors.New("node join: missing [kubeconfig]")
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	if status, err := kubeconfig.Check(opts.Kubeconfig, now()); err == nil {
-		klog.FromContext(ctx).V(1).Info("kubeconfig is usable, not joining", "kubeconfig", opts.Kubeconfig, "notAfter", status.NotAfter)
-		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: opts.Kubeconfig}, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		klog.FromContext(ctx).Info("kubeconfig is not usable, joining", "kubeconfig", opts.Kubeconfig, "reason", err.Error())
+	opts.defaults()
+	if res := opts.usable(ctx, "joining"); res != nil {
+		return res, nil
 	}
 	discovered, err := kubeconfig.Discover(ctx, kubeconfig.DiscoverOptions{
 		Server: d.Server, Token: d.Token, CACertHashes: d.CACertHashes,
@@ -82,10 +73,8 @@ func Join(ctx context.Context, d Discovery, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node join: %w", err)
 	}
-	bootstrap, err := kubeconfig.ClientConfig(discovered)
-	if err != nil {
+	if opts.Bootstrap, err = kubeconfig.ClientConfig(discovered); err != nil {
 		return nil, fmt.Errorf("node join: %w", err)
 	}
-	opts.Bootstrap = bootstrap
-	return Bootstrap(ctx, opts)
+	return bootstrap(ctx, opts)
 }
