@@ -107,13 +107,13 @@ func (s *StaticFacts) Claims(san csr.SAN) []Claim {
 			}
 		}
 	}
+	for _, c := range s.APIServerCertificateSANs {
+		if c == san {
+			out = append(out, Claim{Kind: ClaimAPIServerCertificate, Name: "kube-apiserver"})
+		}
+	}
 	addr, isIP := san.Addr()
 	if !isIP {
-		for _, c := range s.APIServerCertificateSANs {
-			if c == san {
-				out = append(out, Claim{Kind: ClaimAPIServerCertificate, Name: "kube-apiserver"})
-			}
-		}
 		return out
 	}
 	for _, n := range s.Nodes {
@@ -129,13 +129,7 @@ func (s *StaticFacts) Claims(san csr.SAN) []Claim {
 			out = append(out, Claim{Kind: ClaimServiceCIDR, Name: p.String()})
 		}
 	}
-	out = append(out, addrClaims(addr, s.APIServerIPs, ClaimAPIServerEndpoint, "default/kubernetes")...)
-	for _, c := range s.APIServerCertificateSANs {
-		if c == san {
-			out = append(out, Claim{Kind: ClaimAPIServerCertificate, Name: "kube-apiserver"})
-		}
-	}
-	return out
+	return append(out, addrClaims(addr, s.APIServerIPs, ClaimAPIServerEndpoint, "default/kubernetes")...)
 }
 
 func addrClaims(addr netip.Addr, held []netip.Addr, kind ClaimKind, name string) []Claim {
