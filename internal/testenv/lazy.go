@@ -11,8 +11,8 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
-// lazy is the package's control plane of a test binary run by RunLazy, started by the
-// first Need.
+// lazy is the package's control plane of a test binary: started before the tests by
+// Main, or by the first Need under MainLazy.
 var lazy struct {
 	once     sync.Once
 	opts     controlplane.Options
@@ -34,8 +34,25 @@ func MainLazy(m *testing.M, opts controlplane.Options, cp **controlplane.Control
 // after the tests.
 func RunLazy(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups ...Setup) int {
 	flag.Parse()
+	return runWith(m, opts, cp, setups, false)
+}
+
+// runWith runs the tests with the package's control plane, started now when eager (the
+// run fails when it cannot start) or at the first Need, and stops it afterwards.
+func runWith(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups []Setup, eager bool) int {
 	lazy.opts, lazy.cp, lazy.setups = opts, cp, setups
-	code := m.Run()
+	defer stopLazy()
+	if eager {
+		if lazy.once.Do(startLazy); lazy.err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: %v\n", lazy.err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// stopLazy undoes the setups, in reverse order, and stops the control plane.
+func stopLazy() {
 	for i := len(lazy.cleanups) - 1; i >= 0; i-- {
 		lazy.cleanups[i]()
 	}
@@ -44,7 +61,6 @@ func RunLazy(m *testing.M, opts controlplane.Options, cp **controlplane.ControlP
 			fmt.Fprintf(os.Stderr, "testenv: stopping control plane: %v\n", err)
 		}
 	}
-	return code
 }
 
 // Need makes sure the package's control plane runs (starting it, and running the

@@ -2,10 +2,8 @@ package testenv
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
@@ -29,32 +27,7 @@ func run(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane
 		// a control plane per worker would only slow fuzzing down (and leak on kill).
 		return m.Run()
 	}
-	start := time.Now()
-	plane, err := controlplane.Start(opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		return 1
-	}
-	if testing.Verbose() {
-		fmt.Fprintf(os.Stderr, "testenv: control plane at %s ready in %s\n", plane.Host(), time.Since(start).Round(time.Millisecond))
-	}
-	*cp = plane
-	defer func() {
-		if err := plane.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: stopping control plane: %v\n", err)
-		}
-	}()
-	for _, setup := range setups {
-		cleanup, err := setup(plane)
-		if cleanup != nil { // also after an error: what the setup made so far
-			defer cleanup()
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: setup: %v\n", err)
-			return 1
-		}
-	}
-	return m.Run()
+	return runWith(m, opts, cp, setups, true)
 }
 
 // fuzzing reports whether this test binary is fuzzing (as coordinator or worker).
