@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 )
 
 // Retries of an informer's list or watch while the API server cannot answer. client-go's
@@ -84,18 +86,24 @@ func patientListWatch(log klog.Logger, resource string, client kubernetes.Interf
 	return cache.ToListWatcherWithWatchListSemantics(lw, client)
 }
 
-// usePatientInformers registers the CSR and Node informers of factory built on
-// patientListWatch, caching CSRs as compactCSR leaves them and Nodes without their
-// managedFields (approve.NewClusterFacts narrows Nodes to what serving approval reads);
-// later calls to the factory's typed informers return them.
+// usePatientInformers registers the CSR informer of factory built on patientListWatch,
+// caching CSRs as compactCSR leaves them; later calls to the factory's typed informer
+// return it.
 func usePatientInformers(factory informers.SharedInformerFactory, log klog.Logger) {
 	factory.InformerFor(&certificatesv1.CertificateSigningRequest{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		csrs := c.CertificatesV1().CertificateSigningRequests()
 		return newPatientInformer(log, "certificatesigningrequests", c, &certificatesv1.CertificateSigningRequest{}, resync, compactCSR, csrs.List, csrs.Watch)
 	})
-	factory.InformerFor(&corev1.Node{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+}
+
+// patientNodes registers and returns factory's Node informer built on
+// patientListWatch, caching Nodes as approve.SlimNode leaves them. Only servingapproving
+// asks for it: a factory starts every informer registered with it, and a Node watch
+// costs memory (and rights) that no other controller needs.
+func patientNodes(factory informers.SharedInformerFactory, log klog.Logger) cache.SharedIndexInformer {
+	return factory.InformerFor(&corev1.Node{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
 		nodes := c.CoreV1().Nodes()
-		return newPatientInformer(log, "nodes", c, &corev1.Node{}, resync, dropManagedFields, nodes.List, nodes.Watch)
+		return newPatientInformer(log, "nodes", c, &corev1.Node{}, resync, approve.SlimNode, nodes.List, nodes.Watch)
 	})
 }
 

@@ -156,7 +156,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		var cacheSyncs []cache.InformerSynced
 		if opts.enabled(ServingApproving) {
-			facts, err := approve.NewClusterFacts(client, factory.Core().V1().Nodes().Informer())
+			facts, err := approve.NewClusterFacts(client, patientNodes(factory, log.WithName("informers")))
 			if err != nil {
 				return err
 			}
