@@ -283,15 +283,22 @@ func (m *Manager) RenewNow(ctx context.Context) (*x509.Certificate, error) {
 }
 
 // renewJoined is renew, shared by the callers that ask at the same time.
+// OnRotated runs after the shared renewal has ended, in the caller that made it, so a
+// RenewNow asked from OnRotated, or once it has run, is a renewal of its own.
 func (m *Manager) renewJoined(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, error) {
-	v, err, _ := m.flight.Do("renew", func() (any, error) { return m.renew(ctx, log, tmpl, reason) })
+	var rotated [2]*x509.Certificate // old, new; set by the caller that ran the renewal
+	v, err, _ := m.flight.Do("renew", func() (any, error) { return m.renew(ctx, log, tmpl, reason, &rotated) })
+	if rotated[1] != nil && m.cfg.OnRotated != nil {
+		m.cfg.OnRotated(rotated[0], rotated[1])
+	}
 	path, _ := v.(Path)
 	return path, err
 }
 
 // renew makes one attempt: new key, new CSR with the client the path chose, store. It
-// records a success in the Status; the caller records a failure.
-func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, error) {
+// records a success in the Status and the old and new certificate in rotated (for
+// OnRotated, which renewJoined calls); the caller records a failure.
+func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string, rotated *[2]*x509.Certificate) (Path, error) {
 	client, path, err := m.cfg.Client()
 	if err != nil {
 		return path, fmt.Errorf("renewing the %s certificate: no client (%s): %w", m.cfg.Kind, orNone(string(path)), err)
@@ -362,9 +369,7 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 		kv = append(kv, "oldSerial", old.SerialNumber.String())
 	}
 	log.Info("rotated certificate", kv...)
-	if m.cfg.OnRotated != nil {
-		m.cfg.OnRotated(old, pair.Leaf)
-	}
+	*rotated = [2]*x509.Certificate{old, pair.Leaf}
 	return path, m.checkSkew(log, pair.Leaf, name)
 }
 
