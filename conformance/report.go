@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // Report is the outcome of a run.
@@ -113,7 +115,7 @@ func (r *Report) JUnit() ([]byte, error) {
 }
 
 // WriteFiles writes report.json, report.yaml and junit.xml into dir (created if needed),
-// each atomically enough for CI: a temporary file renamed into place.
+// each atomically.
 func (r *Report) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating report folder %s: %w", dir, err)
@@ -125,20 +127,9 @@ func (r *Report) WriteFiles(dir string) error {
 		if err != nil {
 			return fmt.Errorf("rendering %s: %w", name, err)
 		}
-		if err := writeFile(filepath.Join(dir, name), data); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

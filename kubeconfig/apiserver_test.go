@@ -2,7 +2,6 @@ package kubeconfig_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 )
@@ -34,7 +36,7 @@ func TestKubeconfigsAuthenticate(t *testing.T) {
 	}
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.crt")
-	if err := kubeconfig.WriteFileAtomic(caFile, cp.ServingCAPEM(), 0o644); err != nil {
+	if err := atomicfile.Write(caFile, cp.ServingCAPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	certDir := filepath.Join(dir, "pki")

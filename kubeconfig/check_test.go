@@ -2,7 +2,6 @@ package kubeconfig_test
 
 import (
 	"errors"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/token"
+
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 )
@@ -120,7 +122,7 @@ func writeFile(t *testing.T, path string, data []byte) string {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := kubeconfig.WriteFileAtomic(path, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
@@ -302,7 +303,7 @@ func loadOrCreateKey(path string, keyType csr.KeyType, log klog.Logger) (crypto.
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := kubeconfig.WriteFileAtomic(path, keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(path, keyPEM, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("saving the temporary key: %w", err)
 	}
 	return key, keyPEM, nil

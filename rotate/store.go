@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // Prefixes of the kubelet's cert-dir files.
@@ -171,7 +171,7 @@ func (s *FileStore) Update(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 	if err := step("write"); err != nil {
 		return nil, err
 	}
-	if err := kubeconfig.WriteFileAtomic(filepath.Join(s.dir, name), data, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, name), data, 0o600); err != nil {
 		return nil, fmt.Errorf("cert store: %w", err)
 	}
 	if err := s.swap(name); err != nil {

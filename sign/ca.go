@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // CA is a certificate authority: one CA certificate and the private key that matches it.
@@ -64,10 +66,10 @@ func (ca *CA) WriteFiles(certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(certFile, ca.CertPEM()); err != nil {
+	if err := atomicfile.Write(certFile, ca.CertPEM(), 0o600); err != nil {
 		return fmt.Errorf("writing CA certificate file %q: %w", certFile, err)
 	}
-	if err := writeFileAtomic(keyFile, keyPEM); err != nil {
+	if err := atomicfile.Write(keyFile, keyPEM, 0o600); err != nil {
 		return fmt.Errorf("writing CA key file %q: %w", keyFile, err)
 	}
 	return nil

@@ -1,14 +1,16 @@
 package token
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"unicode"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // Warning is something the API server logs but accepts when it reads a token file.
@@ -147,33 +149,14 @@ func WriteTokenFile(w io.Writer, tokens []StaticToken) error {
 	return nil
 }
 
-// SaveTokenFile writes tokens to path atomically (a temporary file in the same folder,
-// fsync, rename) with mode 0600: the file holds passwords.
-func SaveTokenFile(path string, tokens []StaticToken) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("creating token file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("setting token file mode: %w", err)
-	}
-	if err := WriteTokenFile(tmp, tokens); err != nil {
+// SaveTokenFile writes tokens to path atomically with mode 0600: the file holds passwords.
+func SaveTokenFile(path string, tokens []StaticToken) error {
+	var buf bytes.Buffer
+	if err := WriteTokenFile(&buf, tokens); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing token file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("closing token file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("renaming token file into place: %w", err)
+	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("saving token file: %w", err)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // File names written to --out-dir (those of the Kubernetes task).
@@ -205,10 +205,10 @@ func writeFiles(dir string, certPEM, keyPEM []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating --out-dir: %w", err)
 	}
-	if err := kubeconfig.WriteFileAtomic(filepath.Join(dir, KeyFile), keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, KeyFile), keyPEM, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", KeyFile, err)
 	}
-	if err := kubeconfig.WriteFileAtomic(filepath.Join(dir, CertFile), certPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CertFile), certPEM, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", CertFile, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package kubeconfig_test
+package atomicfile_test
 
 import (
 	"os"
@@ -7,13 +7,13 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 )
 
 // A write that fails midway (here: the file-size limit, which even root cannot pass;
 // Go ignores the SIGXFSZ the kernel sends) leaves the old file intact and no temporary
 // file behind.
-func TestWriteFileAtomicFailsMidway(t *testing.T) {
+func TestWriteFailsMidway(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "kubelet.conf")
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
@@ -28,7 +28,7 @@ func TestWriteFileAtomicFailsMidway(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
 		t.Skipf("cannot lower the file-size limit: %v", err)
 	}
-	err := kubeconfig.WriteFileAtomic(path, []byte(strings.Repeat("x", 4096)), 0o600)
+	err := atomicfile.Write(path, []byte(strings.Repeat("x", 4096)), 0o600)
 	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &saved); rerr != nil {
 		t.Fatal(rerr)
 	}
