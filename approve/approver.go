@@ -184,16 +184,13 @@ func approval(kind Kind) Decision {
 // alreadyDecided is the upstream skip: a CSR with a certificate, or already approved or
 // denied, is left alone.
 func alreadyDecided(obj *certificatesv1.CertificateSigningRequest) (Decision, bool) {
-	if len(obj.Status.Certificate) > 0 {
+	switch st := csr.StateOf(obj); {
+	case st.Issued:
 		return ignore(ReasonAlreadyIssued, "the CSR already holds a certificate", false, nil), true
-	}
-	for _, cond := range obj.Status.Conditions {
-		switch cond.Type {
-		case certificatesv1.CertificateApproved:
-			return ignore(ReasonAlreadyApproved, "the CSR is already approved", false, nil), true
-		case certificatesv1.CertificateDenied:
-			return ignore(ReasonAlreadyDenied, "the CSR is already denied", false, nil), true
-		}
+	case st.Denied:
+		return ignore(ReasonAlreadyDenied, "the CSR is already denied", false, nil), true
+	case st.Approved:
+		return ignore(ReasonAlreadyApproved, "the CSR is already approved", false, nil), true
 	}
 	return Decision{}, false
 }

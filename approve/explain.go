@@ -152,18 +152,14 @@ func Explain(ctx context.Context, client kubernetes.Interface, name string, opts
 	}
 	e := &Explanation{
 		Name: obj.Name, SignerName: obj.Spec.SignerName, Requester: obj.Spec.Username, Groups: obj.Spec.Groups,
-		Created: obj.CreationTimestamp.Time, State: csr.ConditionSummary(obj),
+		Created: obj.CreationTimestamp.Time, State: csr.StateOf(obj).String(),
 		SignerServed: slices.Contains(opts.SignerNames, obj.Spec.SignerName), SignerNames: opts.SignerNames,
 	}
-	for i := range obj.Status.Conditions {
-		c := &obj.Status.Conditions[i]
-		switch c.Type {
-		case certificatesv1.CertificateApproved, certificatesv1.CertificateDenied:
-			e.Decision = c
-		case certificatesv1.CertificateFailed:
-			e.Failure = c
-		}
+	e.Decision = csr.Condition(obj, certificatesv1.CertificateDenied)
+	if e.Decision == nil {
+		e.Decision = csr.Condition(obj, certificatesv1.CertificateApproved)
 	}
+	e.Failure = csr.Condition(obj, certificatesv1.CertificateFailed)
 	e.DecidedBy = fieldManager(obj, "approval")
 
 	c, classifyErr := Classify(obj)

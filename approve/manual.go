@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // Defaults for manual decisions made with an empty reason or message.
@@ -49,13 +51,11 @@ func decideManually(ctx context.Context, client kubernetes.Interface, name strin
 		if err != nil {
 			return err
 		}
-		for _, c := range obj.Status.Conditions {
-			switch c.Type {
-			case want:
-				return nil
-			case opposite:
-				return fmt.Errorf("CSR %q: %w (%s: %s)", name, ErrAlreadyDecided, c.Reason, c.Message)
-			}
+		if csr.Condition(obj, want) != nil {
+			return nil
+		}
+		if c := csr.Condition(obj, opposite); c != nil {
+			return fmt.Errorf("CSR %q: %w (%s: %s)", name, ErrAlreadyDecided, c.Reason, c.Message)
 		}
 		now := metav1.Now()
 		obj.Status.Conditions = append(obj.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{

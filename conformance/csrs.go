@@ -235,12 +235,7 @@ func (t *T) observe(ctx context.Context, expected string, names []string, cond f
 }
 
 func findCondition(obj *certificatesv1.CertificateSigningRequest, typ certificatesv1.RequestConditionType) *certificatesv1.CertificateSigningRequestCondition {
-	for i := range obj.Status.Conditions {
-		if obj.Status.Conditions[i].Type == typ && obj.Status.Conditions[i].Status == corev1.ConditionTrue {
-			return &obj.Status.Conditions[i]
-		}
-	}
-	return nil
+	return csr.Condition(obj, typ)
 }
 
 // describeCSR is a one-line state for messages: conditions and whether a certificate

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
-	"github.com/tlsbootstrap/tlsbootstrap/sign"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // What the informers cache. With 10,000 CSRs in the cluster the CSR cache is most of the
@@ -64,8 +64,8 @@ func compactCSR(obj any) (any, error) {
 // the request, and the signer skips issued, denied and failed ones. A CSR marked Failed
 // but never approved keeps its request, since the approver would still classify it.
 func settled(req *certificatesv1.CertificateSigningRequest) bool {
-	approved, denied, failed := sign.Conditions(req)
-	return denied || approved && (len(req.Status.Certificate) > 0 || failed)
+	st := csr.StateOf(req)
+	return st.Denied || st.Approved && (st.Issued || st.Failed)
 }
 
 func intern(s string) string {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/x509/pkix"
 	"errors"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"

@@ -438,7 +438,7 @@ func waitDecided(t *testing.T, name string) *certificatesv1.CertificateSigningRe
 	if err != nil {
 		state := "not found"
 		if got != nil {
-			state = csr.ConditionSummary(got)
+			state = csr.StateOf(got).String()
 		}
 		t.Fatalf("CSR %s not decided (did the serving watches sync?): %s", name, state)
 	}

@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // Event reasons the controller records on CSRs.
@@ -132,8 +134,8 @@ func (c *Controller) enqueue(obj any) {
 
 // issuedOrSettled reports a CSR that holds a certificate or is denied or failed.
 func issuedOrSettled(req *certificatesv1.CertificateSigningRequest) bool {
-	_, denied, failed := Conditions(req)
-	return len(req.Status.Certificate) > 0 || denied || failed
+	st := csr.StateOf(req)
+	return st.Issued || st.Denied || st.Failed
 }
 
 // claimOver reports whether a CSR skipped for reason why can never need signing again, so

@@ -8,6 +8,8 @@ import (
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // Retention is how long the cleaner keeps CSRs in each state (kube-controller-manager's
@@ -55,20 +57,12 @@ func ShouldDelete(req *certificatesv1.CertificateSigningRequest, now time.Time) 
 // longer than ApprovedUnissued. Times that are unset never count as old.
 func (r Retention) ShouldDelete(req *certificatesv1.CertificateSigningRequest, now time.Time) (bool, string) {
 	r = r.withDefaults()
-	issued := len(req.Status.Certificate) > 0
-	conds := req.Status.Conditions
+	st := csr.StateOf(req)
+	issued, approved := st.Issued, st.Approved
 	older := func(t metav1.Time, d time.Duration) bool { return !t.IsZero() && now.Sub(t.Time) > d }
 	find := func(typ certificatesv1.RequestConditionType, d time.Duration) bool {
-		for _, c := range conds {
-			if c.Type == typ && older(c.LastUpdateTime, d) {
-				return true
-			}
-		}
-		return false
-	}
-	approved := false
-	for _, c := range conds {
-		approved = approved || c.Type == certificatesv1.CertificateApproved
+		c := csr.Condition(req, typ)
+		return c != nil && older(c.LastUpdateTime, d)
 	}
 	switch {
 	case issued && find(certificatesv1.CertificateApproved, r.Issued):
@@ -77,7 +71,7 @@ func (r Retention) ShouldDelete(req *certificatesv1.CertificateSigningRequest, n
 		return true, fmt.Sprintf("denied more than %s ago", r.Denied)
 	case find(certificatesv1.CertificateFailed, r.Failed):
 		return true, fmt.Sprintf("failed more than %s ago", r.Failed)
-	case len(conds) == 0 && older(req.CreationTimestamp, r.Pending):
+	case len(req.Status.Conditions) == 0 && older(req.CreationTimestamp, r.Pending):
 		return true, fmt.Sprintf("pending for more than %s", r.Pending)
 	case approved && issued && certificateExpired(req.Status.Certificate, now):
 		return true, "its certificate has expired"

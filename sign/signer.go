@@ -12,6 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // ReasonSignerValidationFailure is the reason of the Failed condition set on a CSR whose
@@ -160,15 +162,15 @@ func (s *Signer) Sign(ctx context.Context, client kubernetes.Interface, req *cer
 // Decide reports whether req should be signed now, and if not, why (a Skip* reason). It
 // reads nothing but req.
 func (s *Signer) Decide(req *certificatesv1.CertificateSigningRequest) (sign bool, skipReason string) {
-	approved, denied, failed := Conditions(req)
+	st := csr.StateOf(req)
 	switch {
-	case len(req.Status.Certificate) > 0:
+	case st.Issued:
 		return false, SkipIssued
-	case denied:
+	case st.Denied:
 		return false, SkipDenied
-	case !approved:
+	case !st.Approved:
 		return false, SkipNotApproved
-	case failed:
+	case st.Failed:
 		return false, SkipAlreadyFailed
 	case !s.Handles(req.Spec.SignerName):
 		return false, SkipForeignSigner
@@ -212,20 +214,4 @@ func (s *Signer) signOnce(ctx context.Context, client kubernetes.Interface, req 
 		return req, Result{}, fmt.Errorf("writing the certificate of CSR %q: %w", req.Name, err)
 	}
 	return written, Result{Outcome: Signed, Certificate: certPEM, Issuer: ca.Cert}, nil
-}
-
-// Conditions reads a CSR's approval state the way kube-controller-manager's signer does:
-// any Approved or Denied condition counts; Failed counts when its status is True or empty.
-func Conditions(req *certificatesv1.CertificateSigningRequest) (approved, denied, failed bool) {
-	for _, c := range req.Status.Conditions {
-		switch c.Type {
-		case certificatesv1.CertificateApproved:
-			approved = true
-		case certificatesv1.CertificateDenied:
-			denied = true
-		case certificatesv1.CertificateFailed:
-			failed = failed || c.Status == "" || c.Status == corev1.ConditionTrue
-		}
-	}
-	return approved, denied, failed
 }

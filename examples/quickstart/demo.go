@@ -168,7 +168,7 @@ func (d *demo) printCSRs(ctx context.Context) error {
 	fmt.Fprintln(w, "NAME\tAGE\tSIGNERNAME\tREQUESTOR\tCONDITION")
 	for _, c := range list.Items {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, duration.HumanDuration(time.Since(c.CreationTimestamp.Time)),
-			c.Spec.SignerName, c.Spec.Username, csr.ConditionSummary(&c))
+			c.Spec.SignerName, c.Spec.Username, csr.StateOf(&c))
 	}
 	return w.Flush()
 }

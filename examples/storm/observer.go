@@ -10,6 +10,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // csrTimes are when the observer first saw a CSR, its approval and its certificate.
@@ -57,14 +59,11 @@ func (o *observer) see(obj any) {
 		t = &csrTimes{created: now}
 		o.times[c.Name] = t
 	}
-	if t.approved.IsZero() {
-		for _, cond := range c.Status.Conditions {
-			if cond.Type == certificatesv1.CertificateApproved {
-				t.approved = now
-			}
-		}
+	st := csr.StateOf(c)
+	if t.approved.IsZero() && st.Approved {
+		t.approved = now
 	}
-	if t.issued.IsZero() && len(c.Status.Certificate) > 0 {
+	if t.issued.IsZero() && st.Issued {
 		t.issued = now
 	}
 }

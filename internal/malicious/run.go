@@ -343,10 +343,7 @@ func await(ctx context.Context, admin kubernetes.Interface, results []Result, op
 // it was denied automatically (reason AutoDenied) with rule named in the message: as the
 // rule that decided ("(rule X)") or among the further rules it breaks.
 func deniedBy(obj *certificatesv1.CertificateSigningRequest, rule string) (denied bool, problem string) {
-	for _, c := range obj.Status.Conditions {
-		if c.Type != certificatesv1.CertificateDenied {
-			continue
-		}
+	if c := csr.Condition(obj, certificatesv1.CertificateDenied); c != nil {
 		if c.Reason != approve.ReasonAutoDenied {
 			return true, fmt.Sprintf("denied with reason %q, want %s", c.Reason, approve.ReasonAutoDenied)
 		}
@@ -380,20 +377,16 @@ func deniedRules(msg string) []string {
 
 // outcomeOf reads a stored CSR's state; Detail is the deciding condition's message.
 func outcomeOf(obj *certificatesv1.CertificateSigningRequest) (Outcome, string) {
-	var approved bool
 	var detail string
-	for _, c := range obj.Status.Conditions {
-		switch c.Type {
-		case certificatesv1.CertificateApproved:
-			approved = true
-		case certificatesv1.CertificateDenied, certificatesv1.CertificateFailed:
+	for _, t := range []certificatesv1.RequestConditionType{certificatesv1.CertificateDenied, certificatesv1.CertificateFailed} {
+		if c := csr.Condition(obj, t); c != nil {
 			detail = string(c.Type) + ": " + truncate(c.Message, 160)
 		}
 	}
-	switch {
-	case len(obj.Status.Certificate) > 0:
+	switch st := csr.StateOf(obj); {
+	case st.Issued:
 		return Signed, ""
-	case approved:
+	case st.Approved:
 		return Approved, detail
 	default:
 		return NotApproved, detail

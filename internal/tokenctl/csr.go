@@ -46,7 +46,7 @@ func csrRow(c *certificatesv1.CertificateSigningRequest, now time.Time) []string
 	if c.Spec.ExpirationSeconds != nil {
 		requested = duration.HumanDuration(time.Duration(*c.Spec.ExpirationSeconds) * time.Second)
 	}
-	return []string{c.Name, age, orNone(c.Spec.SignerName), c.Spec.Username, requested, csr.ConditionSummary(c)}
+	return []string{c.Name, age, orNone(c.Spec.SignerName), c.Spec.Username, requested, csr.StateOf(c).String()}
 }
 
 // DecisionOptions are the condition's reason and message; empty means the approve

@@ -65,7 +65,7 @@ func WriteCSRDescription(out io.Writer, obj *certificatesv1.CertificateSigningRe
 		requested = fmt.Sprintf("%s (expirationSeconds %d)", duration.HumanDuration(time.Duration(*s)*time.Second), *s)
 	}
 	line(0, "Requested Duration", requested)
-	line(0, "Status", csr.ConditionSummary(obj))
+	line(0, "Status", csr.StateOf(obj).String())
 	for _, c := range obj.Status.Conditions {
 		line(1, string(c.Type), strings.TrimSpace(fmt.Sprintf("%s %s", c.Reason, c.Message)))
 	}
