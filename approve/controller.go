@@ -4,22 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
-	"golang.org/x/time/rate"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/wait"
 	certificatesinformers "k8s.io/client-go/informers/certificates/v1"
 	"k8s.io/client-go/kubernetes"
 	certificateslisters "k8s.io/client-go/listers/certificates/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 )
 
 // ControllerOptions configure NewController.
@@ -37,8 +34,6 @@ type ControllerOptions struct {
 	// approval is written and signs it right after, instead of waiting for the watch to
 	// bring the approval back (sign.Controller implements it).
 	Handoff Handoff
-	// RateLimiter paces retries. Default: DefaultRateLimiter().
-	RateLimiter workqueue.TypedRateLimiter[string]
 	// Clock measures latency. Default: the real clock.
 	Clock clock.PassiveClock
 	// CacheSyncs are further informers Run waits for before working, such as the Node
@@ -58,22 +53,13 @@ type Handoff interface {
 	SignApproved(ctx context.Context, csr *certificatesv1.CertificateSigningRequest)
 }
 
-// DefaultRateLimiter is kube-controller-manager's CSR queue pacing: per CSR, exponential
-// backoff from 200ms to 1000s; overall, 10 retries per second with bursts of 100.
-func DefaultRateLimiter() workqueue.TypedRateLimiter[string] {
-	return workqueue.NewTypedMaxOfRateLimiter(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
-		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
-	)
-}
-
 // Controller approves CSRs as they appear, the way kube-controller-manager's csrapproving
 // controller does, plus serving approval, Events and metrics when configured.
 type Controller struct {
 	client   kubernetes.Interface
 	lister   certificateslisters.CertificateSigningRequestLister
 	synced   cache.InformerSynced
-	queue    workqueue.TypedRateLimitingInterface[string]
+	queue    *queue.Queue
 	opts     ControllerOptions
 	approver *Approver
 }
@@ -92,9 +78,6 @@ func NewController(client kubernetes.Interface, informer certificatesinformers.C
 	if opts.Workers <= 0 {
 		opts.Workers = 5
 	}
-	if opts.RateLimiter == nil {
-		opts.RateLimiter = DefaultRateLimiter()
-	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
@@ -103,8 +86,7 @@ func NewController(client kubernetes.Interface, informer certificatesinformers.C
 		lister:   informer.Lister(),
 		opts:     opts,
 		approver: opts.Approver,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter,
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "csrapproving"}),
+		queue:    queue.New("csrapproving"),
 	}
 	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
@@ -132,55 +114,21 @@ func (c *Controller) enqueue(obj any) {
 // ctx ends. It returns nil after a normal stop, an error when the cache never syncs.
 func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithValues("controller", "csrapproving")
-	defer c.queue.ShutDown()
+	ctx = klog.NewContext(ctx, log)
 	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
-	if !cache.WaitForCacheSync(ctx.Done(), append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...) {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return errors.New("approve: CSR informer cache did not sync")
-	}
-	var wg sync.WaitGroup
-	for range c.opts.Workers {
-		wg.Go(func() {
-			wait.UntilWithContext(ctx, func(ctx context.Context) {
-				for c.processNext(ctx, log) {
-				}
-			}, time.Second)
-		})
-	}
-	<-ctx.Done()
-	c.queue.ShutDown()
-	wg.Wait()
-	log.Info("Stopped CSR approving controller")
-	return nil
+	defer log.Info("Stopped CSR approving controller")
+	return c.queue.Run(ctx, c.opts.Workers, c.sync, append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...)
 }
 
-func (c *Controller) processNext(ctx context.Context, log klog.Logger) bool {
-	name, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(name)
-	requeue, err := c.sync(ctx, log.WithValues("csr", name), name)
-	switch {
-	case err != nil:
-		if apierrors.IsConflict(err) {
-			log.V(4).Info("CSR changed while deciding; retrying", "csr", name)
-		} else {
-			log.Error(err, "Handling CSR failed; retrying", "csr", name)
-		}
-		c.queue.AddRateLimited(name)
-	case requeue:
-		c.queue.AddRateLimited(name)
-	default:
-		c.queue.Forget(name)
-	}
-	return true
+// sync decides on one CSR and writes the decision; it asks to look again later when the
+// decision says so.
+func (c *Controller) sync(ctx context.Context, name string) (queue.Result, error) {
+	log := klog.FromContext(ctx).WithValues("csr", name)
+	requeue, err := c.decide(ctx, log, name)
+	return queue.Result{Retry: requeue}, err
 }
 
-// sync decides on one CSR and writes the decision; it reports whether to look again later.
-func (c *Controller) sync(ctx context.Context, log klog.Logger, name string) (bool, error) {
+func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (bool, error) {
 	obj, err := c.lister.Get(name)
 	if apierrors.IsNotFound(err) {
 		return false, nil

@@ -34,13 +34,9 @@ const (
 	clientCAKey                = "client-ca-file"
 )
 
-// signerBackdate is how far the signers of Kubernetes and of this project put NotBefore
-// before the moment of signing; clockSkewTolerance is the disagreement tolerated beyond it
-// (the API server's timestamps have one-second precision, and signing follows approval).
-const (
-	signerBackdate     = 5 * time.Minute
-	clockSkewTolerance = time.Minute
-)
+// clockSkewTolerance is the disagreement tolerated beyond csr.Backdate (the API server's
+// timestamps have one-second precision, and signing follows approval).
+const clockSkewTolerance = time.Minute
 
 // ExplainOptions configure Explain. The zero value explains with Kubernetes' defaults.
 type ExplainOptions struct {
@@ -334,8 +330,8 @@ func (e *Explanation) explainIssued(ctx context.Context, client kubernetes.Inter
 	if !ic.IssuedAt.IsZero() {
 		// A signer backdates NotBefore by 5m from its own clock: the difference to the
 		// API server's time of the write is the signer's clock error.
-		skew := cert.NotBefore.Add(signerBackdate).Sub(ic.IssuedAt)
-		if (skew > clockSkewTolerance && !now.Before(cert.NotBefore)) || skew < -clockSkewTolerance-signerBackdate {
+		skew := cert.NotBefore.Add(csr.Backdate).Sub(ic.IssuedAt)
+		if (skew > clockSkewTolerance && !now.Before(cert.NotBefore)) || skew < -clockSkewTolerance-csr.Backdate {
 			dir := "ahead of"
 			if skew < 0 {
 				dir = "behind"
@@ -349,7 +345,7 @@ func (e *Explanation) explainIssued(ctx context.Context, client kubernetes.Inter
 	case now.Before(cert.NotBefore):
 		ahead := cert.NotBefore.Sub(now)
 		e.add(fmt.Sprintf("clock skew: the certificate is not valid yet by this machine's clock: NotBefore %s is %s ahead; signers backdate NotBefore by 5m, so the signer's clock was about %s ahead when it signed (nodes with correct clocks see \"x509: certificate has expired or is not yet valid\")",
-			cert.NotBefore.UTC().Format(time.RFC3339), ahead.Round(time.Second), (ahead+signerBackdate).Round(time.Minute)),
+			cert.NotBefore.UTC().Format(time.RFC3339), ahead.Round(time.Second), (ahead+csr.Backdate).Round(time.Minute)),
 			"synchronize the clocks (NTP/chrony) of the signer's host, the API server and the nodes (or this machine's, if it is the one off), then delete this CSR so the node requests a new certificate")
 	case now.After(cert.NotAfter):
 		e.add(fmt.Sprintf("the certificate expired at %s", cert.NotAfter.UTC().Format(time.RFC3339)),

@@ -21,7 +21,7 @@ const (
 	CSRCleaner       = "csrcleaner"
 	TokenCleaner     = "tokencleaner"
 	ServingApproving = "servingapproving"
-	// BootstrapSigner signs kube-public/cluster-info for bootstrap tokens (discovery.Signer).
+	// BootstrapSigner signs kube-public/cluster-info for bootstrap tokens (discovery.ClusterInfoSigner).
 	BootstrapSigner = "bootstrapsigner"
 )
 

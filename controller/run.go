@@ -196,7 +196,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return cleaner.Run(ctx) })
 	}
 	if opts.enabled(BootstrapSigner) {
-		bootstrapSigner := discovery.NewSigner(client, discovery.SignerOptions{})
+		bootstrapSigner := discovery.NewClusterInfoSigner(client, discovery.ClusterInfoSignerOptions{})
 		g.Go(func() error { return bootstrapSigner.Run(ctx) })
 	}
 

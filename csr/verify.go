@@ -3,6 +3,7 @@ package csr
 import (
 	"crypto"
 	"fmt"
+	"time"
 
 	certutil "k8s.io/client-go/util/cert"
 )
@@ -29,3 +30,8 @@ func VerifyIssued(name string, certPEM, request []byte, key crypto.Signer) error
 	}
 	return nil
 }
+
+// Backdate is how far signers put a certificate's NotBefore before the moment they sign
+// (kube-controller-manager's signer and package sign: 5 minutes), so that a machine whose
+// clock is behind the signer's by less than that still finds a fresh certificate valid.
+const Backdate = 5 * time.Minute

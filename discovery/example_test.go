@@ -55,7 +55,7 @@ func ExamplePin() {
 
 // The admin side of token discovery, as kubeadm init sets it up: publish cluster-info
 // once, then keep it signed for every token with the signing usage.
-func ExampleNewSigner() {
+func ExampleNewClusterInfoSigner() {
 	cfg, err := clientcmd.BuildConfigFromFlags("", "/etc/kubernetes/admin.conf")
 	if err != nil {
 		log.Fatal(err)
@@ -71,7 +71,7 @@ func ExampleNewSigner() {
 	if err := discovery.PublishClusterInfo(ctx, client, "https://10.0.0.1:6443", caPEM); err != nil {
 		log.Fatal(err)
 	}
-	if err := discovery.NewSigner(client, discovery.SignerOptions{}).Run(ctx); err != nil {
+	if err := discovery.NewClusterInfoSigner(client, discovery.ClusterInfoSignerOptions{}).Run(ctx); err != nil {
 		log.Fatal(err)
 	}
 }

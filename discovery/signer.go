@@ -15,39 +15,45 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// SignerOptions configure a Signer. The zero value is usable.
-type SignerOptions struct {
+// ClusterInfoSignerOptions configure a ClusterInfoSigner. The zero value is usable.
+type ClusterInfoSignerOptions struct {
 	// ResyncPeriod makes the informers re-deliver every object. Default 10 minutes.
 	ResyncPeriod time.Duration
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	// Clock tells the time tokens expire against. Default the real clock.
+	Clock clock.PassiveClock
 }
 
-// Signer is the bootstrap signer controller (kube-controller-manager's bootstrapsigner):
-// it watches the token Secrets in kube-system and kube-public/cluster-info, keeps one
-// SignatureKey per valid token with the signing usage and removes the others, including
-// those of tokens that expire while it runs.
-type Signer struct {
+func (o ClusterInfoSignerOptions) withDefaults() ClusterInfoSignerOptions {
+	if o.ResyncPeriod <= 0 {
+		o.ResyncPeriod = 10 * time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return o
+}
+
+// ClusterInfoSigner is the bootstrap signer controller (kube-controller-manager's
+// bootstrapsigner): it watches the token Secrets in kube-system and kube-public/cluster-info,
+// keeps one SignatureKey per valid token with the signing usage and removes the others,
+// including those of tokens that expire while it runs.
+type ClusterInfoSigner struct {
 	client kubernetes.Interface
-	opts   SignerOptions
+	opts   ClusterInfoSignerOptions
 }
 
-// NewSigner returns a Signer writing through client, which needs list/watch on Secrets in
-// kube-system and get/list/watch/update on ConfigMaps in kube-public.
-func NewSigner(client kubernetes.Interface, opts SignerOptions) *Signer {
-	if opts.ResyncPeriod <= 0 {
-		opts.ResyncPeriod = 10 * time.Minute
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &Signer{client: client, opts: opts}
+// NewClusterInfoSigner returns a ClusterInfoSigner writing through client, which needs
+// list/watch on Secrets in kube-system and get/list/watch/update on ConfigMaps in
+// kube-public.
+func NewClusterInfoSigner(client kubernetes.Interface, opts ClusterInfoSignerOptions) *ClusterInfoSigner {
+	return &ClusterInfoSigner{client: client, opts: opts.withDefaults()}
 }
 
 // signKey is the only queue key: every event leads to one re-computation of cluster-info.
@@ -55,12 +61,9 @@ const signKey = Namespace + "/" + ConfigMapName
 
 // Run signs until ctx is done. It returns an error only when it cannot start (an informer
 // cache never synced).
-func (s *Signer) Run(ctx context.Context) error {
-	logger := klog.FromContext(ctx).WithName("bootstrap-signer")
-
-	secretFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
-		informers.WithNamespace(token.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = token.SecretFieldSelector }))
+func (s *ClusterInfoSigner) Run(ctx context.Context) error {
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("bootstrap-signer"))
+	secretFactory := token.NewSecretInformers(s.client, s.opts.ResyncPeriod)
 	cmFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
 		informers.WithNamespace(Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -69,13 +72,11 @@ func (s *Signer) Run(ctx context.Context) error {
 	secrets := secretFactory.Core().V1().Secrets()
 	configMaps := cmFactory.Core().V1().ConfigMaps()
 
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "bootstrap-signer"})
-	defer queue.ShutDown()
+	q := queue.New("bootstrapsigner")
 	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { queue.Add(signKey) },
-		UpdateFunc: func(_, _ any) { queue.Add(signKey) },
-		DeleteFunc: func(any) { queue.Add(signKey) },
+		AddFunc:    func(any) { q.Add(signKey) },
+		UpdateFunc: func(_, _ any) { q.Add(signKey) },
+		DeleteFunc: func(any) { q.Add(signKey) },
 	}
 	for _, inf := range []cache.SharedIndexInformer{secrets.Informer(), configMaps.Informer()} {
 		if _, err := inf.AddEventHandler(handler); err != nil {
@@ -86,41 +87,20 @@ func (s *Signer) Run(ctx context.Context) error {
 	cmFactory.Start(ctx.Done())
 	defer secretFactory.Shutdown()
 	defer cmFactory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), secrets.Informer().HasSynced, configMaps.Informer().HasSynced) {
-		return fmt.Errorf("bootstrap signer: informer caches did not sync: %w", context.Cause(ctx))
-	}
-	logger.V(2).Info("Bootstrap signer running")
-
-	go func() {
-		<-ctx.Done()
-		queue.ShutDown()
-	}()
-	for {
-		key, quit := queue.Get()
-		if quit {
-			return nil
+	secretLister, cmLister := secrets.Lister().Secrets(token.Namespace), configMaps.Lister().ConfigMaps(Namespace)
+	return q.Run(ctx, 1, func(ctx context.Context, _ string) (queue.Result, error) {
+		next, err := s.sync(ctx, klog.FromContext(ctx), secretLister, cmLister)
+		if err != nil || next.IsZero() {
+			return queue.Result{}, err
 		}
-		next, err := s.sync(ctx, logger, secrets.Lister().Secrets(token.Namespace), configMaps.Lister().ConfigMaps(Namespace))
-		switch {
-		case err != nil && ctx.Err() != nil:
-			// Shutting down: the failed write is not worth a log line or a retry.
-		case err != nil:
-			logger.Error(err, "Signing cluster-info", "configmap", key)
-			queue.AddRateLimited(key)
-		case !next.IsZero():
-			// Drop the signature of the first token to expire without waiting for an event.
-			queue.Forget(key)
-			queue.AddAfter(key, max(next.Sub(s.opts.Now()), 0))
-		default:
-			queue.Forget(key)
-		}
-		queue.Done(key)
-	}
+		// Drop the signature of the first token to expire without waiting for an event.
+		return queue.Result{After: max(next.Sub(s.opts.Clock.Now()), time.Nanosecond)}, nil
+	}, secrets.Informer().HasSynced, configMaps.Informer().HasSynced)
 }
 
 // sync brings cluster-info up to date from the caches and returns when it must run again
 // (the next expiration of a signing token; zero for none).
-func (s *Signer) sync(ctx context.Context, logger klog.Logger, secrets corelisters.SecretNamespaceLister, configMaps corelisters.ConfigMapNamespaceLister) (time.Time, error) {
+func (s *ClusterInfoSigner) sync(ctx context.Context, logger klog.Logger, secrets corelisters.SecretNamespaceLister, configMaps corelisters.ConfigMapNamespaceLister) (time.Time, error) {
 	cm, err := configMaps.Get(ConfigMapName)
 	if apierrors.IsNotFound(err) {
 		return time.Time{}, nil // nothing to sign until cluster-info is published
@@ -132,7 +112,7 @@ func (s *Signer) sync(ctx context.Context, logger klog.Logger, secrets coreliste
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing bootstrap tokens from the cache: %w", err)
 	}
-	updated, next, err := signedConfigMap(cm, tokens, s.opts.Now())
+	updated, next, err := signedConfigMap(cm, tokens, s.opts.Clock.Now())
 	if err != nil || updated == nil {
 		return next, err
 	}

@@ -80,9 +80,9 @@ type Result struct {
 	// Reused, or no Date header).
 	ClockOffset time.Duration
 	// ClockSkew is set, and logged as a warning, when ClockOffset is beyond
-	// rotate.Backdate or the new certificate is not valid by this node's clock. The
+	// csr.Backdate or the new certificate is not valid by this node's clock. The
 	// bootstrap succeeded all the same.
-	ClockSkew *ClockSkewError
+	ClockSkew *rotate.ClockSkewError
 }
 
 // Bootstrap obtains the node's client certificate and kubeconfig as the kubelet does. The

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto"
 	"errors"
-	"k8s.io/klog/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/klog/v2"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	rbacv1 "k8s.io/api/rbac/v1"

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
 // Causes a caller can test with errors.Is.
@@ -21,8 +23,6 @@ var (
 	// ErrCAMismatch: the API server's certificate does not verify against the CA of the
 	// bootstrap kubeconfig.
 	ErrCAMismatch = errors.New("the API server's certificate is not signed by the CA in the bootstrap kubeconfig (CA mismatch): fix certificate-authority(-data) in the bootstrap kubeconfig")
-	// ErrClockSkew: a certificate is "not valid yet" or "expired" by this machine's clock.
-	ErrClockSkew = errors.New("a certificate is outside its validity period by this machine's clock: check the clock (clock skew) on this node and the API server")
 	// ErrForbidden: RBAC does not allow the bootstrap identity to create CSRs.
 	ErrForbidden = errors.New("the bootstrap identity may not create CertificateSigningRequests: bind ClusterRole system:node-bootstrapper to its group (e.g. system:bootstrappers)")
 )
@@ -39,7 +39,7 @@ func explain(err error, doing string) error {
 		return fmt.Errorf("%s: %w: %v", doing, ErrCAMismatch, err)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired,
 		strings.Contains(err.Error(), "certificate has expired or is not yet valid"):
-		return fmt.Errorf("%s: %w: %v", doing, ErrClockSkew, err)
+		return fmt.Errorf("%s: %w: a certificate is outside its validity period by this machine's clock; check the clock on this node and the API server: %v", doing, rotate.ErrClockSkew, err)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("%s: %w", doing, ErrTokenRejected)
 	case apierrors.IsForbidden(err):
@@ -51,5 +51,5 @@ func explain(err error, doing string) error {
 // permanent reports whether retrying cannot help.
 func permanent(err error) bool {
 	return errors.Is(err, ErrTokenRejected) || errors.Is(err, ErrCAMismatch) ||
-		errors.Is(err, ErrClockSkew) || errors.Is(err, ErrForbidden)
+		errors.Is(err, rotate.ErrClockSkew) || errors.Is(err, ErrForbidden)
 }

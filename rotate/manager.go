@@ -417,16 +417,15 @@ func settled(err error) bool {
 // certificate expired too and request certificates in a tight loop, so the attempt counts
 // as failed and the next one waits for the backoff.
 func (m *Manager) checkSkew(log klog.Logger, cert *x509.Certificate, csrName string) error {
-	err := CheckIssued(cert, m.cfg.Clock.Now())
-	var skew *SkewError
-	if !errors.As(err, &skew) {
+	skew := CheckIssued(cert, m.cfg.Clock.Now())
+	if skew == nil {
 		return nil
 	}
 	if skew.NotYetValid() {
-		log.Info("Warning: clock skew", "csr", csrName, "clockOffset", skew.Offset().String(), "detail", err.Error())
+		log.Info("Warning: clock skew", "csr", csrName, "clockOffset", skew.Offset.String(), "detail", skew.Error())
 		return nil
 	}
-	return fmt.Errorf("stored the certificate of CSR %s, but the next renewal waits for the backoff: %w", csrName, err)
+	return fmt.Errorf("stored the certificate of CSR %s, but the next renewal waits for the backoff: %w", csrName, skew)
 }
 
 func orNone(s string) string {

@@ -2,10 +2,11 @@ package rotate_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"k8s.io/apimachinery/pkg/util/wait"
 

@@ -6,16 +6,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"k8s.io/klog/v2"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/klog/v2"
+
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2/textlogger"
 	"k8s.io/utils/clock"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
@@ -24,34 +26,34 @@ import (
 
 func TestCheckIssued(t *testing.T) {
 	signed := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	cert := &x509.Certificate{NotBefore: signed.Add(-rotate.Backdate), NotAfter: signed.Add(10 * time.Minute)}
+	cert := &x509.Certificate{NotBefore: signed.Add(-csr.Backdate), NotAfter: signed.Add(10 * time.Minute)}
 	for _, tc := range []struct {
 		skew       time.Duration
 		wantOffset time.Duration // 0: no error
 		want       string
 	}{
-		{skew: -10 * time.Minute, wantOffset: -10 * time.Minute, want: "is not valid until 2030-01-01T11:55:00Z, 5m0s after this machine's time 2030-01-01T11:50:00Z: this machine's clock is about 10m0s behind"},
+		{skew: -10 * time.Minute, wantOffset: -10 * time.Minute, want: "about 10m0s behind the signer's (estimated from the certificate's NotBefore), more than the 5m0s certificates are backdated by; the certificate issued just now is not valid until 2030-01-01T11:55:00Z, 5m0s after this machine's time 2030-01-01T11:50:00Z"},
 		{skew: -5*time.Minute - time.Second, wantOffset: -5*time.Minute - time.Second, want: "5m1s behind"},
 		{skew: -5 * time.Minute},
 		{skew: -2 * time.Minute},
 		{skew: 2 * time.Minute},
 		{skew: 9*time.Minute + 59*time.Second},
-		{skew: 10 * time.Minute, wantOffset: 10 * time.Minute, want: "expired at 2030-01-01T12:10:00Z, 0s before this machine's time 2030-01-01T12:10:00Z: this machine's clock is about 10m0s ahead of"},
+		{skew: 10 * time.Minute, wantOffset: 10 * time.Minute, want: "about 10m0s ahead of the signer's (estimated from the certificate's NotBefore), more than the 5m0s certificates are backdated by; the certificate issued just now expired at 2030-01-01T12:10:00Z, 0s before this machine's time 2030-01-01T12:10:00Z"},
 	} {
 		t.Run(tc.skew.String(), func(t *testing.T) {
-			err := rotate.CheckIssued(cert, signed.Add(tc.skew))
+			skew := rotate.CheckIssued(cert, signed.Add(tc.skew))
 			if tc.wantOffset == 0 {
-				if err != nil {
-					t.Fatalf("CheckIssued: %v, want nil within the validity period", err)
+				if skew != nil {
+					t.Fatalf("CheckIssued: %v, want nil within the validity period", skew)
 				}
 				return
 			}
-			var skew *rotate.SkewError
-			if !errors.As(err, &skew) || !errors.Is(err, rotate.ErrClockSkew) {
-				t.Fatalf("CheckIssued: %v, want a *SkewError wrapping ErrClockSkew", err)
+			var err error = skew
+			if skew == nil || !errors.Is(err, rotate.ErrClockSkew) {
+				t.Fatalf("CheckIssued: %v, want a *ClockSkewError wrapping ErrClockSkew", err)
 			}
-			if skew.Offset() != tc.wantOffset {
-				t.Errorf("Offset() = %s, want %s", skew.Offset(), tc.wantOffset)
+			if skew.Offset != tc.wantOffset || skew.Measured {
+				t.Errorf("Offset = %s (measured %v), want %s estimated", skew.Offset, skew.Measured, tc.wantOffset)
 			}
 			for _, want := range []string{"clock skew", tc.want, "NTP"} {
 				if !strings.Contains(err.Error(), want) {
@@ -177,19 +179,19 @@ func TestRotationWithClockSkew(t *testing.T) {
 				if st.Rotations < 1 || st.Rotations > 3 {
 					t.Errorf("%d renewals within %s, want 1–3 (backoff, not a tight loop)", st.Rotations, watch)
 				}
-				var skew *rotate.SkewError
+				var skew *rotate.ClockSkewError
 				if !errors.As(st.LastError, &skew) {
-					t.Fatalf("last error %v, want a *rotate.SkewError", st.LastError)
+					t.Fatalf("last error %v, want a *rotate.ClockSkewError", st.LastError)
 				}
-				if d := skew.Offset() - tc.skew; d < -2*time.Second || d > 2*time.Second {
-					t.Errorf("estimated offset %s, want %s ± 2s", skew.Offset(), tc.skew)
+				if d := skew.Offset - tc.skew; d < -2*time.Second || d > 2*time.Second {
+					t.Errorf("estimated offset %s, want %s ± 2s", skew.Offset, tc.skew)
 				}
 				for _, want := range []string{"clock skew", "expired at", tc.warn} {
 					if !strings.Contains(st.LastError.Error(), want) || !strings.Contains(log, want) {
 						t.Errorf("last error and log must contain %q: error %q", want, st.LastError)
 					}
 				}
-				figure += fmt.Sprintf(", warned (offset %s)", skew.Offset())
+				figure += fmt.Sprintf(", warned (offset %s)", skew.Offset)
 			default:
 				if st.LastError != nil || st.Rotations != 1 {
 					t.Errorf("status %+v, want 1 renewal and no error", st)

@@ -66,7 +66,7 @@ func NewSelfSignedCA(opts SelfSignedOptions) (*CA, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: opts.CommonName},
-		NotBefore:             t.Add(-backdate),
+		NotBefore:             t.Add(-csr.Backdate),
 		NotAfter:              t.Add(opts.Validity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,

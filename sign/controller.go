@@ -10,21 +10,18 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	certinformers "k8s.io/client-go/informers/certificates/v1"
 	"k8s.io/client-go/kubernetes"
 	certlisters "k8s.io/client-go/listers/certificates/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 )
 
 // Event reasons the controller records on CSRs.
@@ -44,9 +41,6 @@ type ControllerOptions struct {
 	Recorder record.EventRecorder
 	// Metrics, when set, are updated for every signing attempt.
 	Metrics *Metrics
-	// RateLimiter paces retries after transient errors. Default as kube-controller-manager:
-	// per CSR 200ms doubling to 1000s, overall 10 qps with a burst of 100.
-	RateLimiter workqueue.TypedRateLimiter[string]
 }
 
 // Controller signs approved CSRs as they arrive through an informer, and at once when
@@ -55,7 +49,7 @@ type Controller struct {
 	client  kubernetes.Interface
 	lister  certlisters.CertificateSigningRequestLister
 	synced  cache.InformerSynced
-	queue   workqueue.TypedRateLimitingInterface[string]
+	queue   *queue.Queue
 	signer  *Signer
 	workers int
 	rec     record.EventRecorder
@@ -85,13 +79,10 @@ func NewController(client kubernetes.Interface, informer certinformers.Certifica
 	if opts.Workers <= 0 {
 		opts.Workers = 5
 	}
-	if opts.RateLimiter == nil {
-		opts.RateLimiter = DefaultRateLimiter()
-	}
 	c := &Controller{
 		client:  client,
 		lister:  informer.Lister(),
-		queue:   workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: "tlsbootstrap-csrsigning"}),
+		queue:   queue.New("csrsigning"),
 		signer:  opts.Signer,
 		workers: opts.Workers,
 		rec:     opts.Recorder,
@@ -107,14 +98,6 @@ func NewController(client kubernetes.Interface, informer certinformers.Certifica
 	}
 	c.synced = reg.HasSynced
 	return c, nil
-}
-
-// DefaultRateLimiter is kube-controller-manager's certificate controller rate limiter.
-func DefaultRateLimiter() workqueue.TypedRateLimiter[string] {
-	return workqueue.NewTypedMaxOfRateLimiter(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
-		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
-	)
 }
 
 // enqueue adds only CSRs there is something to do for, so idle updates cost nothing.
@@ -169,47 +152,15 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 func (c *Controller) run(ctx context.Context) error {
-	defer c.queue.ShutDown()
 	c.running.Store(true)
 	defer c.running.Store(false)
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("csrsigning"))
 	log := klog.FromContext(ctx)
 	log.Info("Starting CSR signing controller", "workers", c.workers)
 	defer log.Info("Stopped CSR signing controller")
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return errors.New("signing controller: CSR informer cache did not sync")
-	}
-	var wg sync.WaitGroup
-	for range c.workers {
-		wg.Go(func() { wait.UntilWithContext(ctx, c.work, time.Second) })
-	}
-	<-ctx.Done()
-	c.queue.ShutDown()
-	wg.Wait()
-	return nil
-}
-
-func (c *Controller) work(ctx context.Context) {
-	for c.next(ctx) {
-	}
-}
-
-func (c *Controller) next(ctx context.Context) bool {
-	name, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(name)
-	if err := c.sync(ctx, name); err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Signing CSR failed; will retry", "csr", name)
-		c.queue.AddRateLimited(name)
-		return true
-	}
-	c.queue.Forget(name)
-	return true
+	return c.queue.Run(ctx, c.workers, func(ctx context.Context, name string) (queue.Result, error) {
+		return queue.Result{}, c.sync(ctx, name)
+	}, c.synced)
 }
 
 func (c *Controller) sync(ctx context.Context, name string) error {

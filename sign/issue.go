@@ -21,8 +21,6 @@ const (
 	DefaultSigningDuration = 8760 * time.Hour
 	// MinTTL is the floor for spec.expirationSeconds (twice the backdate).
 	MinTTL = 10 * time.Minute
-	// backdate is how far NotBefore lies before now, against clock skew.
-	backdate = 5 * time.Minute
 	// shortTTL: below it the backdate is added to the lifetime rather than taken from it.
 	shortTTL = 8 * time.Hour
 )
@@ -51,11 +49,11 @@ func CertificateTTL(expirationSeconds *int32, maxTTL time.Duration) time.Duratio
 // CA that expires at caNotAfter: NotBefore = now − 5m; NotAfter = now + ttl for ttl < 8h,
 // else now + ttl − 5m; NotAfter clamped to caNotAfter. An expired CA is an error.
 func Validity(now time.Time, ttl time.Duration, caNotAfter time.Time) (notBefore, notAfter time.Time, err error) {
-	notBefore = now.Add(-backdate)
+	notBefore = now.Add(-csr.Backdate)
 	if ttl < shortTTL {
 		notAfter = now.Add(ttl)
 	} else {
-		notAfter = now.Add(ttl - backdate)
+		notAfter = now.Add(ttl - csr.Backdate)
 	}
 	if !notAfter.Before(caNotAfter) {
 		notAfter = caNotAfter

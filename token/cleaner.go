@@ -8,17 +8,27 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 )
 
 // SecretFieldSelector selects Secrets of the bootstrap token type (a field selector for
 // list and watch), as the upstream cleaner and bootstrap signer do.
-var SecretFieldSelector = fields.OneTermEqualSelector("type", string(SecretType)).String()
+const SecretFieldSelector = "type=" + string(SecretType)
+
+// NewSecretInformers returns an informer factory for the bootstrap token Secrets in
+// Namespace and nothing else: what the token cleaner and the bootstrap signer watch.
+func NewSecretInformers(client kubernetes.Interface, resync time.Duration) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(client, resync,
+		informers.WithNamespace(Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = SecretFieldSelector }))
+}
 
 // CleanExpired deletes every bootstrap token Secret in Namespace that is expired at now
 // (past or unparseable expiration), each with a UID precondition so a Secret re-created
@@ -69,8 +79,18 @@ func deleteExpired(ctx context.Context, client kubernetes.Interface, secret *cor
 type CleanerOptions struct {
 	// ResyncPeriod makes the informer re-deliver every token Secret. Default 10 minutes.
 	ResyncPeriod time.Duration
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	// Clock tells the time tokens expire against. Default the real clock.
+	Clock clock.PassiveClock
+}
+
+func (o CleanerOptions) withDefaults() CleanerOptions {
+	if o.ResyncPeriod <= 0 {
+		o.ResyncPeriod = 10 * time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	return o
 }
 
 // Cleaner is a controller that deletes bootstrap token Secrets when they expire, like the
@@ -81,35 +101,25 @@ type Cleaner struct {
 	opts   CleanerOptions
 }
 
-// NewCleaner returns a Cleaner using client.
+// NewCleaner returns a Cleaner using client, which needs list, watch and delete on Secrets
+// in Namespace.
 func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
-	if opts.ResyncPeriod <= 0 {
-		opts.ResyncPeriod = 10 * time.Minute
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	return &Cleaner{client: client, opts: opts}
+	return &Cleaner{client: client, opts: opts.withDefaults()}
 }
 
 // Run cleans until ctx is done. It returns an error only when it cannot start (the
 // informer cache never synced).
 func (c *Cleaner) Run(ctx context.Context) error {
-	logger := klog.FromContext(ctx).WithName("token-cleaner")
-	factory := informers.NewSharedInformerFactoryWithOptions(c.client, c.opts.ResyncPeriod,
-		informers.WithNamespace(Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = SecretFieldSelector }))
-	informer := factory.Core().V1().Secrets()
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "token-cleaner"})
-	defer queue.ShutDown()
-
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("token-cleaner"))
+	factory := NewSecretInformers(c.client, c.opts.ResyncPeriod)
+	secrets := factory.Core().V1().Secrets()
+	q := queue.New("tokencleaner")
 	enqueue := func(obj any) {
 		if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
-			queue.Add(key)
+			q.Add(key)
 		}
 	}
-	if _, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	if _, err := secrets.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueue,
 		UpdateFunc: func(_, obj any) { enqueue(obj) },
 	}); err != nil {
@@ -117,55 +127,36 @@ func (c *Cleaner) Run(ctx context.Context) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
-		return fmt.Errorf("token cleaner: secret cache did not sync: %w", context.Cause(ctx))
-	}
-	lister := informer.Lister()
-
-	go func() {
-		<-ctx.Done()
-		queue.ShutDown()
-	}()
-	for {
-		key, quit := queue.Get()
-		if quit {
-			return nil
-		}
-		c.process(ctx, logger, lister.Secrets(Namespace), queue, key)
-		queue.Done(key)
-	}
+	lister := secrets.Lister().Secrets(Namespace)
+	return q.Run(ctx, 1, func(ctx context.Context, key string) (queue.Result, error) {
+		return c.sync(ctx, lister, key)
+	}, secrets.Informer().HasSynced)
 }
 
-func (c *Cleaner) process(ctx context.Context, logger klog.Logger, secrets interface {
-	Get(name string) (*corev1.Secret, error)
-}, queue workqueue.TypedRateLimitingInterface[string], key string) {
+// sync deletes the Secret behind key when it has expired, or asks to look again when it
+// will.
+func (c *Cleaner) sync(ctx context.Context, secrets corelisters.SecretNamespaceLister, key string) (queue.Result, error) {
 	_, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
-		queue.Forget(key)
-		return
+		return queue.Result{}, nil
 	}
 	secret, err := secrets.Get(name)
 	if err != nil {
-		queue.Forget(key) // deleted meanwhile
-		return
+		return queue.Result{}, nil // deleted meanwhile
 	}
-	left, expired := expiry(secret, c.opts.Now())
+	left, expired := expiry(secret, c.opts.Clock.Now())
 	switch {
 	case expired:
 		gone, err := deleteExpired(ctx, c.client, secret)
 		if err != nil {
-			logger.Error(err, "Deleting expired bootstrap token", "secret", klog.KObj(secret))
-			queue.AddRateLimited(key)
-			return
+			return queue.Result{}, err
 		}
 		if gone {
-			logger.V(2).Info("Deleted expired bootstrap token", "secret", klog.KObj(secret))
+			klog.FromContext(ctx).V(2).Info("Deleted expired bootstrap token", "secret", klog.KObj(secret))
 		}
-		queue.Forget(key)
+		return queue.Result{}, nil
 	case left > 0:
-		queue.Forget(key)
-		queue.AddAfter(key, left)
-	default:
-		queue.Forget(key) // never expires
+		return queue.Result{After: left}, nil
 	}
+	return queue.Result{}, nil // never expires
 }
