@@ -7,10 +7,12 @@
 // config uses), the client CAs the caller gives: certificates the caller's signer issues
 // then authenticate, and the caller's CA key is never needed.
 //
-// The binaries come from KUBEBUILDER_ASSETS (the envtest convention), this repository's
-// bin/k8s/<version> (make assets), or the cache folder that
+// It runs two binaries, etcd and kube-apiserver. They come from KUBEBUILDER_ASSETS (the
+// envtest convention), this repository's bin/k8s/<version> (make demo-assets or make
+// assets), or the cache folder that
 //
-//	go run github.com/tlsbootstrap/tlsbootstrap/cmd/tlsbootstrap-assets@latest
+//	go run github.com/tlsbootstrap/tlsbootstrap/cmd/tlsbootstrap-assets@latest etcd kube-apiserver
 //
-// fills; when none has them, Start's error names that command.
+// fills (without names it builds kube-controller-manager and kubelet-bootstrap too); when
+// none has them, Start's error names that command.
 package clustertest

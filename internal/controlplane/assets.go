@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -14,8 +15,11 @@ const KubernetesVersion = "1.37.2"
 
 const modulePath = "github.com/tlsbootstrap/tlsbootstrap"
 
-// Binaries the project needs from the asset folder.
-var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
+// requiredBinaries are what a control plane runs: an asset folder must hold them. The
+// comparisons with Kubernetes' own programs look up kube-controller-manager and
+// kubelet-bootstrap with BinaryPath when they need them, so that the quickstart and
+// clustertest work with the two built (hack/assets.sh etcd kube-apiserver, make demo).
+var requiredBinaries = []string{"etcd", "kube-apiserver"}
 
 // AssetsCommand builds the binaries from any module: what a missing-binaries error asks
 // an importer to run.
@@ -31,56 +35,63 @@ func DefaultAssetsDir() string {
 	return filepath.Join(cache, "tlsbootstrap", "k8s", KubernetesVersion)
 }
 
-// AssetsDir returns the folder holding etcd, kube-apiserver and kube-controller-manager:
+// AssetsDir returns the folder holding etcd and kube-apiserver:
 // KUBEBUILDER_ASSETS when set (the envtest convention); else bin/k8s/<version> of this
 // repository when working inside it (make assets); else DefaultAssetsDir. The error
 // names the command that builds them.
 func AssetsDir() (string, error) {
+	return assetsDir(requiredBinaries)
+}
+
+// BinaryPath returns the path of one binary of the asset folders: etcd, kube-apiserver,
+// kube-controller-manager, or kubelet-bootstrap (the real kubelet's certificate code). It
+// is looked up as AssetsDir looks up the control plane, in the first folder that holds it
+// besides etcd and kube-apiserver: bin/k8s/<version> may hold only those two (make demo).
+func BinaryPath(name string) (string, error) {
+	names := requiredBinaries
+	if !slices.Contains(names, name) {
+		names = append(slices.Clip(names), name)
+	}
+	dir, err := assetsDir(names)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// assetsDir returns the first folder of AssetsDir's order that holds all of names.
+func assetsDir(names []string) (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, checkBinaries(dir, "KUBEBUILDER_ASSETS="+dir)
+		return dir, checkBinaries(dir, "KUBEBUILDER_ASSETS="+dir, names)
 	}
 	var tried []string
 	if root, err := moduleRoot(); err == nil {
 		dir := filepath.Join(root, "bin", "k8s", KubernetesVersion)
-		if checkBinaries(dir, dir) == nil {
+		if checkBinaries(dir, dir, names) == nil {
 			return dir, nil
 		}
 		tried = append(tried, dir+" (make assets)")
 	}
 	dir := DefaultAssetsDir()
-	if err := checkBinaries(dir, dir); err != nil {
+	if err := checkBinaries(dir, dir, names); err != nil {
 		tried = append(tried, dir)
-		return "", fmt.Errorf("the control-plane binaries (%s) are in none of %s; build them with `%s` (about 10 minutes the first time), or set KUBEBUILDER_ASSETS to a folder that has them",
-			strings.Join(requiredBinaries, ", "), strings.Join(tried, ", "), AssetsCommand)
+		return "", fmt.Errorf("the control-plane binaries (%s) are in none of %s; build them with `%s %s` (several minutes the first time), or set KUBEBUILDER_ASSETS to a folder that has them",
+			strings.Join(names, ", "), strings.Join(tried, ", "), AssetsCommand, strings.Join(names, " "))
 	}
 	return dir, nil
 }
 
-// BinaryPath returns the path of one binary of the asset folder: etcd, kube-apiserver,
-// kube-controller-manager, or kubelet-bootstrap (the real kubelet's certificate code).
-func BinaryPath(name string) (string, error) {
-	dir, err := AssetsDir()
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, name)
-	if info, err := os.Stat(path); err != nil || info.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("%s is missing in %s; build it with `%s` (or make assets in this repository)", name, dir, AssetsCommand)
-	}
-	return path, nil
-}
-
-func checkBinaries(dir, where string) error {
+func checkBinaries(dir, where string, names []string) error {
 	var missing []string
-	for _, b := range requiredBinaries {
+	for _, b := range names {
 		info, err := os.Stat(filepath.Join(dir, b))
 		if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
 			missing = append(missing, b)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("control-plane binaries missing in %s: %s; build them with `%s`, or point KUBEBUILDER_ASSETS at a folder that has them",
-			where, strings.Join(missing, ", "), AssetsCommand)
+		return fmt.Errorf("control-plane binaries missing in %s: %s; build them with `%s %s`, or point KUBEBUILDER_ASSETS at a folder that has them",
+			where, strings.Join(missing, ", "), AssetsCommand, strings.Join(names, " "))
 	}
 	return nil
 }

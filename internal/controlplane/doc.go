@@ -8,5 +8,7 @@
 // authenticate exactly as they would on a real cluster.
 //
 // It is used by tests (through internal/testenv), by the quickstart and by the conformance
-// runner. The binaries come from KUBEBUILDER_ASSETS, bin/k8s/<version> (make assets), or the cache folder cmd/tlsbootstrap-assets fills.
+// runner. The binaries come from KUBEBUILDER_ASSETS, bin/k8s/<version> (make assets; make
+// demo-assets builds etcd and kube-apiserver only), or the cache folder cmd/tlsbootstrap-assets
+// fills.
 package controlplane
