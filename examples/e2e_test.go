@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
-		for _, prog := range []string{"node-agent", "csr-controller", "quickstart"} {
+		for _, prog := range []string{"node-agent", "csr-controller", "quickstart", "tokenctl"} {
 			if bins[prog], err = testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/"+prog); err != nil {
 				return cleanup, err
 			}
