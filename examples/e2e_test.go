@@ -247,6 +247,7 @@ func TestNodeAgentServingThroughServingApprover(t *testing.T) {
 	p, err := controlplane.StartProcess(ctx, bins["node-agent"], []string{
 		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + filepath.Join(dir, "kubelet.kubeconfig"),
 		"--cert-dir=" + certDir, "--node-name=" + nodeName, "--node-ip=10.20.30.40", "--rotate-server-certificates",
+		"--register-node", // no kubelet here registers the Node the serving approver checks
 	}, &logs)
 	if err != nil {
 		t.Fatal(err)
