@@ -2,43 +2,59 @@ package examples_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	certutil "k8s.io/client-go/util/cert"
-
-	"github.com/tlsbootstrap/tlsbootstrap/discovery"
+	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
+	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// The node-agent joins with only --server, --discovery-token and the CA pin, against the
-// csr-controller running the bootstrap signer: kubeadm join's token discovery.
+// tokenctl runs the tokenctl program as the cluster admin and returns its stdout.
+func tokenctl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bins["tokenctl"], append(args, "--kubeconfig="+cp.KubeconfigFile)...).Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("tokenctl %s: %v\n%s%s", strings.Join(args, " "), err, out, exit.Stderr)
+		}
+		t.Fatalf("tokenctl %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+// Token discovery with the example programs only: the admin runs tokenctl cluster-info
+// publish and tokenctl create, the csr-controller runs the bootstrap signer with the
+// approver and signer, and node-agent joins with only the --server, --discovery-token
+// and CA pin of the join command tokenctl printed.
 func TestNodeAgentJoinsWithDiscoveryToken(t *testing.T) {
-	ctx := context.Background()
-	admin := cp.Client()
-	if err := discovery.PublishClusterInfo(ctx, admin, cp.Host(), cp.ServingCAPEM()); err != nil {
-		t.Fatal(err)
+	published := tokenctl(t, "cluster-info", "publish")
+	hint := regexp.MustCompile(`node-agent --server=(\S+) --discovery-token=<id.secret> --discovery-token-ca-cert-hash=(sha256:[0-9a-f]{64})`).FindStringSubmatch(published)
+	if hint == nil || !strings.Contains(published, "checked: an anonymous client trusting that CA reads cluster-info") {
+		t.Fatalf("cluster-info publish printed no anonymous check or no join command:\n%s", published)
 	}
-	tok, err := token.Generate()
+	server, pin := hint[1], hint[2]
+	tok, err := token.Parse(strings.TrimSpace(tokenctl(t, "create", "--ttl=10m", "--description=discovery e2e")))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("tokenctl create: %v", err)
 	}
-	if _, err := token.Create(ctx, admin, token.DefaultSpec(tok)); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { _ = token.Delete(context.Background(), cp.Client(), tok.ID) })
+	startCSRController(t, "--controllers=csrapproving,csrsigning,bootstrapsigner")
+	// Publishing again changes nothing and shows the signer's signature for the token.
+	deadline := time.Now().Add(30 * time.Second)
+	for again := ""; !strings.Contains(again, "signed for tokens ") || !strings.Contains(again, tok.ID); again = tokenctl(t, "cluster-info", "publish") {
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster-info not signed for token %s within 30s; publish says:\n%s", tok.ID, again)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	t.Cleanup(func() { _ = token.Delete(context.Background(), admin, tok.ID) })
-	startProcess(t, bins["csr-controller"], "--kubeconfig="+cp.KubeconfigFile,
-		"--cluster-signing-cert-file="+cp.CACertFile, "--cluster-signing-key-file="+cp.CAKeyFile,
-		"--controllers=csrapproving,csrsigning,bootstrapsigner")
-	certs, err := certutil.ParseCertsPEM(cp.ServingCAPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin := discovery.Pin(certs[0])
 
 	join := func(t *testing.T, nodeName, pin string) (kubeconfigPath string, out []byte, err error) {
 		dir := t.TempDir()
@@ -46,7 +62,7 @@ func TestNodeAgentJoinsWithDiscoveryToken(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		out, err = exec.CommandContext(ctx, bins["node-agent"], "--once", "--timeout=30s",
-			"--server="+cp.Host(), "--discovery-token="+tok.Reveal(), "--discovery-token-ca-cert-hash="+pin,
+			"--server="+server, "--discovery-token="+tok.Reveal(), "--discovery-token-ca-cert-hash="+pin,
 			"--kubeconfig="+kubeconfigPath, "--cert-dir="+filepath.Join(dir, "pki"), "--node-name="+nodeName).CombinedOutput()
 		return kubeconfigPath, out, err
 	}
@@ -57,6 +73,21 @@ func TestNodeAgentJoinsWithDiscoveryToken(t *testing.T) {
 			t.Fatalf("node-agent: %v\n%s", err, out)
 		}
 		assertNodeIdentity(t, kubeconfigPath, "discovered-node")
+		st, err := kubeconfig.Check(kubeconfigPath, time.Now())
+		if err != nil {
+			t.Fatalf("the node's kubeconfig: %v", err)
+		}
+		data, err := os.ReadFile(st.CertificateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair, err := rotate.ParsePair(data)
+		if err != nil {
+			t.Fatalf("client certificate %s: %v", st.CertificateFile, err)
+		}
+		if err := pair.Leaf.CheckSignatureFrom(cp.CA.Cert); err != nil {
+			t.Errorf("client certificate %s not signed by the cluster CA: %v", st.CertificateFile, err)
+		}
 		bootstrapPath := filepath.Join(filepath.Dir(kubeconfigPath), "bootstrap-kubelet.conf")
 		info, err := os.Stat(bootstrapPath)
 		if err != nil {

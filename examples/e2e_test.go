@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
-		for _, prog := range []string{"node-agent", "csr-controller", "quickstart"} {
+		for _, prog := range []string{"node-agent", "csr-controller", "quickstart", "tokenctl"} {
 			if bins[prog], err = testenv.Build(dir, "github.com/tlsbootstrap/tlsbootstrap/examples/"+prog); err != nil {
 				return cleanup, err
 			}
@@ -247,6 +247,7 @@ func TestNodeAgentServingThroughServingApprover(t *testing.T) {
 	p, err := controlplane.StartProcess(ctx, bins["node-agent"], []string{
 		"--bootstrap-kubeconfig=" + testenv.BootstrapKubeconfig(t, cp), "--kubeconfig=" + filepath.Join(dir, "kubelet.kubeconfig"),
 		"--cert-dir=" + certDir, "--node-name=" + nodeName, "--node-ip=10.20.30.40", "--rotate-server-certificates",
+		"--register-node", // no kubelet here registers the Node the serving approver checks
 	}, &logs)
 	if err != nil {
 		t.Fatal(err)

@@ -39,9 +39,15 @@ func Addresses(ips []net.IP, hostname string) []corev1.NodeAddress {
 }
 
 // Register creates the node's own Node object when it is missing and sets its
-// status.addresses, with the node's own identity (what the kubelet's --register-node
-// does). The API server's Node authorizer and NodeRestriction admission allow a node this
-// for its own object only; another node's object is refused with a clear error.
+// status.addresses, with the node's own identity. It is for test clusters without a
+// kubelet (where it stands in for the kubelet's --register-node, e.g. so that serving
+// certificates can be approved against the Node's addresses): the Node it creates is
+// bare, with only the hostname label, and a Node that exists before the kubelet registers
+// skips what the kubelet and the cloud provider set at registration (labels, taints,
+// capacity, providerID...). Where a kubelet runs, let it register the Node.
+//
+// The API server's Node authorizer and NodeRestriction admission allow a node this for
+// its own object only; another node's object is refused with a clear error.
 func Register(ctx context.Context, client kubernetes.Interface, opts RegisterOptions) (*corev1.Node, error) {
 	if opts.NodeName == "" {
 		return nil, errors.New("register node: node name is empty")

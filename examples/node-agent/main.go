@@ -3,7 +3,8 @@
 // and kubeconfig exist; otherwise it stays up until interrupted, renewing the client
 // certificate before it expires (--rotate-certificates, default true) and, with
 // --rotate-server-certificates, keeping a serving certificate for --node-ip and the node
-// name, logging each rotation.
+// name, logging each rotation. It leaves the Node object to the kubelet; on a test
+// cluster without one, --register-node creates it (see node.Register).
 //
 //	go run ./examples/node-agent --bootstrap-kubeconfig bootstrap.kubeconfig \
 //	    --kubeconfig kubelet.kubeconfig --cert-dir pki --node-name node-1 --once
@@ -76,7 +77,7 @@ func parse(args []string) (*flags, error) {
 	fs.BoolVar(&f.rotateClient, "rotate-certificates", true, "renew the client certificate before it expires (without --once)")
 	fs.BoolVar(&f.rotateServing, "rotate-server-certificates", false, "request and renew a serving certificate (signer kubernetes.io/kubelet-serving) for --node-ip and the node name (without --once)")
 	fs.IPSliceVar(&f.nodeIPs, "node-ip", nil, "IP address(es) of the node, repeatable or comma-separated; SANs of the serving certificate")
-	fs.BoolVar(&f.registerNode, "register-node", true, "create or update this node's Node object with its new identity, addresses from --node-ip and the node name (without --once)")
+	fs.BoolVar(&f.registerNode, "register-node", false, "for test clusters without a kubelet: create this node's Node object with its new identity if missing and set its addresses from --node-ip and the node name, which the serving approver checks serving certificates against (without --once). Where a kubelet runs, leave it off: a Node created before the kubelet registers lacks what the kubelet and the cloud provider set (labels, taints, capacity, providerID...)")
 	fs.DurationVar(&f.renewAfter, "renew-after", 0, "renew each certificate this long after it is loaded instead of at 70-90% of its lifetime (demos and tests)")
 	_ = fs.MarkHidden("renew-after")
 	f.discovery.register(fs)
@@ -149,6 +150,8 @@ func run(args []string) error {
 		if err := registerNode(bootCtx, f); err != nil {
 			return err
 		}
+	} else if f.rotateServing {
+		klog.InfoS("not registering the Node: a serving approver checks serving certificates against the Node's addresses, which the kubelet registers (--register-node on test clusters without a kubelet)", "node", f.nodeName)
 	}
 	for _, m := range []*rotate.Manager{agent.Client(), agent.Serving()} {
 		if m != nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // runOptions asks node.Start for the renewals the flags ask for: the client certificate
-// (always, once running), the serving certificate for the addresses --register-node
-// writes, and --renew-after. Each manager logs its rotations ("rotated certificate" with
+// (always, once running), the serving certificate for --node-ip and the node name (the
+// addresses --register-node writes), and --renew-after. Each manager logs its rotations ("rotated certificate" with
 // the old and new serial, NotAfter and the next deadline).
 func (f *flags) runOptions(opts node.Options) node.RunOptions {
 	ro := node.RunOptions{Options: opts}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // Program is the name used in help and error messages.
@@ -114,12 +115,12 @@ func (c *command) run(ctx context.Context, g *globals, args []string, out io.Wri
 	if !c.cluster {
 		return act(ctx, inv)
 	}
-	client, host, err := connect(g.kubeconfig, g.timeout)
+	client, cfg, err := connect(g.kubeconfig, g.timeout)
 	if err != nil {
 		return err
 	}
-	inv.client = client
-	return explain(act(ctx, inv), host)
+	inv.client, inv.config = client, cfg
+	return explain(act(ctx, inv), cfg.Host)
 }
 
 // newFlagSet makes a flag set that reports errors instead of printing them, so that the
@@ -133,7 +134,7 @@ func newFlagSet(name string) *pflag.FlagSet {
 }
 
 func printHelp(out io.Writer, top *pflag.FlagSet) error {
-	fmt.Fprintf(out, "%s manages bootstrap tokens, static token files, bootstrap RBAC, bootstrap kubeconfigs\nand certificate signing requests for kubelet TLS bootstrapping.\n\n", Program)
+	fmt.Fprintf(out, "%s manages bootstrap tokens, static token files, bootstrap RBAC, bootstrap kubeconfigs,\nthe cluster-info that token discovery reads, and certificate signing requests for\nkubelet TLS bootstrapping.\n\n", Program)
 	fmt.Fprintf(out, "Usage:\n  %s [--kubeconfig FILE] <command> [flags] [args]\n\nCommands:\n", Program)
 	w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
 	for _, c := range commands {
@@ -156,7 +157,11 @@ func printGroupHelp(out io.Writer, group string, subs []*command) error {
 }
 
 func (c *command) printHelp(out io.Writer, fs *pflag.FlagSet) error {
-	_, err := fmt.Fprintf(out, "%s\n\nUsage:\n  %s\n\nFlags:\n%s", c.summary, c.usage(), fs.FlagUsages())
+	text := c.summary
+	if c.long != "" {
+		text += "\n\n" + c.long
+	}
+	_, err := fmt.Fprintf(out, "%s\n\nUsage:\n  %s\n\nFlags:\n%s", text, c.usage(), fs.FlagUsages())
 	return err
 }
 
@@ -202,6 +207,8 @@ type command struct {
 	// minArgs and maxArgs bound the positional arguments; maxArgs -1 means no limit.
 	minArgs, maxArgs int
 	summary          string
+	// long, when set, follows the summary in the command's --help.
+	long string
 	// cluster commands get --kubeconfig and a client.
 	cluster bool
 	// bind defines the command's flags on fs and returns what runs it once they are parsed.
@@ -216,4 +223,5 @@ type invocation struct {
 	out    io.Writer
 	args   []string
 	client kubernetes.Interface // nil for commands without a cluster
+	config *rest.Config         // what client was made from; nil for commands without a cluster
 }

@@ -39,6 +39,7 @@ func TestCommandHelp(t *testing.T) {
 		"rbac revoke":          append([]string{"--preset", "--group", "--node"}, cluster...),
 		"bootstrap-kubeconfig": {"--server", "--ca-file", "--token", "--out"},
 		"ca-hash":              {"--ca-file", "--server", "--token"},
+		"cluster-info publish": append([]string{"--server", "--ca-file", "--check"}, cluster...),
 		"csr list":             cluster,
 		"csr describe":         cluster,
 		"csr approve":          append([]string{"--reason", "--message"}, cluster...),
@@ -68,6 +69,28 @@ func TestCommandHelp(t *testing.T) {
 	out, err := run(t, "csr", "--help")
 	if err != nil || !strings.Contains(out, "csr approve NAME...") {
 		t.Errorf("csr --help: %v\n%s", err, out)
+	}
+	out, err = run(t, "cluster-info", "--help")
+	if err != nil || !strings.Contains(out, "cluster-info publish ") {
+		t.Errorf("cluster-info --help: %v\n%s", err, out)
+	}
+}
+
+// TestClusterInfoPublishHelp: the help says what is written, what is checked, and how
+// nodes join afterwards.
+func TestClusterInfoPublishHelp(t *testing.T) {
+	out, err := run(t, "cluster-info", "publish", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ConfigMap kube-public/cluster-info", "Role and RoleBinding", "system:anonymous",
+		"--anonymous-auth=false", "bootstrapsigner", "node-agent --server URL --discovery-token",
+		"default: the kubeconfig's cluster server", "certificate-authority-data",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cluster-info publish --help lacks %q:\n%s", want, out)
+		}
 	}
 }
 

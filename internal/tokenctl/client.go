@@ -36,15 +36,16 @@ func LoadRESTConfig(path string, timeout time.Duration) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// connect loads the kubeconfig and returns a clientset and the server it talks to.
-func connect(path string, timeout time.Duration) (kubernetes.Interface, string, error) {
+// connect loads the kubeconfig and returns a clientset and the configuration it was made
+// from (cfg.Host is the server it talks to).
+func connect(path string, timeout time.Duration) (kubernetes.Interface, *rest.Config, error) {
 	cfg, err := LoadRESTConfig(path, timeout)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, cfg.Host, fmt.Errorf("client for %s: %w", cfg.Host, err)
+		return nil, nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
 	}
-	return client, cfg.Host, nil
+	return client, cfg, nil
 }

@@ -14,9 +14,12 @@ import (
 // says what kind of failure it is: nothing answering, rejected credentials, or missing
 // rights (the server's message names the user, verb and resource).
 func explain(err error, host string) error {
+	var anonymous *clusterInfoError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &anonymous):
+		return err // an anonymous client's failure, not the kubeconfig's
 	case clientcmd.IsEmptyConfig(err):
 		return errors.New("no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")
 	case apierrors.IsUnauthorized(err):
