@@ -87,6 +87,13 @@ var recognizers = []recognizer{
 	{KindSelfNodeServer, certificatesv1.KubeletServingSignerName, csr.ValidateKubeletServing, true, true, messageSelfNodeServer},
 }
 
+// SignerName is the signer a CSR of kind k names (kube-apiserver-client-kubelet for the
+// client kinds, kubelet-serving for selfnodeserver).
+func (k Kind) SignerName() string {
+	r, _ := recognizerFor(k)
+	return r.signer
+}
+
 func recognizerFor(k Kind) (recognizer, bool) {
 	for _, r := range recognizers {
 		if r.kind == k {

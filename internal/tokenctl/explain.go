@@ -11,13 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/diagnose"
 )
 
 // ExplainOptions configure ExplainCSR.
 type ExplainOptions struct {
 	// Signers are the signer names some controller in the cluster signs for; default
-	// approve.DefaultServedSigners. tokenctl cannot see the controllers, so it trusts this.
+	// diagnose.DefaultServedSigners. tokenctl cannot see the controllers, so it trusts this.
 	Signers []string
 	// ServingApproval says the approver approves kubelet serving CSRs (servingapproving).
 	ServingApproval bool
@@ -33,7 +33,7 @@ func ExplainCSR(ctx context.Context, client kubernetes.Interface, out io.Writer,
 	if now.IsZero() {
 		now = time.Now()
 	}
-	e, err := approve.Explain(ctx, client, name, approve.ExplainOptions{
+	e, err := diagnose.Explain(ctx, client, name, diagnose.Options{
 		SignerNames: opts.Signers, ServingApproval: opts.ServingApproval, Now: func() time.Time { return now },
 	})
 	if err != nil {
@@ -42,7 +42,7 @@ func ExplainCSR(ctx context.Context, client kubernetes.Interface, out io.Writer,
 	return printExplanation(out, e, now)
 }
 
-func printExplanation(out io.Writer, e *approve.Explanation, now time.Time) error {
+func printExplanation(out io.Writer, e *diagnose.Explanation, now time.Time) error {
 	w := tabwriter.NewWriter(out, 0, 4, 1, ' ', 0)
 	row := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%s:\t%s\n", label, fmt.Sprintf(format, args...))

@@ -6,12 +6,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/diagnose"
 )
 
 func bindCSRExplain(fs *pflag.FlagSet) action {
 	var opts ExplainOptions
-	fs.StringSliceVar(&opts.Signers, "signer", approve.DefaultServedSigners, "signer names a controller in the cluster signs for (tokenctl cannot see them; repeatable)")
+	fs.StringSliceVar(&opts.Signers, "signer", diagnose.DefaultServedSigners, "signer names a controller in the cluster signs for (tokenctl cannot see them; repeatable)")
 	fs.BoolVar(&opts.ServingApproval, "serving-approval", false, "the cluster's approver approves kubelet serving CSRs (servingapproving)")
 	return func(ctx context.Context, inv *invocation) error {
 		return ExplainCSR(ctx, inv.client, inv.out, inv.args[0], opts)

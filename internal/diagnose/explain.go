@@ -1,4 +1,4 @@
-package approve
+package diagnose
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 )
@@ -38,12 +39,12 @@ const (
 // timestamps have one-second precision, and signing follows approval).
 const clockSkewTolerance = time.Minute
 
-// ExplainOptions configure Explain. The zero value explains with Kubernetes' defaults.
-type ExplainOptions struct {
+// Options configure Explain. The zero value explains with Kubernetes' defaults.
+type Options struct {
 	// Authorizer asks whether the requester may have each recognized kind auto-approved.
 	// Default: NewSARAuthorizer with no cache (the caller needs create on
 	// subjectaccessreviews).
-	Authorizer Authorizer
+	Authorizer approve.Authorizer
 	// ServingApproval says the cluster's approver approves kubelet serving CSRs (this
 	// project's servingapproving controller). Kubernetes never does; default false.
 	ServingApproval bool
@@ -64,7 +65,7 @@ type Finding struct {
 
 // KindReview is the SubjectAccessReview answer for one kind a CSR is recognized as.
 type KindReview struct {
-	Kind    Kind
+	Kind    approve.Kind
 	Allowed bool
 	// Reason is the authorizer's reason (for RBAC, the binding that allowed it).
 	Reason string
@@ -99,11 +100,11 @@ type Explanation struct {
 	State string
 	// Kinds the CSR is recognized as, and NotRecognized why it is not of the others; both
 	// empty when spec.request does not parse (see Findings).
-	Kinds         []Kind
-	NotRecognized []*NotRecognizedError
+	Kinds         []approve.Kind
+	NotRecognized []*approve.NotRecognizedError
 	// Reviews holds, for a Pending CSR, the SubjectAccessReview answer per recognized kind.
 	Reviews []KindReview
-	// SignerServed says whether SignerName is among ExplainOptions.SignerNames;
+	// SignerServed says whether SignerName is among Options.SignerNames;
 	// SignerNames is that list.
 	SignerServed bool
 	SignerNames  []string
@@ -129,12 +130,12 @@ type Explanation struct {
 // trusts that issuer for client certificates, and signs of clock skew. The client needs
 // get on certificatesigningrequests and create on subjectaccessreviews; reading
 // kube-system/extension-apiserver-authentication is optional.
-func Explain(ctx context.Context, client kubernetes.Interface, name string, opts ExplainOptions) (*Explanation, error) {
+func Explain(ctx context.Context, client kubernetes.Interface, name string, opts Options) (*Explanation, error) {
 	if client == nil {
 		return nil, errors.New("explain: nil client")
 	}
 	if opts.Authorizer == nil {
-		opts.Authorizer = NewSARAuthorizer(client, SAROptions{CacheTTL: -1})
+		opts.Authorizer = approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: -1})
 	}
 	if opts.SignerNames == nil {
 		opts.SignerNames = DefaultServedSigners
@@ -158,7 +159,7 @@ func Explain(ctx context.Context, client kubernetes.Interface, name string, opts
 	e.Failure = csr.Condition(obj, certificatesv1.CertificateFailed)
 	e.DecidedBy = fieldManager(obj, "approval")
 
-	c, classifyErr := Classify(obj)
+	c, classifyErr := approve.Classify(obj)
 	if classifyErr == nil {
 		e.Kinds, e.NotRecognized = c.Kinds, c.NotRecognized
 	}
@@ -202,10 +203,10 @@ func (e *Explanation) addNoSigner() {
 }
 
 // explainPending reviews each recognized kind and says what blocks approval.
-func (e *Explanation) explainPending(ctx context.Context, obj *certificatesv1.CertificateSigningRequest, c Classification, opts ExplainOptions) error {
-	var allowedKind Kind
+func (e *Explanation) explainPending(ctx context.Context, obj *certificatesv1.CertificateSigningRequest, c approve.Classification, opts Options) error {
+	var allowedKind approve.Kind
 	for _, kind := range c.Kinds {
-		if kind == KindSelfNodeServer && !opts.ServingApproval {
+		if kind == approve.KindSelfNodeServer && !opts.ServingApproval {
 			e.Reviews = append(e.Reviews, KindReview{Kind: kind, Skipped: "serving approval is off"})
 			continue
 		}
@@ -222,7 +223,7 @@ func (e *Explanation) explainPending(ctx context.Context, obj *certificatesv1.Ce
 	case allowedKind != "":
 		e.add(fmt.Sprintf("recognized as %s and the requester %q is allowed to have it auto-approved, yet it is Pending", allowedKind, e.Requester),
 			"no approver is acting on it: check that an approving controller (csrapproving) runs and leads (its Lease, logs and /readyz), and that it may approve signer "+e.SignerName)
-	case len(c.Kinds) == 1 && c.Kinds[0] == KindSelfNodeServer && !opts.ServingApproval:
+	case len(c.Kinds) == 1 && c.Kinds[0] == approve.KindSelfNodeServer && !opts.ServingApproval:
 		e.add("kubelet serving CSR: Kubernetes never auto-approves these, and serving approval is assumed off",
 			fmt.Sprintf("approve it by hand (tokenctl csr approve %s) or run the controller with servingapproving (--controllers=csrapproving,servingapproving,...)", e.Name))
 	case len(c.Kinds) > 0:
@@ -239,7 +240,7 @@ func (e *Explanation) explainPending(ctx context.Context, obj *certificatesv1.Ce
 	case e.SignerName == certificatesv1.KubeAPIServerClientKubeletSignerName ||
 		(e.SignerName == certificatesv1.KubeletServingSignerName && opts.ServingApproval):
 		for _, why := range c.NotRecognized {
-			if recognizerSigner(why.Kind) != e.SignerName || (why.Kind == KindSelfNodeServer && !opts.ServingApproval) {
+			if recognizerSigner(why.Kind) != e.SignerName || (why.Kind == approve.KindSelfNodeServer && !opts.ServingApproval) {
 				continue
 			}
 			e.add(fmt.Sprintf("not auto-approvable as %s: rule %s broken: %s", why.Kind, why.Rule, why.Detail),
@@ -254,16 +255,16 @@ func (e *Explanation) explainPending(ctx context.Context, obj *certificatesv1.Ce
 
 // bindingFix names the ClusterRole that grants auto-approval of kind and the subject to
 // bind it to: the most specific bootstrap group, system:nodes for renewals.
-func bindingFix(kind Kind, user string, groups []string) string {
+func bindingFix(kind approve.Kind, user string, groups []string) string {
 	switch kind {
-	case KindNodeClient:
+	case approve.KindNodeClient:
 		what, flag, who := "group", "--group", bootstrapGroup(groups)
 		if who == "" {
 			what, flag, who = "user", "--user", user
 		}
 		return fmt.Sprintf("bind ClusterRole %s to %s %s: kubectl create clusterrolebinding node-autoapprove-bootstrap --clusterrole=%s %s=%s",
 			rbac.NodeClientRole, what, who, rbac.NodeClientRole, flag, who)
-	case KindSelfNodeClient:
+	case approve.KindSelfNodeClient:
 		return fmt.Sprintf("bind ClusterRole %s to group %s: kubectl create clusterrolebinding node-autoapprove-certificate-rotation --clusterrole=%s --group=%s",
 			rbac.SelfNodeClientRole, rbac.NodesGroup, rbac.SelfNodeClientRole, rbac.NodesGroup)
 	default:
@@ -383,12 +384,9 @@ func isClientSigner(signer string) bool {
 	return signer == certificatesv1.KubeAPIServerClientKubeletSignerName || signer == certificatesv1.KubeAPIServerClientSignerName
 }
 
-func recognizerSigner(k Kind) string {
-	r, _ := recognizerFor(k)
-	return r.signer
-}
+func recognizerSigner(k approve.Kind) string { return k.SignerName() }
 
-func kindNames(kinds []Kind) []string {
+func kindNames(kinds []approve.Kind) []string {
 	out := make([]string, len(kinds))
 	for i, k := range kinds {
 		out[i] = string(k)

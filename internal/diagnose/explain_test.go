@@ -1,12 +1,14 @@
-package approve_test
+package diagnose_test
 
 import (
 	"context"
 	"fmt"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/diagnose"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 
@@ -31,8 +33,8 @@ func TestExplainPending(t *testing.T) {
 		groups   []string
 		signer   string
 		usages   []certificatesv1.KeyUsage
-		req      request
-		opts     approve.ExplainOptions
+		req      csr.RequestOptions
+		opts     diagnose.Options
 		kinds    []approve.Kind
 		reviews  map[approve.Kind]bool
 		served   bool
@@ -55,22 +57,22 @@ func TestExplainPending(t *testing.T) {
 			findings: []string{"recognized as selfnodeclient, nodeclient"},
 			fix:      "bind ClusterRole system:certificates.k8s.io:certificatesigningrequests:selfnodeclient to group system:nodes"},
 		{name: "broken rule", user: grantedUser, groups: grantedGroups, signer: certificatesv1.KubeAPIServerClientKubeletSignerName,
-			usages: client, req: kubeletRequest("ex4").withOrgs("system:masters"), served: true, rule: csr.RuleOrganization,
+			usages: client, req: withOrgs(kubeletRequest("ex4"), "system:masters"), served: true, rule: csr.RuleOrganization,
 			findings: []string{"not auto-approvable as selfnodeclient", "not auto-approvable as nodeclient"}, fix: "fix the client"},
 		{name: "serving, approval off", user: "system:node:ex5", groups: []string{"system:nodes"}, signer: certificatesv1.KubeletServingSignerName,
-			usages: serving, req: kubeletRequest("ex5").withDNS("ex5"), kinds: []approve.Kind{approve.KindSelfNodeServer}, served: true,
+			usages: serving, req: withDNS(kubeletRequest("ex5"), "ex5"), kinds: []approve.Kind{approve.KindSelfNodeServer}, served: true,
 			findings: []string{"Kubernetes never auto-approves these"}, fix: "servingapproving"},
 		{name: "signer nobody serves", user: grantedUser, groups: grantedGroups, signer: "example.com/custom",
 			usages: client, req: kubeletRequest("ex6"), served: false,
 			findings: []string{"signer example.com/custom is not one the auto-approver handles", "no signer is configured for example.com/custom"},
 			fix:      "approve it by hand"},
 		{name: "signer named as served", user: grantedUser, groups: grantedGroups, signer: "example.com/custom",
-			usages: client, req: kubeletRequest("ex7"), served: true, opts: approve.ExplainOptions{SignerNames: []string{"example.com/custom"}},
+			usages: client, req: kubeletRequest("ex7"), served: true, opts: diagnose.Options{SignerNames: []string{"example.com/custom"}},
 			findings: []string{"signer example.com/custom is not one the auto-approver handles"}, fix: "approve it by hand"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := createCSR(t, clientAs(t, tc.user, tc.groups...), tc.signer, tc.usages, tc.req)
-			e, err := approve.Explain(ctx, cp.Client(), obj.Name, tc.opts)
+			e, err := diagnose.Explain(ctx, cp.Client(), obj.Name, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,10 +121,10 @@ func orEmpty(m map[approve.Kind]bool) map[approve.Kind]bool {
 
 func TestExplainErrors(t *testing.T) {
 	testenv.Need(t)
-	if _, err := approve.Explain(context.Background(), nil, "x", approve.ExplainOptions{}); err == nil {
+	if _, err := diagnose.Explain(context.Background(), nil, "x", diagnose.Options{}); err == nil {
 		t.Error("nil client accepted")
 	}
-	_, err := approve.Explain(context.Background(), cp.Client(), "no-such-csr", approve.ExplainOptions{})
+	_, err := diagnose.Explain(context.Background(), cp.Client(), "no-such-csr", diagnose.Options{})
 	if err == nil || !strings.Contains(err.Error(), `explaining CSR "no-such-csr"`) || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("error %v", err)
 	}

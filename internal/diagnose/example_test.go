@@ -1,4 +1,4 @@
-package approve_test
+package diagnose_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/diagnose"
 )
 
 // ExampleExplain prints why a node's CSR is still Pending and what to do about it.
@@ -15,9 +15,9 @@ func ExampleExplain() {
 	if client == nil {
 		return
 	}
-	e, err := approve.Explain(context.Background(), client, "node-csr-abc", approve.ExplainOptions{
+	e, err := diagnose.Explain(context.Background(), client, "node-csr-abc", diagnose.Options{
 		// The signers some controller in the cluster runs: Explain cannot see them.
-		SignerNames: approve.DefaultServedSigners,
+		SignerNames: diagnose.DefaultServedSigners,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -1,0 +1,122 @@
+package diagnose_test
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
+)
+
+var cp *controlplane.ControlPlane
+
+func TestMain(m *testing.M) { testenv.MainLazy(m, controlplane.Options{}, &cp) }
+
+var serial atomic.Int64
+
+func name(prefix string) string { return fmt.Sprintf("%s-%d", prefix, serial.Add(1)) }
+
+func kubeletRequest(node string) csr.RequestOptions {
+	return csr.RequestOptions{Subject: pkix.Name{CommonName: "system:node:" + node, Organization: []string{"system:nodes"}}}
+}
+
+func withOrgs(r csr.RequestOptions, orgs ...string) csr.RequestOptions {
+	r.Subject.Organization = orgs
+	return r
+}
+
+func withDNS(r csr.RequestOptions, names ...string) csr.RequestOptions {
+	r.DNSNames = names
+	return r
+}
+
+// bootstrapUser is a bootstrap-token-like identity that may create CSRs (kubeadm binds
+// system:node-bootstrapper so).
+func bootstrapUser(t *testing.T) (string, []string) {
+	user := "system:bootstrap:" + name("tok")
+	bindClusterRole(t, "system:node-bootstrapper", user)
+	return user, []string{"system:bootstrappers"}
+}
+
+// grant lets user have CSRs of kind auto-approved, through Kubernetes' built-in ClusterRole,
+// and waits until the RBAC authorizer (an informer) allows it.
+func grant(t *testing.T, user string, groups []string, kind approve.Kind) {
+	t.Helper()
+	bindClusterRole(t, "system:certificates.k8s.io:certificatesigningrequests:"+string(kind), user)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		sar, err := cp.Client().AuthorizationV1().SubjectAccessReviews().Create(context.Background(), &authorizationv1.SubjectAccessReview{
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups, ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: string(kind), Verb: "create"}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sar.Status.Allowed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not allowed %s within 10s", user, kind)
+		}
+	}
+}
+
+func bindClusterRole(t *testing.T, role, user string) {
+	t.Helper()
+	_, err := cp.Client().RbacV1().ClusterRoleBindings().Create(context.Background(), &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name("diagnose")},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func clientAs(t *testing.T, user string, groups ...string) kubernetes.Interface {
+	t.Helper()
+	c, err := kubernetes.NewForConfig(cp.ImpersonatingConfig(user, groups...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// createCSR creates a CSR as the given client, retrying while a fresh binding reaches the
+// RBAC authorizer.
+func createCSR(t *testing.T, as kubernetes.Interface, signer string, usages []certificatesv1.KeyUsage, opts csr.RequestOptions) *certificatesv1.CertificateSigningRequest {
+	t.Helper()
+	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := csr.NewRequest(opts, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &certificatesv1.CertificateSigningRequest{
+		ObjectMeta: metav1.ObjectMeta{Name: name("csr")},
+		Spec:       certificatesv1.CertificateSigningRequestSpec{Request: req, SignerName: signer, Usages: usages},
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		created, err := as.CertificatesV1().CertificateSigningRequests().Create(context.Background(), obj, metav1.CreateOptions{})
+		if err == nil {
+			return created
+		}
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "forbidden") {
+			t.Fatalf("creating CSR: %v", err)
+		}
+	}
+}
