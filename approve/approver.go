@@ -83,7 +83,7 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 	}
 	c, err := Classify(obj)
 	if err != nil {
-		return ignore(ReasonInvalidRequest, err.Error(), false, err), nil
+		return ignore(reasonInvalidRequest, err.Error(), false, err), nil
 	}
 	var tried, refusals []string
 	for _, kind := range c.Kinds {
@@ -111,7 +111,7 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 		if len(refusals) > 0 {
 			msg += " (" + strings.Join(refusals, "; ") + ")"
 		}
-		return ignore(ReasonNotAuthorized, msg, true, nil), nil
+		return ignore(reasonNotAuthorized, msg, true, nil), nil
 	}
 	return a.notRecognized(c), nil
 }
@@ -124,7 +124,7 @@ func (a *Approver) notRecognized(c Classification) Decision {
 		}
 	}
 	if !a.ServingEnabled() && c.Is(KindSelfNodeServer) {
-		return ignore(ReasonNotRecognized, "kubelet serving CSR, and serving approval is not enabled", false, nil)
+		return ignore(reasonNotRecognized, "kubelet serving CSR, and serving approval is not enabled", false, nil)
 	}
 	parts := make([]string, 0, len(why))
 	for _, e := range why {
@@ -134,7 +134,7 @@ func (a *Approver) notRecognized(c Classification) Decision {
 	if len(why) > 0 {
 		cause = why[0]
 	}
-	return ignore(ReasonNotRecognized, strings.Join(parts, "; "), false, cause)
+	return ignore(reasonNotRecognized, strings.Join(parts, "; "), false, cause)
 }
 
 // decideServing judges an authorized selfnodeserver CSR under the serving policy: a
@@ -145,7 +145,7 @@ func (a *Approver) decideServing(ctx context.Context, obj *certificatesv1.Certif
 	nodeName := strings.TrimPrefix(c.Request.Subject.CommonName, csr.NodeUserPrefix)
 	node, err := a.facts.GetNode(ctx, nodeName)
 	if apierrors.IsNotFound(err) {
-		return ignore(ReasonNodeNotFound, fmt.Sprintf("node %q does not exist (yet); its serving CSR waits for it", nodeName), true, err), nil
+		return ignore(reasonNodeNotFound, fmt.Sprintf("node %q does not exist (yet); its serving CSR waits for it", nodeName), true, err), nil
 	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("getting node %q for serving CSR %q: %w", nodeName, obj.Name, err)
@@ -186,11 +186,11 @@ func approval(kind Kind) Decision {
 func alreadyDecided(obj *certificatesv1.CertificateSigningRequest) (Decision, bool) {
 	switch st := csr.StateOf(obj); {
 	case st.Issued:
-		return ignore(ReasonAlreadyIssued, "the CSR already holds a certificate", false, nil), true
+		return ignore(reasonAlreadyIssued, "the CSR already holds a certificate", false, nil), true
 	case st.Denied:
-		return ignore(ReasonAlreadyDenied, "the CSR is already denied", false, nil), true
+		return ignore(reasonAlreadyDenied, "the CSR is already denied", false, nil), true
 	case st.Approved:
-		return ignore(ReasonAlreadyApproved, "the CSR is already approved", false, nil), true
+		return ignore(reasonAlreadyApproved, "the CSR is already approved", false, nil), true
 	}
 	return Decision{}, false
 }

@@ -19,11 +19,11 @@ type Authorizer interface {
 	Authorize(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, kind Kind) (allowed bool, reason string, err error)
 }
 
-// AuthorizerFunc adapts a function to Authorizer, for callers with their own policy.
-type AuthorizerFunc func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, kind Kind) (bool, string, error)
+// authorizerFunc adapts a function to Authorizer, for callers with their own policy.
+type authorizerFunc func(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, kind Kind) (bool, string, error)
 
 // Authorize calls f.
-func (f AuthorizerFunc) Authorize(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, kind Kind) (bool, string, error) {
+func (f authorizerFunc) Authorize(ctx context.Context, csr *certificatesv1.CertificateSigningRequest, kind Kind) (bool, string, error) {
 	return f(ctx, csr, kind)
 }
 

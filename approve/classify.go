@@ -14,14 +14,14 @@ import (
 
 // Rules this package checks on top of csr's kubelet rules.
 const (
-	// RuleSignerName: the CSR must name the kind's signer.
-	RuleSignerName csr.Rule = "SignerName"
+	// ruleSignerName: the CSR must name the kind's signer.
+	ruleSignerName csr.Rule = "SignerName"
 	// RuleRequesterIsSubject: for the "self" kinds the requester (spec.username, set by the
 	// API server) must equal the CN.
 	RuleRequesterIsSubject csr.Rule = "RequesterIsSubject"
-	// RuleRequesterIsNode: for serving CSRs the requester must also be in system:nodes,
+	// ruleRequesterIsNode: for serving CSRs the requester must also be in system:nodes,
 	// as every kubelet's identity is.
-	RuleRequesterIsNode csr.Rule = "RequesterIsNode"
+	ruleRequesterIsNode csr.Rule = "RequesterIsNode"
 )
 
 // NotRecognizedError says why a CSR is not of a Kind: the rule it broke and a detail fit
@@ -106,7 +106,7 @@ func recognizerFor(k Kind) (recognizer, bool) {
 // match returns nil when the CSR is of r's kind, else why not.
 func (r recognizer) match(obj *certificatesv1.CertificateSigningRequest, req *x509.CertificateRequest) *NotRecognizedError {
 	if obj.Spec.SignerName != r.signer {
-		return &NotRecognizedError{Kind: r.kind, Rule: RuleSignerName,
+		return &NotRecognizedError{Kind: r.kind, Rule: ruleSignerName,
 			Detail: fmt.Sprintf("signer is %q, want %q", obj.Spec.SignerName, r.signer)}
 	}
 	if err := r.validate(req, obj.Spec.Usages); err != nil {
@@ -122,7 +122,7 @@ func (r recognizer) match(obj *certificatesv1.CertificateSigningRequest, req *x5
 			Detail: fmt.Sprintf("requester %q is not the subject %q", obj.Spec.Username, req.Subject.CommonName)}
 	}
 	if r.nodeRequested && !slices.Contains(obj.Spec.Groups, csr.NodesGroup) {
-		return &NotRecognizedError{Kind: r.kind, Rule: RuleRequesterIsNode,
+		return &NotRecognizedError{Kind: r.kind, Rule: ruleRequesterIsNode,
 			Detail: fmt.Sprintf("requester %q is not in group %s", obj.Spec.Username, csr.NodesGroup)}
 	}
 	return nil

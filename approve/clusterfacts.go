@@ -29,9 +29,9 @@ const (
 	nodePodCIDRIndex = "tlsbootstrap.serving/podcidr"
 )
 
-// APIServerCertificateRefresh is how often ClusterFacts reads the API server's serving
+// apiServerCertificateRefresh is how often ClusterFacts reads the API server's serving
 // certificate again (it may be rotated under a running controller).
-const APIServerCertificateRefresh = 10 * time.Minute
+const apiServerCertificateRefresh = 10 * time.Minute
 
 // certificateRetry is how soon a failed read of the API server's certificate is retried.
 const certificateRetry = 10 * time.Second
@@ -115,7 +115,7 @@ func indexNodePodCIDRs(obj any) ([]string, error) {
 
 // Run starts the Service, EndpointSlice and ServiceCIDR watches (the Node informer is its
 // factory's to start), reads the API server's certificate and again every
-// APIServerCertificateRefresh, until ctx ends. It logs, and goes on without, what the API
+// apiServerCertificateRefresh, until ctx ends. It logs, and goes on without, what the API
 // server does not serve (ServiceCIDRs before Kubernetes 1.33) or the client cannot read
 // yet (the certificate is tried again at the next refresh).
 func (f *ClusterFacts) Run(ctx context.Context) error {
@@ -129,7 +129,7 @@ func (f *ClusterFacts) Run(ctx context.Context) error {
 	f.kubernetes.Start(ctx.Done())
 	defer f.kubernetes.Shutdown()
 	for {
-		next := APIServerCertificateRefresh
+		next := apiServerCertificateRefresh
 		if sans, err := f.readAPIServerCertificate(ctx); err != nil {
 			log.Info("Could not read the API server's serving certificate; its names are not refused until it can be read",
 				"retryIn", certificateRetry.String(), "error", err.Error())
@@ -208,13 +208,13 @@ func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
 	idx := f.nodes.GetIndexer()
 	if objs, err := idx.ByIndex(nodeSANIndex, sanKey(san)); err == nil {
 		for _, o := range objs {
-			out = append(out, Claim{Kind: ClaimNode, Name: o.(*corev1.Node).Name})
+			out = append(out, Claim{Kind: claimNode, Name: o.(*corev1.Node).Name})
 		}
 	}
 	if sans := f.certSANs.Load(); sans != nil {
 		for _, s := range *sans {
 			if s == san {
-				out = append(out, Claim{Kind: ClaimAPIServerCertificate, Name: "kube-apiserver"})
+				out = append(out, Claim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
 			}
 		}
 	}
@@ -230,19 +230,19 @@ func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
 			break
 		}
 		for _, o := range objs {
-			out = append(out, Claim{Kind: ClaimPodCIDR, Name: o.(*corev1.Node).Name, Detail: p.String()})
+			out = append(out, Claim{Kind: claimPodCIDR, Name: o.(*corev1.Node).Name, Detail: p.String()})
 		}
 	}
 	for _, o := range f.services.GetStore().List() {
 		svc := o.(*corev1.Service)
-		out = append(out, addrClaims(addr, parseAddrs(svc.Spec.ClusterIPs), ClaimServiceIP, svc.Namespace+"/"+svc.Name)...)
+		out = append(out, addrClaims(addr, parseAddrs(svc.Spec.ClusterIPs), claimServiceIP, svc.Namespace+"/"+svc.Name)...)
 	}
 	if inf := f.serviceCIDRs.Load(); inf != nil {
 		for _, o := range (*inf).GetStore().List() {
 			sc := o.(*networkingv1.ServiceCIDR)
 			for _, c := range sc.Spec.CIDRs {
 				if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
-					out = append(out, Claim{Kind: ClaimServiceCIDR, Name: sc.Name, Detail: c})
+					out = append(out, Claim{Kind: claimServiceCIDR, Name: sc.Name, Detail: c})
 				}
 			}
 		}
@@ -250,7 +250,7 @@ func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
 	for _, o := range f.slices.GetStore().List() {
 		es := o.(*discoveryv1.EndpointSlice)
 		for _, ep := range es.Endpoints {
-			out = append(out, addrClaims(addr, parseAddrs(ep.Addresses), ClaimAPIServerEndpoint, es.Namespace+"/"+es.Name)...)
+			out = append(out, addrClaims(addr, parseAddrs(ep.Addresses), claimAPIServerEndpoint, es.Namespace+"/"+es.Name)...)
 		}
 	}
 	return out

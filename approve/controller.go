@@ -178,7 +178,7 @@ func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Dec
 		return
 	}
 	for _, v := range d.Audit {
-		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, ReasonServingAudit, auditMessage(v))
+		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, reasonServingAudit, auditMessage(v))
 	}
 	switch d.Action {
 	case ActionApprove:
@@ -204,7 +204,7 @@ func (c *Controller) handlesSigner(signer string) bool {
 // isSettled reports an ignore of a CSR someone already decided: nothing to log or count.
 func isSettled(d Decision) bool {
 	switch d.Reason {
-	case ReasonAlreadyApproved, ReasonAlreadyDenied, ReasonAlreadyIssued:
+	case reasonAlreadyApproved, reasonAlreadyDenied, reasonAlreadyIssued:
 		return d.Action == ActionIgnore
 	}
 	return false

@@ -18,16 +18,16 @@ const (
 
 // Reasons a Decision carries. The approve and deny ones are also the condition's reason.
 const (
-	ReasonAlreadyApproved = "AlreadyApproved" // someone approved it before us
-	ReasonAlreadyDenied   = "AlreadyDenied"
-	ReasonAlreadyIssued   = "AlreadyIssued"  // it holds a certificate
-	ReasonInvalidRequest  = "InvalidRequest" // spec.request does not parse
-	ReasonNotRecognized   = "NotRecognized"  // of no kind this approver handles
-	ReasonNotAuthorized   = "NotAuthorized"  // recognized, but SubjectAccessReview said no
-	ReasonNodeNotFound    = "NodeNotFound"   // serving CSR for a Node that does not exist (yet)
-	// ReasonServingAudit is the Event reason of a serving rule in ModeAudit that a CSR
+	reasonAlreadyApproved = "AlreadyApproved" // someone approved it before us
+	reasonAlreadyDenied   = "AlreadyDenied"
+	reasonAlreadyIssued   = "AlreadyIssued"  // it holds a certificate
+	reasonInvalidRequest  = "InvalidRequest" // spec.request does not parse
+	reasonNotRecognized   = "NotRecognized"  // of no kind this approver handles
+	reasonNotAuthorized   = "NotAuthorized"  // recognized, but SubjectAccessReview said no
+	reasonNodeNotFound    = "NodeNotFound"   // serving CSR for a Node that does not exist (yet)
+	// reasonServingAudit is the Event reason of a serving rule in ModeAudit that a CSR
 	// breaks: it would have been denied.
-	ReasonServingAudit = "ServingPolicyAudit"
+	reasonServingAudit = "ServingPolicyAudit"
 )
 
 // Decision is what the approver does with one CSR and why.

@@ -16,8 +16,8 @@ import (
 
 // Defaults for manual decisions made with an empty reason or message.
 const (
-	DefaultManualApproveReason  = "ManuallyApproved"
-	DefaultManualApproveMessage = "This CSR was approved manually."
+	defaultManualApproveReason  = "ManuallyApproved"
+	defaultManualApproveMessage = "This CSR was approved manually."
 	DefaultManualDenyReason     = "ManuallyDenied"
 	DefaultManualDenyMessage    = "This CSR was denied manually."
 )
@@ -33,7 +33,7 @@ var ErrAlreadyDecided = errors.New("CSR is already decided the other way")
 // certificatesigningrequests/approval and approve on the CSR's signer.
 func Approve(ctx context.Context, client kubernetes.Interface, name, reason, message string) error {
 	return decideManually(ctx, client, name, certificatesv1.CertificateApproved, certificatesv1.CertificateDenied,
-		orDefault(reason, DefaultManualApproveReason), orDefault(message, DefaultManualApproveMessage))
+		orDefault(reason, defaultManualApproveReason), orDefault(message, defaultManualApproveMessage))
 }
 
 // Deny denies the named CSR as `kubectl certificate deny` does; see Approve.

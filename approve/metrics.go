@@ -23,10 +23,10 @@ type Metrics struct {
 
 // Results a decision counter is labelled with.
 const (
-	ResultApproved = "approved"
-	ResultDenied   = "denied"
-	ResultIgnored  = "ignored"
-	ResultError    = "error"
+	resultApproved = "approved"
+	resultDenied   = "denied"
+	resultIgnored  = "ignored"
+	resultError    = "error"
 )
 
 // NewMetrics creates the metrics and registers them with reg:
@@ -63,14 +63,14 @@ func (m *Metrics) observe(d Decision, err error, sinceCreation time.Duration) {
 	if m == nil {
 		return
 	}
-	result := ResultIgnored
+	result := resultIgnored
 	switch {
 	case err != nil:
-		result = ResultError
+		result = resultError
 	case d.Action == ActionApprove:
-		result = ResultApproved
+		result = resultApproved
 	case d.Action == ActionDeny:
-		result = ResultDenied
+		result = resultDenied
 	}
 	m.Decisions.WithLabelValues(string(d.Kind), result).Inc()
 	if err == nil {

@@ -122,7 +122,7 @@ func addressForms(san csr.SAN) []csr.SAN {
 func checkUnique(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
 	var others []string
 	for _, c := range claims {
-		if c.Kind == ClaimNode && c.Name != e.node.Name {
+		if c.Kind == claimNode && c.Name != e.node.Name {
 			others = append(others, quote(c.Name))
 		}
 	}
@@ -134,14 +134,14 @@ func checkUnique(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
 }
 
 func checkService(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
-	if c, ok := firstClaim(claims, ClaimServiceIP, ClaimServiceCIDR); ok {
+	if c, ok := firstClaim(claims, claimServiceIP, claimServiceCIDR); ok {
 		return c.String(), fmt.Sprintf("%s is a Service address (%s)", san, c)
 	}
 	return inPrefixes(san, e.policy.ServiceCIDRs, "serviceCIDRs", "a Service address")
 }
 
 func checkPod(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
-	if c, ok := firstClaim(claims, ClaimPodCIDR); ok {
+	if c, ok := firstClaim(claims, claimPodCIDR); ok {
 		return c.String(), fmt.Sprintf("%s is in the Pod CIDR %s of node %q", san, c.Detail, c.Name)
 	}
 	return inPrefixes(san, e.policy.PodCIDRs, "podCIDRs", "a Pod address")
@@ -176,11 +176,11 @@ func checkSpecial(_ *servingEval, san csr.SAN, _ []Claim) (string, string) {
 }
 
 func checkAPIServer(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
-	c, ok := firstClaim(claims, ClaimAPIServerEndpoint, ClaimAPIServerCertificate)
+	c, ok := firstClaim(claims, claimAPIServerEndpoint, claimAPIServerCertificate)
 	if !ok || isControlPlane(e.node) {
 		return "", ""
 	}
-	return c.String(), fmt.Sprintf("%s is the API server's (%s) and node %q is not labelled %s", san, c, e.node.Name, ControlPlaneLabel)
+	return c.String(), fmt.Sprintf("%s is the API server's (%s) and node %q is not labelled %s", san, c, e.node.Name, controlPlaneLabel)
 }
 
 func checkDNSName(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
@@ -224,7 +224,7 @@ func checkAllowed(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
 	return "allowedDNSSuffixes/allowedDNSPatterns", fmt.Sprintf("%s matches none of allowedDNSSuffixes and allowedDNSPatterns", san)
 }
 
-func firstClaim(claims []Claim, kinds ...ClaimKind) (Claim, bool) {
+func firstClaim(claims []Claim, kinds ...claimKind) (Claim, bool) {
 	for _, c := range claims {
 		for _, k := range kinds {
 			if c.Kind == k {

@@ -11,31 +11,31 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// ClaimKind is the kind of thing in the cluster that holds an address.
-type ClaimKind string
+// claimKind is the kind of thing in the cluster that holds an address.
+type claimKind string
 
 // The claim kinds, and the rule each one triggers.
 const (
-	// ClaimNode: a Node lists the address (or, for a DNS SAN, is named so): RuleUniqueAddress
+	// claimNode: a Node lists the address (or, for a DNS SAN, is named so): RuleUniqueAddress
 	// when it is another Node than the requester.
-	ClaimNode ClaimKind = "Node"
-	// ClaimPodCIDR: a Node's spec.podCIDRs contain the IP: RulePodAddress.
-	ClaimPodCIDR ClaimKind = "PodCIDR"
-	// ClaimServiceIP: a ClusterIP of the default/kubernetes Service: RuleServiceAddress.
-	ClaimServiceIP ClaimKind = "ServiceIP"
-	// ClaimServiceCIDR: a ServiceCIDR object's range contains the IP: RuleServiceAddress.
-	ClaimServiceCIDR ClaimKind = "ServiceCIDR"
-	// ClaimAPIServerEndpoint: an address of the default/kubernetes EndpointSlice:
+	claimNode claimKind = "Node"
+	// claimPodCIDR: a Node's spec.podCIDRs contain the IP: RulePodAddress.
+	claimPodCIDR claimKind = "PodCIDR"
+	// claimServiceIP: a ClusterIP of the default/kubernetes Service: RuleServiceAddress.
+	claimServiceIP claimKind = "ServiceIP"
+	// claimServiceCIDR: a ServiceCIDR object's range contains the IP: RuleServiceAddress.
+	claimServiceCIDR claimKind = "ServiceCIDR"
+	// claimAPIServerEndpoint: an address of the default/kubernetes EndpointSlice:
 	// RuleAPIServerAddress.
-	ClaimAPIServerEndpoint ClaimKind = "APIServerEndpoint"
-	// ClaimAPIServerCertificate: a name or IP of the API server's serving certificate:
+	claimAPIServerEndpoint claimKind = "APIServerEndpoint"
+	// claimAPIServerCertificate: a name or IP of the API server's serving certificate:
 	// RuleAPIServerAddress.
-	ClaimAPIServerCertificate ClaimKind = "APIServerCertificate"
+	claimAPIServerCertificate claimKind = "APIServerCertificate"
 )
 
 // Claim says that something in the cluster holds an address.
 type Claim struct {
-	Kind ClaimKind
+	Kind claimKind
 	// Name is the holder: a Node's name, a ServiceCIDR's name, the range, or the
 	// certificate's subject.
 	Name string
@@ -102,14 +102,14 @@ func (s *StaticFacts) Claims(san csr.SAN) []Claim {
 	for _, n := range s.Nodes {
 		for _, k := range nodeSANKeys(n) {
 			if k == key {
-				out = append(out, Claim{Kind: ClaimNode, Name: n.Name})
+				out = append(out, Claim{Kind: claimNode, Name: n.Name})
 				break
 			}
 		}
 	}
 	for _, c := range s.APIServerCertificateSANs {
 		if c == san {
-			out = append(out, Claim{Kind: ClaimAPIServerCertificate, Name: "kube-apiserver"})
+			out = append(out, Claim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
 		}
 	}
 	addr, isIP := san.Addr()
@@ -119,20 +119,20 @@ func (s *StaticFacts) Claims(san csr.SAN) []Claim {
 	for _, n := range s.Nodes {
 		for _, p := range nodePodCIDRs(n) {
 			if p.Contains(addr) {
-				out = append(out, Claim{Kind: ClaimPodCIDR, Name: n.Name, Detail: p.String()})
+				out = append(out, Claim{Kind: claimPodCIDR, Name: n.Name, Detail: p.String()})
 			}
 		}
 	}
-	out = append(out, addrClaims(addr, s.KubernetesServiceIPs, ClaimServiceIP, "default/kubernetes")...)
+	out = append(out, addrClaims(addr, s.KubernetesServiceIPs, claimServiceIP, "default/kubernetes")...)
 	for _, p := range s.ServiceCIDRs {
 		if p.Contains(addr) {
-			out = append(out, Claim{Kind: ClaimServiceCIDR, Name: p.String()})
+			out = append(out, Claim{Kind: claimServiceCIDR, Name: p.String()})
 		}
 	}
-	return append(out, addrClaims(addr, s.APIServerIPs, ClaimAPIServerEndpoint, "default/kubernetes")...)
+	return append(out, addrClaims(addr, s.APIServerIPs, claimAPIServerEndpoint, "default/kubernetes")...)
 }
 
-func addrClaims(addr netip.Addr, held []netip.Addr, kind ClaimKind, name string) []Claim {
+func addrClaims(addr netip.Addr, held []netip.Addr, kind claimKind, name string) []Claim {
 	for _, h := range held {
 		if h.Unmap() == addr {
 			return []Claim{{Kind: kind, Name: name}}
@@ -190,10 +190,10 @@ func podCIDRKey(p netip.Prefix) string { return "podcidr:" + p.Masked().String()
 // isControlPlane reports whether a Node carries the control-plane role label, which
 // NodeRestriction keeps a kubelet from setting on its own Node.
 func isControlPlane(n *corev1.Node) bool {
-	_, ok := n.Labels[ControlPlaneLabel]
+	_, ok := n.Labels[controlPlaneLabel]
 	return ok
 }
 
-// ControlPlaneLabel marks a control-plane Node (kubeadm sets it); such a Node's kubelet
+// controlPlaneLabel marks a control-plane Node (kubeadm sets it); such a Node's kubelet
 // may have the API server's addresses in its serving certificate.
-const ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
+const controlPlaneLabel = "node-role.kubernetes.io/control-plane"

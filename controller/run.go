@@ -27,6 +27,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/csrcleaner"
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -188,8 +189,8 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	}
 	if opts.enabled(CSRCleaner) {
 		// From the shared cache: a list of its own would hold every CSR a second time.
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Interval: opts.CleanerInterval, Informer: csrInformer})
-		g.Go(func() error { cleaner.Run(ctx); return nil })
+		cleaner := csrcleaner.New(client, csrcleaner.Options{Interval: opts.CleanerInterval, Informer: csrInformer})
+		g.Go(func() error { return cleaner.Run(ctx) })
 	}
 	if opts.enabled(TokenCleaner) {
 		cleaner := token.NewCleaner(client, token.CleanerOptions{})

@@ -27,7 +27,7 @@ import (
 // Event reasons the controller records on CSRs.
 const (
 	EventSigned        = "Signed"
-	EventSigningFailed = "SigningFailed"
+	eventSigningFailed = "SigningFailed"
 )
 
 // ControllerOptions configure NewController.
@@ -37,7 +37,7 @@ type ControllerOptions struct {
 	// Workers is the number of CSRs signed in parallel. Default 5.
 	Workers int
 	// Recorder, when set, receives an Event on each CSR signed (Normal, EventSigned) or
-	// failed (Warning, EventSigningFailed, with the validation error).
+	// failed (Warning, eventSigningFailed, with the validation error).
 	Recorder record.EventRecorder
 	// Metrics, when set, are updated for every signing attempt.
 	Metrics *Metrics
@@ -124,7 +124,7 @@ func issuedOrSettled(req *certificatesv1.CertificateSigningRequest) bool {
 // claimOver reports whether a CSR skipped for reason why can never need signing again, so
 // a claim on it is over. A CSR not approved yet keeps its claim: the approver claims it
 // before writing the approval, and this process's watch may still be catching up.
-func claimOver(why string) bool { return why != SkipNotApproved }
+func claimOver(why string) bool { return why != skipNotApproved }
 
 // forget drops the claim of a deleted CSR.
 func (c *Controller) forget(obj any) {
@@ -265,7 +265,7 @@ func (c *Controller) handle(ctx context.Context, req *certificatesv1.Certificate
 	case res.Outcome == Failed:
 		c.metrics.observe(signer, resultFailed)
 		log.Info("Refused CSR", "reason", res.Reason, "message", res.Message)
-		c.event(written, corev1.EventTypeWarning, EventSigningFailed, "%s: %s", res.Reason, res.Message)
+		c.event(written, corev1.EventTypeWarning, eventSigningFailed, "%s: %s", res.Reason, res.Message)
 	default:
 		log.V(4).Info("Skipped CSR", "reason", res.Reason)
 	}

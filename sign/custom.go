@@ -50,7 +50,7 @@ func (s *Signer) issue(ca *CA, req *certificatesv1.CertificateSigningRequest) ([
 }
 
 // Issue signs req with ca if it is for this policy's signer and within the policy; the
-// lifetime follows CertificateTTL and Validity with MaxDuration (DefaultSigningDuration
+// lifetime follows certificateTTL and Validity with MaxDuration (DefaultSigningDuration
 // when unset) as the cap. A request outside the policy is a *ValidationError naming the
 // offending usage or subjectAltName.
 func (p *SignerPolicy) Issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time) ([]byte, error) {

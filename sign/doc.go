@@ -1,11 +1,11 @@
 // Package sign owns issuing certificates for approved CSRs: loading CAs (one shared or one
 // per signer), the per-signer validation and duration rules of kube-controller-manager,
-// the signing controller and the CSR cleaner.
+// the signing controller (the CSR cleaner is package csrcleaner).
 //
 // The pieces, from the bottom up:
 //   - CA, LoadCA, ParseCA, NewSelfSignedCA: a CA certificate and its key from PEM (RSA,
 //     ECDSA or Ed25519); FileCA reloads the files when they change (a CAProvider).
-//   - Issue, CertificateTTL, Validity, ValidateRequest: the issuance rules of
+//   - Issue, certificateTTL, Validity, validateRequest: the issuance rules of
 //     kube-controller-manager's csrsigning, as pure functions.
 //   - Signer: decides whether a CSR is to be signed (approved, not denied or failed,
 //     unissued, a signer it serves), signs it and writes status.certificate, or condition
@@ -17,5 +17,4 @@
 //     allowed usages, maximum duration and allowed DNS suffixes / IP ranges for
 //     subjectAltNames; a request outside the policy is Failed with a message naming the
 //     offending usage or subjectAltName. LoadSignerPolicies reads them from a YAML file.
-//   - Cleaner, Retention, ShouldDelete: csrcleaner's retention rules and a periodic pass.
 package sign

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -53,18 +52,8 @@ func ExampleIssue() {
 	// Output: CN=system:node:worker-1,O=system:nodes example-ca false 2h5m0s
 }
 
-// The cleaner's rules, without an API server.
-func ExampleShouldDelete() {
-	now := time.Now()
-	pending := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{
-		Name: "node-csr-old", CreationTimestamp: metav1.NewTime(now.Add(-25 * time.Hour)),
-	}}
-	fmt.Println(sign.ShouldDelete(pending, now))
-	// Output: true pending for more than 24h0m0s
-}
-
 // A kube-controller-manager-like signer: the CA files are reloaded when they change, CSRs
-// are signed as approvals arrive, and old CSRs are cleaned up.
+// are signed as approvals arrive.
 func ExampleNewController() {
 	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
 	if err != nil {
@@ -94,7 +83,6 @@ func ExampleNewController() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	factory.Start(ctx.Done())
-	go sign.NewCleaner(client, sign.CleanerOptions{}).Run(ctx)
 	// An approver in this process calls ctrl.SignNow(ctx, approvedCSR) right after approving.
 	if err := ctrl.Run(ctx); err != nil {
 		log.Fatal(err)

@@ -1,9 +1,18 @@
 package sign
 
-// SetListPageSize shortens the Cleaner's list pages for a test; the returned func
-// restores them.
-func SetListPageSize(n int64) (restore func()) {
-	old := listPageSize
-	listPageSize = n
-	return func() { listPageSize = old }
-}
+// Names the external tests use; unexported for importers.
+var BuiltinSigners = builtinSigners
+const LegacyUnknownSignerName = legacyUnknownSignerName
+var CertificateTTL = certificateTTL
+const EventSigningFailed = eventSigningFailed
+const RulePolicyUsage = rulePolicyUsage
+const RulePolicyDNSName = rulePolicyDNSName
+const RulePolicyIP = rulePolicyIP
+const RulePolicyEmail = rulePolicyEmail
+var MatchName = matchName
+const SkipNotApproved = skipNotApproved
+const SkipDenied = skipDenied
+const SkipAlreadyFailed = skipAlreadyFailed
+const SkipIssued = skipIssued
+const SkipForeignSigner = skipForeignSigner
+var ValidateRequest = validateRequest

@@ -19,16 +19,16 @@ import (
 const (
 	// DefaultSigningDuration is kube-controller-manager's --cluster-signing-duration default.
 	DefaultSigningDuration = 8760 * time.Hour
-	// MinTTL is the floor for spec.expirationSeconds (twice the backdate).
-	MinTTL = 10 * time.Minute
+	// minTTL is the floor for spec.expirationSeconds (twice the backdate).
+	minTTL = 10 * time.Minute
 	// shortTTL: below it the backdate is added to the lifetime rather than taken from it.
 	shortTTL = 8 * time.Hour
 )
 
-// CertificateTTL is the lifetime to issue for a request: maxTTL (the cluster signing
+// certificateTTL is the lifetime to issue for a request: maxTTL (the cluster signing
 // duration; DefaultSigningDuration when ≤ 0) when expirationSeconds is unset or above it,
-// MinTTL when below that, else as asked.
-func CertificateTTL(expirationSeconds *int32, maxTTL time.Duration) time.Duration {
+// minTTL when below that, else as asked.
+func certificateTTL(expirationSeconds *int32, maxTTL time.Duration) time.Duration {
 	if maxTTL <= 0 {
 		maxTTL = DefaultSigningDuration
 	}
@@ -38,8 +38,8 @@ func CertificateTTL(expirationSeconds *int32, maxTTL time.Duration) time.Duratio
 	switch asked := time.Duration(*expirationSeconds) * time.Second; {
 	case asked > maxTTL:
 		return maxTTL
-	case asked < MinTTL:
-		return MinTTL
+	case asked < minTTL:
+		return minTTL
 	default:
 		return asked
 	}
@@ -65,7 +65,7 @@ func Validity(now time.Time, ttl time.Duration, caNotAfter time.Time) (notBefore
 }
 
 // Issue signs csr's request with ca by the rules of REFERENCE §6: the request must pass the
-// rules of spec.signerName (else a *ValidationError); lifetime from CertificateTTL and
+// rules of spec.signerName (else a *ValidationError); lifetime from certificateTTL and
 // Validity; a random 128-bit serial; subject, DNS/IP/email/URI SANs and public key from the
 // request and no other extension of it; CA:false; key usages from spec.usages. It checks
 // neither approval nor conditions: that is the Signer's job. It returns a PEM certificate.
@@ -76,7 +76,7 @@ func Issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time,
 	if req == nil {
 		return nil, errors.New("issue: no CSR")
 	}
-	return issue(ca, req, now, maxTTL, ValidateRequest)
+	return issue(ca, req, now, maxTTL, validateRequest)
 }
 
 // issue is Issue with the request validated by validate instead of the built-in rules.
@@ -93,7 +93,7 @@ func issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time,
 	if err != nil {
 		return nil, &ValidationError{SignerName: req.Spec.SignerName, Err: err}
 	}
-	notBefore, notAfter, err := Validity(now, CertificateTTL(req.Spec.ExpirationSeconds, maxTTL), ca.Cert.NotAfter)
+	notBefore, notAfter, err := Validity(now, certificateTTL(req.Spec.ExpirationSeconds, maxTTL), ca.Cert.NotAfter)
 	if err != nil {
 		return nil, err
 	}

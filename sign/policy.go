@@ -17,17 +17,17 @@ import (
 // Rules a custom signer's policy checks; they name the broken rule in the *csr.RuleError of
 // a *ValidationError.
 const (
-	RulePolicyUsage   csr.Rule = "AllowedUsages"
-	RulePolicyDNSName csr.Rule = "AllowedDNSSuffixes"
-	RulePolicyIP      csr.Rule = "AllowedIPRanges"
-	RulePolicyEmail   csr.Rule = "NoEmailAddresses"
-	RulePolicyURI     csr.Rule = "NoURIs"
-	RulePolicySubject csr.Rule = "AllowedSubjects"
+	rulePolicyUsage   csr.Rule = "AllowedUsages"
+	rulePolicyDNSName csr.Rule = "AllowedDNSSuffixes"
+	rulePolicyIP      csr.Rule = "AllowedIPRanges"
+	rulePolicyEmail   csr.Rule = "NoEmailAddresses"
+	rulePolicyURI     csr.Rule = "NoURIs"
+	rulePolicySubject csr.Rule = "AllowedSubjects"
 )
 
-// DefaultAllowedUsages are a custom signer's usages when its policy names none: those of a
+// defaultAllowedUsages are a custom signer's usages when its policy names none: those of a
 // TLS server certificate.
-var DefaultAllowedUsages = []certificatesv1.KeyUsage{
+var defaultAllowedUsages = []certificatesv1.KeyUsage{
 	certificatesv1.UsageDigitalSignature,
 	certificatesv1.UsageKeyEncipherment,
 	certificatesv1.UsageServerAuth,
@@ -43,12 +43,12 @@ var DefaultAllowedUsages = []certificatesv1.KeyUsage{
 // the certificates may claim to the workloads that trust the CA.
 type SignerPolicy struct {
 	// SignerName is the spec.signerName served: a qualified name "<domain>/<path>" that is
-	// not one of BuiltinSigners nor under kubernetes.io/.
+	// not one of builtinSigners nor under kubernetes.io/.
 	SignerName string
 	// CA signs the certificates (its own CA, or one shared with other signers).
 	CA CAProvider
 	// AllowedUsages is the set every requested usage must belong to. Default
-	// DefaultAllowedUsages.
+	// defaultAllowedUsages.
 	AllowedUsages []certificatesv1.KeyUsage
 	// MaxDuration caps the lifetime of issued certificates, as --cluster-signing-duration
 	// does for built-in signers (spec.expirationSeconds below 10 minutes still gets 10).
@@ -108,7 +108,7 @@ func checkCustomSignerName(name string) error {
 		return errors.New("custom signer: empty signer name")
 	case !ok || domain == "" || path == "" || !strings.Contains(domain, "."):
 		return fmt.Errorf("custom signer %q: the name must be <domain>/<path>, e.g. example.com/serving", name)
-	case IsBuiltinSigner(name) || domain == "kubernetes.io" || strings.HasSuffix(domain, ".kubernetes.io"):
+	case isBuiltinSigner(name) || domain == "kubernetes.io" || strings.HasSuffix(domain, ".kubernetes.io"):
 		return fmt.Errorf("custom signer %q: kubernetes.io signer names are reserved", name)
 	}
 	return nil
@@ -131,7 +131,7 @@ func checkNamePattern(p string) error {
 // usages returns the effective allowed usages.
 func (p *SignerPolicy) usages() []certificatesv1.KeyUsage {
 	if len(p.AllowedUsages) == 0 {
-		return DefaultAllowedUsages
+		return defaultAllowedUsages
 	}
 	return p.AllowedUsages
 }
@@ -148,39 +148,39 @@ func (p *SignerPolicy) Validate(req *x509.CertificateRequest, usages []certifica
 func (p *SignerPolicy) validate(req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
 	allowed := p.usages()
 	if len(usages) == 0 {
-		return &csr.RuleError{Rule: RulePolicyUsage, Detail: "no usages requested"}
+		return &csr.RuleError{Rule: rulePolicyUsage, Detail: "no usages requested"}
 	}
 	for _, u := range usages {
 		if !slices.Contains(allowed, u) {
-			return &csr.RuleError{Rule: RulePolicyUsage, Detail: fmt.Sprintf("usage %q is not allowed by signer %s (allowed: %s)", u, p.SignerName, joinUsages(allowed))}
+			return &csr.RuleError{Rule: rulePolicyUsage, Detail: fmt.Sprintf("usage %q is not allowed by signer %s (allowed: %s)", u, p.SignerName, joinUsages(allowed))}
 		}
 	}
-	if cn := req.Subject.CommonName; cn != "" && len(p.AllowedSubjects) > 0 && !MatchName(p.AllowedSubjects, cn) {
-		return &csr.RuleError{Rule: RulePolicySubject, Detail: fmt.Sprintf("common name %q is not allowed by signer %s (allowed: %s)", cn, p.SignerName, strings.Join(p.AllowedSubjects, ", "))}
+	if cn := req.Subject.CommonName; cn != "" && len(p.AllowedSubjects) > 0 && !matchName(p.AllowedSubjects, cn) {
+		return &csr.RuleError{Rule: rulePolicySubject, Detail: fmt.Sprintf("common name %q is not allowed by signer %s (allowed: %s)", cn, p.SignerName, strings.Join(p.AllowedSubjects, ", "))}
 	}
 	for _, name := range req.DNSNames {
-		if !MatchName(p.AllowedDNSSuffixes, name) {
-			return &csr.RuleError{Rule: RulePolicyDNSName, Detail: fmt.Sprintf("DNS name %q is not allowed by signer %s (allowed: %s)", name, p.SignerName, orNothing(p.AllowedDNSSuffixes))}
+		if !matchName(p.AllowedDNSSuffixes, name) {
+			return &csr.RuleError{Rule: rulePolicyDNSName, Detail: fmt.Sprintf("DNS name %q is not allowed by signer %s (allowed: %s)", name, p.SignerName, orNothing(p.AllowedDNSSuffixes))}
 		}
 	}
 	for _, ip := range req.IPAddresses {
 		addr, ok := netip.AddrFromSlice(ip)
 		if !ok || !inRanges(p.AllowedIPRanges, addr.Unmap()) {
-			return &csr.RuleError{Rule: RulePolicyIP, Detail: fmt.Sprintf("IP address %s is not allowed by signer %s (allowed: %s)", ip, p.SignerName, prefixes(p.AllowedIPRanges))}
+			return &csr.RuleError{Rule: rulePolicyIP, Detail: fmt.Sprintf("IP address %s is not allowed by signer %s (allowed: %s)", ip, p.SignerName, prefixes(p.AllowedIPRanges))}
 		}
 	}
 	if len(req.EmailAddresses) > 0 && !p.AllowEmailAddresses {
-		return &csr.RuleError{Rule: RulePolicyEmail, Detail: fmt.Sprintf("email address %q is not allowed by signer %s", req.EmailAddresses[0], p.SignerName)}
+		return &csr.RuleError{Rule: rulePolicyEmail, Detail: fmt.Sprintf("email address %q is not allowed by signer %s", req.EmailAddresses[0], p.SignerName)}
 	}
 	if len(req.URIs) > 0 && !p.AllowURIs {
-		return &csr.RuleError{Rule: RulePolicyURI, Detail: fmt.Sprintf("URI %q is not allowed by signer %s", req.URIs[0].String(), p.SignerName)}
+		return &csr.RuleError{Rule: rulePolicyURI, Detail: fmt.Sprintf("URI %q is not allowed by signer %s", req.URIs[0].String(), p.SignerName)}
 	}
 	return nil
 }
 
-// MatchName reports whether a DNS name matches one of the patterns, by the rules of
+// matchName reports whether a DNS name matches one of the patterns, by the rules of
 // SignerPolicy.AllowedDNSSuffixes.
-func MatchName(patterns []string, name string) bool {
+func matchName(patterns []string, name string) bool {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	if name == "" {
 		return false

@@ -24,12 +24,12 @@ import (
 //	  allowedDNSSuffixes: ["*.svc.cluster.local", "*.svc"]
 //	  allowedIPRanges: ["10.96.0.0/12"]
 type SignerPolicyFile struct {
-	Signers []SignerPolicySpec `json:"signers"`
+	Signers []signerPolicySpec `json:"signers"`
 }
 
-// SignerPolicySpec is one SignerPolicy as written in a file, with its CA as PEM files
+// signerPolicySpec is one SignerPolicy as written in a file, with its CA as PEM files
 // (reloaded when they change, as FileCA does).
-type SignerPolicySpec struct {
+type signerPolicySpec struct {
 	SignerName          string                    `json:"signerName"`
 	CACertFile          string                    `json:"caCertFile"`
 	CAKeyFile           string                    `json:"caKeyFile"`
@@ -66,7 +66,7 @@ func LoadSignerPolicies(ctx context.Context, path string) ([]SignerPolicy, error
 	return policies, nil
 }
 
-func (s SignerPolicySpec) policy(ctx context.Context, dir string) (SignerPolicy, error) {
+func (s signerPolicySpec) policy(ctx context.Context, dir string) (SignerPolicy, error) {
 	if s.CACertFile == "" || s.CAKeyFile == "" {
 		return SignerPolicy{}, fmt.Errorf("signer %q: caCertFile and caKeyFile are both needed", s.SignerName)
 	}

@@ -60,8 +60,8 @@ func NewSigner(cfg Config) (*Signer, error) {
 		s.now = time.Now
 	}
 	for name, p := range cfg.SignerCAs {
-		if !IsBuiltinSigner(name) {
-			return nil, fmt.Errorf("CA given for signer %q, which is not a built-in signer (%v)", name, BuiltinSigners)
+		if !isBuiltinSigner(name) {
+			return nil, fmt.Errorf("CA given for signer %q, which is not a built-in signer (%v)", name, builtinSigners)
 		}
 		if p == nil {
 			return nil, fmt.Errorf("CA for signer %q is nil", name)
@@ -69,7 +69,7 @@ func NewSigner(cfg Config) (*Signer, error) {
 		s.cas[name] = p
 	}
 	if cfg.CA != nil {
-		for _, name := range BuiltinSigners {
+		for _, name := range builtinSigners {
 			if _, ok := s.cas[name]; !ok {
 				s.cas[name] = cfg.CA
 			}
@@ -108,12 +108,12 @@ const (
 
 // Reasons of a Skipped result.
 const (
-	SkipNotApproved   = "NotApproved"
-	SkipDenied        = "Denied"
-	SkipAlreadyFailed = "AlreadyFailed"
-	SkipIssued        = "AlreadyIssued"
-	SkipForeignSigner = "ForeignSigner"
-	SkipGone          = "Deleted"
+	skipNotApproved   = "NotApproved"
+	skipDenied        = "Denied"
+	skipAlreadyFailed = "AlreadyFailed"
+	skipIssued        = "AlreadyIssued"
+	skipForeignSigner = "ForeignSigner"
+	skipGone          = "Deleted"
 )
 
 // Result tells what Sign did and why.
@@ -143,14 +143,14 @@ func (s *Signer) Sign(ctx context.Context, client kubernetes.Interface, req *cer
 	for attempt := 0; ; attempt++ {
 		written, res, err := s.signOnce(ctx, client, req)
 		if apierrors.IsNotFound(err) {
-			return req, Result{Outcome: Skipped, Reason: SkipGone}, nil
+			return req, Result{Outcome: Skipped, Reason: skipGone}, nil
 		}
 		if err == nil || !apierrors.IsConflict(err) || attempt+1 >= maxConflicts {
 			return written, res, err
 		}
 		fresh, gerr := api.Get(ctx, req.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(gerr) {
-			return req, Result{Outcome: Skipped, Reason: SkipGone}, nil
+			return req, Result{Outcome: Skipped, Reason: skipGone}, nil
 		}
 		if gerr != nil {
 			return req, Result{}, fmt.Errorf("re-reading CSR %q after a conflict: %w", req.Name, gerr)
@@ -165,15 +165,15 @@ func (s *Signer) Decide(req *certificatesv1.CertificateSigningRequest) (sign boo
 	st := csr.StateOf(req)
 	switch {
 	case st.Issued:
-		return false, SkipIssued
+		return false, skipIssued
 	case st.Denied:
-		return false, SkipDenied
+		return false, skipDenied
 	case !st.Approved:
-		return false, SkipNotApproved
+		return false, skipNotApproved
 	case st.Failed:
-		return false, SkipAlreadyFailed
+		return false, skipAlreadyFailed
 	case !s.Handles(req.Spec.SignerName):
-		return false, SkipForeignSigner
+		return false, skipForeignSigner
 	}
 	return true, ""
 }

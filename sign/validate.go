@@ -10,21 +10,21 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// LegacyUnknownSignerName is kubernetes.io/legacy-unknown: signed without restrictions, but
+// legacyUnknownSignerName is kubernetes.io/legacy-unknown: signed without restrictions, but
 // no longer creatable through certificates.k8s.io/v1.
-const LegacyUnknownSignerName = "kubernetes.io/legacy-unknown"
+const legacyUnknownSignerName = "kubernetes.io/legacy-unknown"
 
-// BuiltinSigners are the signer names kube-controller-manager signs for, and so this
+// builtinSigners are the signer names kube-controller-manager signs for, and so this
 // package: each has its own validation rules.
-var BuiltinSigners = []string{
+var builtinSigners = []string{
 	certificatesv1.KubeAPIServerClientKubeletSignerName,
 	certificatesv1.KubeletServingSignerName,
 	certificatesv1.KubeAPIServerClientSignerName,
-	LegacyUnknownSignerName,
+	legacyUnknownSignerName,
 }
 
-// IsBuiltinSigner reports whether name is one of BuiltinSigners.
-func IsBuiltinSigner(name string) bool { return slices.Contains(BuiltinSigners, name) }
+// isBuiltinSigner reports whether name is one of builtinSigners.
+func isBuiltinSigner(name string) bool { return slices.Contains(builtinSigners, name) }
 
 // ValidationError is a request the signer refuses for good: the CSR gets condition Failed
 // with reason SignerValidationFailure and the error as message, and is never retried.
@@ -38,11 +38,11 @@ func (e *ValidationError) Error() string { return e.Err.Error() }
 // Unwrap returns the rule error.
 func (e *ValidationError) Unwrap() error { return e.Err }
 
-// ValidateRequest applies the rules of signerName (REFERENCE §6) to a parsed request and
+// validateRequest applies the rules of signerName (REFERENCE §6) to a parsed request and
 // its usages: kubelet client and kubelet serving by the csr package's rules, kube-apiserver
 // client by its usages, legacy-unknown anything. A broken rule is a *ValidationError;
 // a signer name that is not built in is a plain error.
-func ValidateRequest(signerName string, req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
+func validateRequest(signerName string, req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
 	var err error
 	switch signerName {
 	case certificatesv1.KubeAPIServerClientKubeletSignerName:
@@ -51,7 +51,7 @@ func ValidateRequest(signerName string, req *x509.CertificateRequest, usages []c
 		err = csr.ValidateKubeletServing(req, usages)
 	case certificatesv1.KubeAPIServerClientSignerName:
 		err = csr.ValidateKubeAPIServerClient(usages)
-	case LegacyUnknownSignerName:
+	case legacyUnknownSignerName:
 		// No restrictions, for backward compatibility (as upstream).
 	default:
 		return fmt.Errorf("signer %q is not a built-in signer", signerName)

@@ -1,4 +1,4 @@
-package sign
+package csrcleaner
 
 import (
 	"crypto/x509"
@@ -27,13 +27,13 @@ type Retention struct {
 	ApprovedUnissued time.Duration
 }
 
-// DefaultRetention is kube-controller-manager's retention.
-func DefaultRetention() Retention {
+// defaultRetention is kube-controller-manager's retention.
+func defaultRetention() Retention {
 	return Retention{Issued: time.Hour, Denied: time.Hour, Failed: time.Hour, Pending: 24 * time.Hour, ApprovedUnissued: 24 * time.Hour}
 }
 
 func (r Retention) withDefaults() Retention {
-	d := DefaultRetention()
+	d := defaultRetention()
 	for _, f := range []struct{ v, def *time.Duration }{
 		{&r.Issued, &d.Issued}, {&r.Denied, &d.Denied}, {&r.Failed, &d.Failed},
 		{&r.Pending, &d.Pending}, {&r.ApprovedUnissued, &d.ApprovedUnissued},
@@ -45,9 +45,9 @@ func (r Retention) withDefaults() Retention {
 	return r
 }
 
-// ShouldDelete applies DefaultRetention: see Retention.ShouldDelete.
-func ShouldDelete(req *certificatesv1.CertificateSigningRequest, now time.Time) (bool, string) {
-	return DefaultRetention().ShouldDelete(req, now)
+// shouldDelete applies defaultRetention: see Retention.ShouldDelete.
+func shouldDelete(req *certificatesv1.CertificateSigningRequest, now time.Time) (bool, string) {
+	return defaultRetention().ShouldDelete(req, now)
 }
 
 // ShouldDelete reports whether the cleaner deletes req at now, and why. The rules, checked

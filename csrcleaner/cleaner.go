@@ -1,4 +1,4 @@
-package sign
+package csrcleaner
 
 import (
 	"context"
@@ -15,17 +15,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 )
 
-// CleanerOptions configure NewCleaner. The zero value is kube-controller-manager's
+// Options configure New. The zero value is kube-controller-manager's
 // behaviour.
-type CleanerOptions struct {
+type Options struct {
 	// Interval between two passes of Run. Default 1h.
 	Interval time.Duration
-	// Retention per CSR state; zero fields take DefaultRetention's.
+	// Retention per CSR state; zero fields take defaultRetention's.
 	Retention Retention
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock tells the time CSRs are judged at. Default the real clock.
+	Clock clock.PassiveClock
 	// Informer, when set, is read instead of listing CSRs through the API server: a
 	// process that already caches CSRs (controller.Run) then holds no second copy of
 	// them for a pass. Run waits for its cache to sync; the caller starts it. Without
@@ -40,7 +41,7 @@ type Cleaner struct {
 	client   kubernetes.Interface
 	interval time.Duration
 	keep     Retention
-	now      func() time.Time
+	clock    clock.PassiveClock
 	informer certinformers.CertificateSigningRequestInformer
 }
 
@@ -49,13 +50,13 @@ type Cleaner struct {
 var listPageSize int64 = 500
 
 // NewCleaner returns a Cleaner using client to list and delete CSRs.
-func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
-	c := &Cleaner{client: client, interval: opts.Interval, keep: opts.Retention.withDefaults(), now: opts.Now, informer: opts.Informer}
+func New(client kubernetes.Interface, opts Options) *Cleaner {
+	c := &Cleaner{client: client, interval: opts.Interval, keep: opts.Retention.withDefaults(), clock: opts.Clock, informer: opts.Informer}
 	if c.interval <= 0 {
 		c.interval = time.Hour
 	}
-	if c.now == nil {
-		c.now = time.Now
+	if c.clock == nil {
+		c.clock = clock.RealClock{}
 	}
 	if c.informer != nil {
 		// Registers the informer with its factory now, so that the factory's Start runs
@@ -66,20 +67,24 @@ func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
 }
 
 // Run cleans at once (once the Informer, if any, has synced) and then every Interval until
-// ctx ends; errors are logged (to ctx's logger) and the next pass tries again.
-func (c *Cleaner) Run(ctx context.Context) {
+// ctx ends; errors are logged (to ctx's logger) and the next pass tries again. It returns nil when ctx ends, an error when the Informer never syncs.
+func (c *Cleaner) Run(ctx context.Context) error {
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("csrcleaner"))
 	log := klog.FromContext(ctx)
 	log.Info("Starting CSR cleaner", "interval", c.interval)
 	defer log.Info("Stopped CSR cleaner")
 	if c.informer != nil && !cache.WaitForCacheSync(ctx.Done(), c.informer.Informer().HasSynced) {
-		return
+		if ctx.Err() != nil {
+			return nil
+		}
+		return errors.New("csrcleaner: CSR informer cache did not sync")
 	}
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if _, err := c.CleanOnce(ctx); err != nil && ctx.Err() == nil {
 			log.Error(err, "Cleaning CSRs")
 		}
 	}, c.interval)
+	return nil
 }
 
 // CleanOnce looks at every CSR (in the Informer's cache, or listed page by page) and
@@ -87,7 +92,7 @@ func (c *Cleaner) Run(ctx context.Context) {
 // the UID and resourceVersion seen as preconditions, so a CSR that changed (was approved,
 // signed, re-created) since is left for the next pass.
 func (c *Cleaner) CleanOnce(ctx context.Context) ([]string, error) {
-	now := c.now()
+	now := c.clock.Now()
 	var deleted []string
 	var errs []error
 	consider := func(req *certificatesv1.CertificateSigningRequest) {

@@ -1,11 +1,15 @@
-package sign_test
+package csrcleaner_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"testing"
 	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csrcleaner"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -64,7 +68,7 @@ func TestShouldDelete(t *testing.T) {
 				ObjectMeta: metav1.ObjectMeta{Name: "x", CreationTimestamp: tc.created},
 				Status:     certificatesv1.CertificateSigningRequestStatus{Conditions: tc.conds, Certificate: tc.cert},
 			}
-			got, why := sign.ShouldDelete(obj, now)
+			got, why := csrcleaner.ShouldDelete(obj, now)
 			if got != tc.want {
 				t.Fatalf("ShouldDelete = %v (%q), want %v", got, why, tc.want)
 			}
@@ -75,7 +79,7 @@ func TestShouldDelete(t *testing.T) {
 	}
 
 	// Custom retention replaces the defaults it sets.
-	short := sign.Retention{Pending: time.Hour}
+	short := csrcleaner.Retention{Pending: time.Hour}
 	obj := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: ago(2 * time.Hour)}}
 	if del, _ := short.ShouldDelete(obj, now); !del {
 		t.Error("Retention{Pending: 1h} kept a 2h-old pending CSR")
@@ -87,7 +91,7 @@ func TestShouldDelete(t *testing.T) {
 // informer's cache.
 func TestCleanOnce(t *testing.T) {
 	testenv.Need(t)
-	defer sign.SetListPageSize(2)()
+	defer csrcleaner.SetListPageSize(2)()
 	client := cp.Client()
 	for _, source := range []string{"list", "informer"} {
 		t.Run(source, func(t *testing.T) {
@@ -153,7 +157,7 @@ func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interfac
 		{25 * time.Hour, []*certificatesv1.CertificateSigningRequest{pending, approvedUnissued}, nil},
 	} {
 		synced(pending, denied, approvedUnissued, issued)
-		cleaner := sign.NewCleaner(client, sign.CleanerOptions{Now: func() time.Time { return start.Add(step.after) }, Informer: informer})
+		cleaner := csrcleaner.New(client, csrcleaner.Options{Clock: testingclock.NewFakePassiveClock(start.Add(step.after)), Informer: informer})
 		deleted, err := cleaner.CleanOnce(ctx)
 		if err != nil {
 			t.Fatalf("after %s: %v", step.after, err)
@@ -183,13 +187,13 @@ func TestCleanerRunStopsWithContext(t *testing.T) {
 			old := create(t, client, obj)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			opts := sign.CleanerOptions{Interval: time.Hour, Now: func() time.Time { return time.Now().Add(48 * time.Hour) }}
+			opts := csrcleaner.Options{Interval: time.Hour, Clock: testingclock.NewFakePassiveClock(time.Now().Add(48 * time.Hour))}
 			var factory informers.SharedInformerFactory
 			if source == "informer" {
 				factory = informers.NewSharedInformerFactory(client, 0)
 				opts.Informer = factory.Certificates().V1().CertificateSigningRequests()
 			}
-			cleaner := sign.NewCleaner(client, opts)
+			cleaner := csrcleaner.New(client, opts)
 			if factory != nil {
 				factory.Start(ctx.Done())
 				defer factory.Shutdown() // after cancel: Shutdown waits for the informers to stop
@@ -197,7 +201,7 @@ func TestCleanerRunStopsWithContext(t *testing.T) {
 			}
 			done := make(chan struct{})
 			go func() {
-				cleaner.Run(ctx)
+				_ = cleaner.Run(ctx)
 				close(done)
 			}()
 			waitFor(t, "Run's first pass to delete the old pending CSR", func() bool {
