@@ -11,7 +11,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 )
 
-// TestApproverAgainstAPIServer mirrors Kubernetes' approval tests (REFERENCE §9) on a real
+// TestApproverAgainstAPIServer mirrors Kubernetes' approval tests (pkg/controller/certificates/approver/sarapprove_test.go) on a real
 // API server: the server sets the requester, RBAC answers the SubjectAccessReviews and
 // /approval stores the condition.
 func TestApproverAgainstAPIServer(t *testing.T) {

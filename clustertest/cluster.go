@@ -14,10 +14,10 @@ import (
 // KubernetesVersion is the version of the binaries the assets command builds.
 const KubernetesVersion = controlplane.KubernetesVersion
 
-// AssetsCommand builds the binaries from any module.
-const AssetsCommand = controlplane.AssetsCommand
+// assetsCommand builds the binaries from any module.
+const assetsCommand = controlplane.AssetsCommand
 
-// DefaultAssetsDir is where AssetsCommand puts the binaries.
+// DefaultAssetsDir is where assetsCommand puts the binaries.
 func DefaultAssetsDir() string { return controlplane.DefaultAssetsDir() }
 
 // Options configure Start. The zero value is a usable default.

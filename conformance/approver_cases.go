@@ -93,7 +93,7 @@ type recognizerNegative struct {
 	change     func(r *Request)
 }
 
-// recognizerNegatives are REFERENCE §9's kubelet-client recognizer negatives.
+// recognizerNegatives are the kubelet-client recognizer negatives of pkg/controller/certificates/approver/sarapprove_test.go.
 func recognizerNegatives() []recognizerNegative {
 	return []recognizerNegative{
 		{"cn-without-node-prefix", `CN is "mike"`, func(r *Request) { r.Subject.CommonName = "mike" }},

@@ -25,7 +25,7 @@ const cleanerSigner = "example.com/tlsbootstrap-conformance"
 const cleanerMargin = 10 * time.Second
 
 // retentionCSR is one CSR of cleaner/retention: how the suite prepares it, and whether
-// the REFERENCE §6 rules delete it.
+// the rules of kube-controller-manager's csrcleaner delete it.
 type retentionCSR struct {
 	what string
 	// approved/denied/failed, when set, add that condition with lastUpdateTime (and

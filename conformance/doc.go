@@ -1,5 +1,5 @@
 // Package conformance is a suite that verifies any implementation of the TLS bootstrap
-// flow against the documented Kubernetes behaviour (REFERENCE §9 of the project), in
+// flow against the documented Kubernetes behaviour (as Kubernetes' own tests pin it: pkg/controller/certificates/{approver,signer,cleaner}), in
 // the style of cert-manager's conformance suite and the Gateway API's reports.
 //
 // A Suite is a list of Cases; each belongs to a Profile (cluster-setup, approver, signer,

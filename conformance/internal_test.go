@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The duration table of REFERENCE §9 (signer TTL 24h), as lifetimes NotAfter−NotBefore.
+// The duration table of pkg/controller/certificates/signer/signer_test.go (signer TTL 24h), as lifetimes NotAfter−NotBefore.
 func TestExpectedLifetime(t *testing.T) {
 	for _, tc := range []struct {
 		asked *time.Duration

@@ -10,6 +10,8 @@ import (
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
 // rotationCase runs a node that stays up (Config.NodeRotateCommand) and watches it renew
@@ -67,7 +69,7 @@ func rotationCase() Case {
 func (t *T) waitKubeconfigCertificate(ctx context.Context, n *testNode, p *nodeProcess, old *x509.Certificate) *x509.Certificate {
 	expected := "the node command to write a kubeconfig with a client certificate at " + n.kubeconfig
 	if old != nil {
-		expected = fmt.Sprintf("the certificate behind %s to be replaced (serial %s)", n.kubeconfig, old.SerialNumber)
+		expected = fmt.Sprintf("the certificate behind %s to be replaced (serial %s)", n.kubeconfig, serial.Hex(old.SerialNumber))
 	}
 	var got *x509.Certificate
 	t.Eventually(ctx, expected, func(context.Context) (bool, string, error) {
@@ -83,10 +85,10 @@ func (t *T) waitKubeconfigCertificate(ctx context.Context, n *testNode, p *nodeP
 			return true, "", nil
 		}
 		if cert.SerialNumber.Cmp(old.SerialNumber) == 0 {
-			return false, "serial " + cert.SerialNumber.String() + " still in use", nil
+			return false, "serial " + serial.Hex(cert.SerialNumber) + " still in use", nil
 		}
 		if bytes.Equal(cert.RawSubjectPublicKeyInfo, old.RawSubjectPublicKeyInfo) {
-			return false, "", fmt.Errorf("certificate serial %s replaced by %s with the same public key (a renewal must use a new key)", old.SerialNumber, cert.SerialNumber)
+			return false, "", fmt.Errorf("certificate serial %s replaced by %s with the same public key (a renewal must use a new key)", serial.Hex(old.SerialNumber), serial.Hex(cert.SerialNumber))
 		}
 		return true, "", nil
 	})

@@ -129,7 +129,7 @@ func signerCases() []Case {
 		},
 		{
 			Name: "duration-table", Profile: ProfileSigner, Core: true,
-			Description: "certificate lifetimes follow expirationSeconds as kube-controller-manager's signer does (REFERENCE §9), and expirationSeconds under 600 is rejected at create",
+			Description: "certificate lifetimes follow expirationSeconds as kube-controller-manager's signer does (pkg/controller/certificates/signer), and expirationSeconds under 600 is rejected at create",
 			Run:         runDurationTable,
 		},
 		{

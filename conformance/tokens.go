@@ -15,7 +15,7 @@ import (
 )
 
 // tokenOptions describe a bootstrap token Secret the suite creates in the documented
-// format (REFERENCE §1), written here by hand so the check does not trust any helper.
+// format (k8s.io/cluster-bootstrap), written here by hand so the check does not trust any helper.
 type tokenOptions struct {
 	expires        time.Time // zero: never
 	authentication bool      // usage-bootstrap-authentication

@@ -57,7 +57,7 @@ type SANType string
 // The SAN types a serving certificate may hold.
 const (
 	SANTypeDNS SANType = "DNS"
-	SANTypeIP  SANType = "IP"
+	sanTypeIP  SANType = "IP"
 )
 
 // SAN is one DNS or IP subjectAltName in the form in which two SANs are compared, the way
@@ -80,12 +80,12 @@ func IPSAN(ip net.IP) (san SAN, ok bool) {
 	if !ok {
 		return SAN{}, false
 	}
-	return SAN{Type: SANTypeIP, Value: addr.Unmap().String()}, true
+	return SAN{Type: sanTypeIP, Value: addr.Unmap().String()}, true
 }
 
 // Addr is the IP of an IP SAN; ok is false for a DNS SAN.
 func (s SAN) Addr() (addr netip.Addr, ok bool) {
-	if s.Type != SANTypeIP {
+	if s.Type != sanTypeIP {
 		return netip.Addr{}, false
 	}
 	addr, err := netip.ParseAddr(s.Value)

@@ -6,7 +6,7 @@
 // node-csr-<digest> name) and Request, which submits (reusing a compatible CSR left by an
 // earlier attempt), waits by watch and verifies the issued certificate against the key
 // and subject. A 401 or 403 while waiting is retried for AuthRetryGrace, since a restarted
-// API server answers so until its caches are filled. Download fetches an issued
+// API server answers so until its caches are filled. download fetches an issued
 // certificate by name. Failures are typed: *DeniedError, *FailedError, *DeletedError,
 // *UIDChangedError, *WaitError, *IncompatibleError, *MismatchError, *NotIssuedError.
 //

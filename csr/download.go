@@ -9,10 +9,10 @@ import (
 	certutil "k8s.io/client-go/util/cert"
 )
 
-// Download returns the certificate PEM issued for the CSR name, like
+// download returns the certificate PEM issued for the CSR name, like
 // `kubectl get csr NAME -o jsonpath={.status.certificate} | base64 -d`. A CSR without a
 // certificate gives *NotIssuedError, a denied or failed one *DeniedError or *FailedError.
-func Download(ctx context.Context, client kubernetes.Interface, name string) ([]byte, error) {
+func download(ctx context.Context, client kubernetes.Interface, name string) ([]byte, error) {
 	obj, err := client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("reading CertificateSigningRequest %q: %w", name, err)

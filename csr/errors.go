@@ -60,7 +60,7 @@ func (e *WaitError) Error() string {
 
 func (e *WaitError) Unwrap() error { return e.Err }
 
-// NotIssuedError: Download found the CSR but no certificate in it yet.
+// NotIssuedError: download found the CSR but no certificate in it yet.
 type NotIssuedError struct {
 	Name  string
 	State string

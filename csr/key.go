@@ -33,8 +33,8 @@ const (
 
 // Minimum key strengths, as client-go's certificate manager enforces them.
 const (
-	MinRSABits = 2048
-	MinECBits  = 256
+	minRSABits = 2048
+	minECBits  = 256
 )
 
 // GenerateKey makes a new private key of type t from crypto/rand ("" means DefaultKeyType).
@@ -60,22 +60,22 @@ func GenerateKey(t KeyType) (crypto.Signer, error) {
 }
 
 // ValidateKey rejects public keys too weak or of an unsupported algorithm for a
-// certificate: RSA under MinRSABits, ECDSA curves under MinECBits.
+// certificate: RSA under minRSABits, ECDSA curves under minECBits.
 func ValidateKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k == nil || k.N == nil {
 			return errors.New("RSA public key is empty")
 		}
-		if bits := k.N.BitLen(); bits < MinRSABits {
-			return fmt.Errorf("RSA key has %d bits, at least %d are required", bits, MinRSABits)
+		if bits := k.N.BitLen(); bits < minRSABits {
+			return fmt.Errorf("RSA key has %d bits, at least %d are required", bits, minRSABits)
 		}
 	case *ecdsa.PublicKey:
 		if k == nil || k.Curve == nil {
 			return errors.New("ECDSA public key is empty")
 		}
-		if bits := k.Curve.Params().BitSize; bits < MinECBits {
-			return fmt.Errorf("ECDSA key on curve %s has %d bits, at least %d are required", k.Curve.Params().Name, bits, MinECBits)
+		if bits := k.Curve.Params().BitSize; bits < minECBits {
+			return fmt.Errorf("ECDSA key on curve %s has %d bits, at least %d are required", k.Curve.Params().Name, bits, minECBits)
 		}
 	case ed25519.PublicKey:
 		if len(k) != ed25519.PublicKeySize {

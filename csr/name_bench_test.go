@@ -6,7 +6,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// BenchmarkNodeCSRName computes the kubelet's deterministic CSR name (the REFERENCE §7
+// BenchmarkNodeCSRName computes the kubelet's deterministic CSR name (as pkg/kubelet/certificate/bootstrap does;
 // vector), which every bootstrap and every renewal does once.
 func BenchmarkNodeCSRName(b *testing.B) {
 	key, err := csr.ParseKeyPEM([]byte(vectorKeyPEM))

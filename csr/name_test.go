@@ -10,7 +10,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// vectorKeyPEM and vectorName come from REFERENCE §7: observed from the real kubelet
+// vectorKeyPEM and vectorName come from the kubelet's bootstrap (pkg/kubelet/certificate/bootstrap): observed from the real kubelet
 // v1.37.2 for node "vector-node" with usages [digital signature, client auth].
 const vectorKeyPEM = `-----BEGIN EC PRIVATE KEY-----
 MHcCAQEEIO21ev3bDg1VvtYNsnVKvF2H1AI1QbBeQtjDwBAtmFj0oAoGCCqGSM49

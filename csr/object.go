@@ -9,12 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// GenerateNamePrefix is used when a Spec has no Name, as client-go does.
-const GenerateNamePrefix = "csr-"
+// generateNamePrefix is used when a Spec has no Name, as client-go does.
+const generateNamePrefix = "csr-"
 
 // Spec describes a CertificateSigningRequest to create.
 type Spec struct {
-	// Name of the object. Empty: the server generates one from GenerateNamePrefix.
+	// Name of the object. Empty: the server generates one from generateNamePrefix.
 	Name string
 	// Request is the PEM "CERTIFICATE REQUEST".
 	Request []byte
@@ -42,7 +42,7 @@ func New(s Spec) *certificatesv1.CertificateSigningRequest {
 		},
 	}
 	if s.Name == "" {
-		obj.GenerateName = GenerateNamePrefix
+		obj.GenerateName = generateNamePrefix
 	}
 	return obj
 }
@@ -62,11 +62,11 @@ func DurationSeconds(d time.Duration) *int32 {
 }
 
 // NodeClientSpec is the Spec the kubelet submits to bootstrap its client certificate:
-// NodeClientRequest signed by key, NodeClientUsages, the kube-apiserver-client-kubelet
+// nodeClientRequest signed by key, NodeClientUsages, the kube-apiserver-client-kubelet
 // signer, and the deterministic NodeCSRName, so a retry with the same key finds the same
 // CSR. expirationSeconds may be nil.
 func NodeClientSpec(nodeName string, key crypto.Signer, expirationSeconds *int32) (Spec, error) {
-	req, err := NodeClientRequest(nodeName, key)
+	req, err := nodeClientRequest(nodeName, key)
 	if err != nil {
 		return Spec{}, err
 	}
@@ -85,17 +85,17 @@ func NodeClientSpec(nodeName string, key crypto.Signer, expirationSeconds *int32
 }
 
 // NodeServingSpec is the Spec of a kubelet serving certificate request (signer
-// kubelet-serving, NodeServingUsages). Like the kubelet's rotation requests it has no
+// kubelet-serving, nodeServingUsages). Like the kubelet's rotation requests it has no
 // fixed name: the server generates one.
 func NodeServingSpec(nodeName string, dnsNames []string, ips []net.IP, key crypto.Signer, expirationSeconds *int32) (Spec, error) {
-	req, err := NodeServingRequest(nodeName, dnsNames, ips, key)
+	req, err := nodeServingRequest(nodeName, dnsNames, ips, key)
 	if err != nil {
 		return Spec{}, err
 	}
 	return Spec{
 		Request:           req,
 		SignerName:        certificatesv1.KubeletServingSignerName,
-		Usages:            NodeServingUsages(key.Public()),
+		Usages:            nodeServingUsages(key.Public()),
 		ExpirationSeconds: expirationSeconds,
 	}, nil
 }

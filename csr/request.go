@@ -53,17 +53,17 @@ func NodeSubject(nodeName string) pkix.Name {
 	return pkix.Name{CommonName: NodeUserPrefix + nodeName, Organization: []string{NodesGroup}}
 }
 
-// NodeClientRequest makes the kubelet's client certificate request: NodeSubject and no SANs.
-func NodeClientRequest(nodeName string, key crypto.Signer) ([]byte, error) {
+// nodeClientRequest makes the kubelet's client certificate request: NodeSubject and no SANs.
+func nodeClientRequest(nodeName string, key crypto.Signer) ([]byte, error) {
 	if err := validateNodeName(nodeName); err != nil {
 		return nil, err
 	}
 	return NewRequest(RequestOptions{Subject: NodeSubject(nodeName)}, key)
 }
 
-// NodeServingRequest makes the kubelet's serving certificate request: NodeSubject with
+// nodeServingRequest makes the kubelet's serving certificate request: NodeSubject with
 // the node's DNS names and IP addresses as SANs (at least one is required).
-func NodeServingRequest(nodeName string, dnsNames []string, ips []net.IP, key crypto.Signer) ([]byte, error) {
+func nodeServingRequest(nodeName string, dnsNames []string, ips []net.IP, key crypto.Signer) ([]byte, error) {
 	if err := validateNodeName(nodeName); err != nil {
 		return nil, err
 	}

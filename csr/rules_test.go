@@ -59,7 +59,7 @@ func TestKubeletRules(t *testing.T) {
 		// Kubelet client: the accepted shapes.
 		{"client: ds+ca", client, x509.CertificateRequest{Subject: node}, []certificatesv1.KeyUsage{ds, ca}, ""},
 		{"client: ds+ke+ca any order", client, x509.CertificateRequest{Subject: node}, []certificatesv1.KeyUsage{ca, ke, ds}, ""},
-		// REFERENCE §9 recognizer negatives.
+		// The recognizer negatives of pkg/controller/certificates/approver/sarapprove_test.go.
 		{"client: CN mike", client, x509.CertificateRequest{Subject: withName("mike", "system:nodes")}, []certificatesv1.KeyUsage{ds, ca}, RuleCommonNamePrefix},
 		{"client: no O", client, x509.CertificateRequest{Subject: withName("system:node:n1")}, []certificatesv1.KeyUsage{ds, ca}, RuleOrganization},
 		{"client: O system:master", client, x509.CertificateRequest{Subject: withName("system:node:n1", "system:master")}, []certificatesv1.KeyUsage{ds, ca}, RuleOrganization},

@@ -7,7 +7,7 @@ import (
 // Pending states of a CSR, as WaitError and NotIssuedError report them.
 const (
 	StatePendingApproval = "pending approval"
-	StateApprovedNoCert  = "approved, waiting for the signer to issue the certificate"
+	stateApprovedNoCert  = "approved, waiting for the signer to issue the certificate"
 )
 
 // outcome reads a CSR's status: the issued certificate, a terminal error (Denied,
@@ -23,7 +23,7 @@ func outcome(obj *certificatesv1.CertificateSigningRequest) (cert []byte, state 
 	case !st.Approved:
 		return nil, StatePendingApproval, nil
 	case !st.Issued:
-		return nil, StateApprovedNoCert, nil
+		return nil, stateApprovedNoCert, nil
 	}
 	return obj.Status.Certificate, "", nil
 }

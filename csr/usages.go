@@ -18,9 +18,9 @@ func NodeClientUsages(pub crypto.PublicKey) []certificatesv1.KeyUsage {
 	return usages
 }
 
-// NodeServingUsages are the usages of a kubelet serving certificate: digital signature,
+// nodeServingUsages are the usages of a kubelet serving certificate: digital signature,
 // server auth, and key encipherment for an RSA key.
-func NodeServingUsages(pub crypto.PublicKey) []certificatesv1.KeyUsage {
+func nodeServingUsages(pub crypto.PublicKey) []certificatesv1.KeyUsage {
 	usages := []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}
 	if _, ok := pub.(*rsa.PublicKey); ok {
 		usages = append(usages, certificatesv1.UsageKeyEncipherment)

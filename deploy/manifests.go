@@ -12,18 +12,18 @@ var Manifests embed.FS
 const (
 	// Namespace the controller runs in.
 	Namespace = "tlsbootstrap-system"
-	// ServiceAccount the controller runs as.
-	ServiceAccount = "csr-controller"
-	// CASecret is the kubernetes.io/tls Secret holding the signing CA (tls.crt, tls.key).
-	CASecret = "csr-controller-ca"
-	// LeaseName is the leader election Lease, in Namespace.
-	LeaseName = "csr-controller"
+	// serviceAccount the controller runs as.
+	serviceAccount = "csr-controller"
+	// caSecret is the kubernetes.io/tls Secret holding the signing CA (tls.crt, tls.key).
+	caSecret = "csr-controller-ca"
+	// leaseName is the leader election Lease, in Namespace.
+	leaseName = "csr-controller"
 	// Image is the controller image the Deployment names; it must be built (see Dockerfile).
 	Image = "ghcr.io/tlsbootstrap/csr-controller:dev"
 )
 
-// ServiceAccountUser is the user name the controller's ServiceAccount authenticates as.
-const ServiceAccountUser = "system:serviceaccount:" + Namespace + ":" + ServiceAccount
+// serviceAccountUser is the user name the controller's serviceAccount authenticates as.
+const serviceAccountUser = "system:serviceaccount:" + Namespace + ":" + serviceAccount
 
-// ServiceAccountGroups are the groups the API server gives the ServiceAccount's tokens.
-var ServiceAccountGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"}
+// serviceAccountGroups are the groups the API server gives the serviceAccount's tokens.
+var serviceAccountGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"}

@@ -9,7 +9,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// The vector of REFERENCE §1 (and k8s.io/cluster-bootstrap's own test).
+// The vector of k8s.io/cluster-bootstrap's own JWS test (token/jws).
 const (
 	vectorContent = "Hello from the other side. I must have called a thousand times."
 	vectorID      = "joshua"

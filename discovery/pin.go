@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// PinPrefix is the hash type of a CA pin; the only one kubeadm supports.
-const PinPrefix = "sha256:"
+// pinPrefix is the hash type of a CA pin; the only one kubeadm supports.
+const pinPrefix = "sha256:"
 
 // ErrPinMismatch is matched (errors.Is) by a *PinMismatchError.
 var ErrPinMismatch = errors.New("cluster CA does not match any pinned public key")
@@ -20,26 +20,26 @@ var ErrPinMismatch = errors.New("cluster CA does not match any pinned public key
 // "sha256:" and the lower-case hex SHA-256 of the certificate's SubjectPublicKeyInfo.
 func Pin(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return PinPrefix + hex.EncodeToString(sum[:])
+	return pinPrefix + hex.EncodeToString(sum[:])
 }
 
-// ParsePin checks one pin and returns it normalized to lower case. The "sha256:" prefix
+// parsePin checks one pin and returns it normalized to lower case. The "sha256:" prefix
 // and the 64 hex digits may be in any case.
-func ParsePin(s string) (string, error) {
+func parsePin(s string) (string, error) {
 	typ, value, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {
-		return "", fmt.Errorf("CA pin %q: want %s<64 hex digits>", s, PinPrefix)
+		return "", fmt.Errorf("CA pin %q: want %s<64 hex digits>", s, pinPrefix)
 	}
-	if !strings.EqualFold(typ+":", PinPrefix) {
-		return "", fmt.Errorf("CA pin %q: unsupported hash type %q, want %s<64 hex digits>", s, typ, PinPrefix)
+	if !strings.EqualFold(typ+":", pinPrefix) {
+		return "", fmt.Errorf("CA pin %q: unsupported hash type %q, want %s<64 hex digits>", s, typ, pinPrefix)
 	}
 	if len(value) != hex.EncodedLen(sha256.Size) {
-		return "", fmt.Errorf("CA pin %q: want %d hex digits after %s, got %d characters", s, hex.EncodedLen(sha256.Size), PinPrefix, len(value))
+		return "", fmt.Errorf("CA pin %q: want %d hex digits after %s, got %d characters", s, hex.EncodedLen(sha256.Size), pinPrefix, len(value))
 	}
 	if _, err := hex.DecodeString(value); err != nil {
 		return "", fmt.Errorf("CA pin %q: not hexadecimal: %v", s, err)
 	}
-	return PinPrefix + strings.ToLower(value), nil
+	return pinPrefix + strings.ToLower(value), nil
 }
 
 // Pins is a set of allowed CA pins.
@@ -47,12 +47,12 @@ type Pins struct {
 	pins []string // normalized, sorted, unique
 }
 
-// ParsePins parses every pin (see ParsePin); an invalid one is an error naming it. No pins
+// ParsePins parses every pin (see parsePin); an invalid one is an error naming it. No pins
 // gives an empty set, which Check always rejects.
 func ParsePins(pins []string) (*Pins, error) {
 	p := &Pins{}
 	for _, s := range pins {
-		norm, err := ParsePin(s)
+		norm, err := parsePin(s)
 		if err != nil {
 			return nil, err
 		}

@@ -14,20 +14,20 @@ import (
 // Names used by the seed documents' `kubectl config set-cluster bootstrap`,
 // `set-credentials kubelet-bootstrap` and `set-context bootstrap`: Bootstrap's defaults.
 const (
-	DefaultBootstrapCluster = "bootstrap"
+	defaultBootstrapCluster = "bootstrap"
 	DefaultBootstrapUser    = "kubelet-bootstrap"
-	DefaultBootstrapContext = "bootstrap"
+	defaultBootstrapContext = "bootstrap"
 )
 
 // Names the kubelet gives the kubeconfig it writes after bootstrapping.
 const (
-	NodeCluster = "default-cluster"
-	NodeUser    = "default-auth"
-	NodeContext = "default-context"
-	// NodeNamespace is the namespace of the node kubeconfig's context, as the kubelet sets it.
-	NodeNamespace = "default"
-	// CurrentClientFile is the cert-dir symlink to the current certificate+key PEM file.
-	CurrentClientFile = "kubelet-client-current.pem"
+	nodeCluster = "default-cluster"
+	nodeUser    = "default-auth"
+	nodeContext = "default-context"
+	// nodeNamespace is the namespace of the node kubeconfig's context, as the kubelet sets it.
+	nodeNamespace = "default"
+	// currentClientFile is the cert-dir symlink to the current certificate+key PEM file.
+	currentClientFile = "kubelet-client-current.pem"
 )
 
 // BootstrapOptions describe a bootstrap kubeconfig.
@@ -41,8 +41,8 @@ type BootstrapOptions struct {
 	// Token is the bearer credential: a bootstrap token (token.Token.Bearer), a static
 	// token or a service account token (token.NewSecret). Required.
 	Token token.Secret
-	// ClusterName, UserName, ContextName default to DefaultBootstrapCluster,
-	// DefaultBootstrapUser and DefaultBootstrapContext.
+	// ClusterName, UserName, ContextName default to defaultBootstrapCluster,
+	// DefaultBootstrapUser and defaultBootstrapContext.
 	ClusterName, UserName, ContextName string
 }
 
@@ -58,9 +58,9 @@ func Bootstrap(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 	if len(opts.CAData) > 0 && opts.CAFile != "" {
 		return nil, errors.New("bootstrap kubeconfig: set CA data or CA file, not both")
 	}
-	cluster := orDefault(opts.ClusterName, DefaultBootstrapCluster)
+	cluster := orDefault(opts.ClusterName, defaultBootstrapCluster)
 	user := orDefault(opts.UserName, DefaultBootstrapUser)
-	context := orDefault(opts.ContextName, DefaultBootstrapContext)
+	context := orDefault(opts.ContextName, defaultBootstrapContext)
 
 	cfg := clientcmdapi.NewConfig()
 	c := clientcmdapi.NewCluster()
@@ -88,12 +88,12 @@ type NodeOptions struct {
 	CAData []byte
 	// InsecureSkipTLSVerify is copied from the bootstrap kubeconfig, as the kubelet does.
 	InsecureSkipTLSVerify bool
-	// CertDir holds CurrentClientFile; it is made absolute. Required.
+	// CertDir holds currentClientFile; it is made absolute. Required.
 	CertDir string
 }
 
-// Node builds the node kubeconfig with the kubelet's names (NodeCluster, NodeUser,
-// NodeContext); client-certificate and client-key are both <CertDir>/CurrentClientFile,
+// Node builds the node kubeconfig with the kubelet's names (nodeCluster, nodeUser,
+// nodeContext); client-certificate and client-key are both <CertDir>/currentClientFile,
 // so that rotation only swaps that symlink.
 func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
 	if err := validateServer(opts.Server); err != nil {
@@ -106,7 +106,7 @@ func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node kubeconfig: cert dir %q: %w", opts.CertDir, err)
 	}
-	pemPath := filepath.Join(dir, CurrentClientFile)
+	pemPath := filepath.Join(dir, currentClientFile)
 
 	cfg := clientcmdapi.NewConfig()
 	c := clientcmdapi.NewCluster()
@@ -117,14 +117,14 @@ func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
 	} else {
 		c.CertificateAuthorityData = opts.CAData
 	}
-	cfg.Clusters[NodeCluster] = c
+	cfg.Clusters[nodeCluster] = c
 	a := clientcmdapi.NewAuthInfo()
 	a.ClientCertificate, a.ClientKey = pemPath, pemPath
-	cfg.AuthInfos[NodeUser] = a
+	cfg.AuthInfos[nodeUser] = a
 	ctx := clientcmdapi.NewContext()
-	ctx.Cluster, ctx.AuthInfo, ctx.Namespace = NodeCluster, NodeUser, NodeNamespace
-	cfg.Contexts[NodeContext] = ctx
-	cfg.CurrentContext = NodeContext
+	ctx.Cluster, ctx.AuthInfo, ctx.Namespace = nodeCluster, nodeUser, nodeNamespace
+	cfg.Contexts[nodeContext] = ctx
+	cfg.CurrentContext = nodeContext
 	return cfg, nil
 }
 

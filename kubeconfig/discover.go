@@ -21,7 +21,7 @@ import (
 // Defaults of DiscoverOptions, kubeadm's.
 const (
 	DefaultDiscoveryTimeout       = 5 * time.Minute
-	DefaultDiscoveryRetryInterval = 5 * time.Second
+	defaultDiscoveryRetryInterval = 5 * time.Second
 )
 
 // Reasons Discover fails, besides discovery.ErrBadSignature and discovery.ErrPinMismatch
@@ -54,7 +54,7 @@ type DiscoverOptions struct {
 	// DefaultDiscoveryTimeout.
 	Timeout time.Duration
 	// RetryInterval is the wait between fetches while cluster-info is unreadable or not
-	// yet signed for the token. Default DefaultDiscoveryRetryInterval.
+	// yet signed for the token. Default defaultDiscoveryRetryInterval.
 	RetryInterval time.Duration
 	// ClusterName, UserName, ContextName name the result's entries (see BootstrapOptions).
 	ClusterName, UserName, ContextName string
@@ -91,7 +91,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*clientcmdapi.Config, 
 	}
 	interval := opts.RetryInterval
 	if interval <= 0 {
-		interval = DefaultDiscoveryRetryInterval
+		interval = defaultDiscoveryRetryInterval
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -17,8 +17,8 @@ func Load(path string) (*clientcmdapi.Config, error) {
 	return cfg, nil
 }
 
-// Parse decodes kubeconfig bytes.
-func Parse(data []byte) (*clientcmdapi.Config, error) {
+// parse decodes kubeconfig bytes.
+func parse(data []byte) (*clientcmdapi.Config, error) {
 	cfg, err := clientcmd.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("parsing kubeconfig: %w", err)
@@ -27,7 +27,7 @@ func Parse(data []byte) (*clientcmdapi.Config, error) {
 }
 
 // ClientConfig is the client configuration of an in-memory kubeconfig (from Bootstrap,
-// Discover or Parse), using its current context. Relative file paths in it resolve against
+// Discover or parse), using its current context. Relative file paths in it resolve against
 // the working directory.
 func ClientConfig(cfg *clientcmdapi.Config) (*rest.Config, error) {
 	if cfg == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
@@ -189,7 +190,7 @@ func bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.Remove(keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		log.Error(err, "could not remove the temporary key", "path", keyPath)
 	}
-	log.Info("bootstrapped client certificate", "csr", name, "serial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter)
+	log.Info("bootstrapped client certificate", "csr", name, "serial", serial.Hex(pair.Leaf.SerialNumber), "notAfter", pair.Leaf.NotAfter)
 	return result, nil
 }
 

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/util/retry"
 )
 
-// HostnameLabel is the label the kubelet sets on its Node to its hostname.
-const HostnameLabel = "kubernetes.io/hostname"
+// hostnameLabel is the label the kubelet sets on its Node to its hostname.
+const hostnameLabel = "kubernetes.io/hostname"
 
 // RegisterOptions configure Register.
 type RegisterOptions struct {
@@ -55,7 +55,7 @@ func Register(ctx context.Context, client kubernetes.Interface, opts RegisterOpt
 	nodes := client.CoreV1().Nodes()
 	_, err := nodes.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
 		Name:   opts.NodeName,
-		Labels: map[string]string{HostnameLabel: opts.NodeName},
+		Labels: map[string]string{hostnameLabel: opts.NodeName},
 	}}, metav1.CreateOptions{})
 	switch {
 	case err == nil:

@@ -47,13 +47,13 @@ func (p Preset) Merge(others ...Preset) Preset {
 }
 
 // KubeadmPreset is what kubeadm init writes for joining nodes, for tokens in group (empty
-// means KubeadmDefaultGroup): the group may create CSRs (kubeadm:kubelet-bootstrap), has
+// means kubeadmDefaultGroup): the group may create CSRs (kubeadm:kubelet-bootstrap), has
 // them auto-approved (kubeadm:node-autoapprove-bootstrap) and may get nodes
 // (kubeadm:get-nodes); every node has its renewals auto-approved
 // (kubeadm:node-autoapprove-certificate-rotation).
 func KubeadmPreset(group string) Preset {
 	if group == "" {
-		group = KubeadmDefaultGroup
+		group = kubeadmDefaultGroup
 	}
 	return Preset{
 		Name: "kubeadm",
@@ -61,10 +61,10 @@ func KubeadmPreset(group string) Preset {
 			clusterRole(KubeadmGetNodesRole, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
-			binding(KubeadmKubeletBootstrapBinding, NodeBootstrapperRole, GroupSubject(group)),
-			binding(KubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, GroupSubject(group)),
+			binding(KubeadmKubeletBootstrapBinding, nodeBootstrapperRole, GroupSubject(group)),
+			binding(kubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, GroupSubject(group)),
 			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, GroupSubject(NodesGroup)),
-			binding(KubeadmGetNodesBinding, KubeadmGetNodesRole, GroupSubject(group)),
+			binding(kubeadmGetNodesBinding, KubeadmGetNodesRole, GroupSubject(group)),
 		},
 	}
 }
@@ -92,19 +92,19 @@ func SeedPreset(opts SeedOptions) Preset {
 	p := Preset{
 		Name: "seed",
 		ClusterRoles: []rbacv1.ClusterRole{
-			csrSubresourceRole(ApproveNodeClientCSRRole, NodeClientSubresource),
-			csrSubresourceRole(ApproveNodeClientRenewalCSRRole, SelfNodeClientSubresource),
-			csrSubresourceRole(ApproveNodeServerRenewalCSRRole, SelfNodeServerSubresource),
+			csrSubresourceRole(ApproveNodeClientCSRRole, nodeClientSubresource),
+			csrSubresourceRole(approveNodeClientRenewalCSRRole, selfNodeClientSubresource),
+			csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
-			binding(SeedKubeletBootstrapBinding, NodeBootstrapperRole, GroupSubject(group)),
-			binding(SeedAutoApproveCSRBinding, ApproveNodeClientCSRRole, GroupSubject(group)),
+			binding(seedKubeletBootstrapBinding, nodeBootstrapperRole, GroupSubject(group)),
+			binding(seedAutoApproveCSRBinding, ApproveNodeClientCSRRole, GroupSubject(group)),
 		},
 	}
 	if len(opts.Nodes) == 0 {
 		p.ClusterRoleBindings = append(p.ClusterRoleBindings,
-			binding(SeedClientRenewBinding, ApproveNodeClientRenewalCSRRole, GroupSubject(NodesGroup)),
-			binding(SeedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup)))
+			binding(seedClientRenewBinding, approveNodeClientRenewalCSRRole, GroupSubject(NodesGroup)),
+			binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup)))
 		return p
 	}
 	for _, node := range opts.Nodes {
@@ -120,8 +120,8 @@ func SeedPreset(opts SeedOptions) Preset {
 func ServingRenewalPreset() Preset {
 	return Preset{
 		Name:                "serving-renewal",
-		ClusterRoles:        []rbacv1.ClusterRole{csrSubresourceRole(ApproveNodeServerRenewalCSRRole, SelfNodeServerSubresource)},
-		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(SeedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup))},
+		ClusterRoles:        []rbacv1.ClusterRole{csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource)},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup))},
 	}
 }
 
@@ -130,25 +130,25 @@ func ServingRenewalPreset() Preset {
 // auto-approval of that node's client renewals: the node drops out when its certificate
 // expires.
 func NodeRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(NodeClientRenewBindingPrefix+nodeName, ApproveNodeClientRenewalCSRRole, UserSubject(NodeUserPrefix+nodeName))
+	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, UserSubject(nodeUserPrefix+nodeName))
 }
 
 // NodeServingRenewalBinding binds approve-node-server-renewal-csr to the user
 // system:node:<name> alone, in a binding named node-server-auto-renew-crt:<name>.
 func NodeServingRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(NodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(NodeUserPrefix+nodeName))
+	return binding(nodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(nodeUserPrefix+nodeName))
 }
 
-// NodeBootstrapperBinding binds system:node-bootstrapper to subject (for example the user
+// nodeBootstrapperBinding binds system:node-bootstrapper to subject (for example the user
 // of a static token), in a binding named tlsbootstrap:node-bootstrapper:<kind>:<name>.
-func NodeBootstrapperBinding(subject rbacv1.Subject) rbacv1.ClusterRoleBinding {
-	name := NodeBootstrapperBindingPrefix + strings.ToLower(subject.Kind) + ":" + subject.Name
-	return binding(name, NodeBootstrapperRole, subject)
+func nodeBootstrapperBinding(subject rbacv1.Subject) rbacv1.ClusterRoleBinding {
+	name := nodeBootstrapperBindingPrefix + strings.ToLower(subject.Kind) + ":" + subject.Name
+	return binding(name, nodeBootstrapperRole, subject)
 }
 
-// NodeBootstrapperPreset is a preset holding NodeBootstrapperBinding(subject).
+// NodeBootstrapperPreset is a preset holding nodeBootstrapperBinding(subject).
 func NodeBootstrapperPreset(subject rbacv1.Subject) Preset {
-	return Preset{Name: "node-bootstrapper", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{NodeBootstrapperBinding(subject)}}
+	return Preset{Name: "node-bootstrapper", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{nodeBootstrapperBinding(subject)}}
 }
 
 // UserSubject is the RBAC subject for a user.
@@ -186,4 +186,4 @@ func binding(name, role string, subjects ...rbacv1.Subject) rbacv1.ClusterRoleBi
 	}
 }
 
-func managedLabels() map[string]string { return map[string]string{ManagedByLabel: ManagedByValue} }
+func managedLabels() map[string]string { return map[string]string{managedByLabel: managedByValue} }

@@ -119,7 +119,7 @@ func TestPresetBindings(t *testing.T) {
 func TestSeedRoleRules(t *testing.T) {
 	want := map[string]string{
 		ApproveNodeClientCSRRole:        "certificatesigningrequests/nodeclient",
-		ApproveNodeClientRenewalCSRRole: "certificatesigningrequests/selfnodeclient",
+		approveNodeClientRenewalCSRRole: "certificatesigningrequests/selfnodeclient",
 		ApproveNodeServerRenewalCSRRole: "certificatesigningrequests/selfnodeserver",
 	}
 	for _, r := range SeedPreset(SeedOptions{}).ClusterRoles {

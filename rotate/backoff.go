@@ -19,10 +19,10 @@ type Backoff struct {
 // jitter (2s, 4s, 8s, 16s, 32s), then every 32s.
 var DefaultBackoff = Backoff{Initial: 2 * time.Second, Factor: 2, Jitter: 0.1, Steps: 5}
 
-// DefaultRequestTimeout bounds each wait for a renewal CSR's certificate, as client-go's
+// defaultRequestTimeout bounds each wait for a renewal CSR's certificate, as client-go's
 // certificateWaitTimeout. A CSR nobody approves fails the attempt after it, and the
 // attempt is retried after the backoff with a new key.
-const DefaultRequestTimeout = 15 * time.Minute
+const defaultRequestTimeout = 15 * time.Minute
 
 func (b Backoff) orDefault() Backoff {
 	if b.Initial <= 0 {

@@ -32,13 +32,13 @@ const (
 
 // FixedClient always requests with client: for a Config.Certificate of a workload whose
 // identity (a service account, say) does not change with its certificate.
-func FixedClient(client kubernetes.Interface) ClientFunc {
+func FixedClient(client kubernetes.Interface) clientFunc {
 	return func() (kubernetes.Interface, Path, error) { return client, PathFixed, nil }
 }
 
-// ClientFunc returns a client to request a certificate with and the credentials it
+// clientFunc returns a client to request a certificate with and the credentials it
 // carries.
-type ClientFunc func() (kubernetes.Interface, Path, error)
+type clientFunc func() (kubernetes.Interface, Path, error)
 
 // NodeClientOptions configure NodeClient.
 type NodeClientOptions struct {
@@ -57,9 +57,9 @@ type NodeClientOptions struct {
 	NewForConfig func(*rest.Config) (kubernetes.Interface, error)
 }
 
-// NodeClient returns a ClientFunc that uses the node's current client certificate while
+// NodeClient returns a clientFunc that uses the node's current client certificate while
 // it is valid, and the bootstrap credentials once it is missing or expired.
-func NodeClient(opts NodeClientOptions) ClientFunc {
+func NodeClient(opts NodeClientOptions) clientFunc {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}

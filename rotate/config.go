@@ -50,7 +50,7 @@ type Config struct {
 	// Client builds the client requests are made with. Default, for KindClient,
 	// NodeClient over Server, this Manager's certificate and Bootstrap. A serving Manager
 	// should use NodeClient over the client Manager's Current.
-	Client ClientFunc
+	Client clientFunc
 	// Server is the API server's address and CA, used when Client is nil.
 	Server *rest.Config
 	// Bootstrap credentials for the default Client's fallback. Nil: none.
@@ -63,7 +63,7 @@ type Config struct {
 	// Backoff after a failed attempt. Default DefaultBackoff.
 	Backoff Backoff
 	// RequestTimeout bounds each wait for a CSR's certificate. Default
-	// DefaultRequestTimeout.
+	// defaultRequestTimeout.
 	RequestTimeout time.Duration
 	// Deadline says when a valid certificate is renewed. Default NextDeadline with Rand.
 	Deadline func(cert *x509.Certificate) time.Time
@@ -125,7 +125,7 @@ func (c *Config) complete() error {
 
 func (c *Config) defaults() error {
 	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
+		c.RequestTimeout = defaultRequestTimeout
 	}
 	if c.Rand == nil {
 		c.Rand = defaultRand

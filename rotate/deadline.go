@@ -7,11 +7,11 @@ import (
 )
 
 // The renewal window, as fractions of a certificate's lifetime after NotBefore: the
-// deadline is drawn uniformly in [WindowStart, WindowEnd), as client-go's certificate
+// deadline is drawn uniformly in [windowStart, windowEnd), as client-go's certificate
 // manager does, so that certificates issued together are not renewed together.
 const (
-	WindowStart = 0.7
-	WindowEnd   = 0.9
+	windowStart = 0.7
+	windowEnd   = 0.9
 )
 
 // NextDeadline is when cert should be renewed: NotBefore plus a uniform draw in 70–90%
@@ -32,7 +32,7 @@ func NextDeadline(cert *x509.Certificate, rand func() float64) time.Time {
 	lifetime := cert.NotAfter.Sub(cert.NotBefore)
 	// The start in integer arithmetic (70% exactly, no overflow); the spread in floats.
 	start := lifetime/10*7 + lifetime%10*7/10
-	spread := time.Duration(float64(lifetime) * (WindowEnd - WindowStart) * r)
+	spread := time.Duration(float64(lifetime) * (windowEnd - windowStart) * r)
 	return cert.NotBefore.Add(start + spread)
 }
 

@@ -26,14 +26,14 @@ func TestNextDeadlineDistribution(t *testing.T) {
 			lo, hi := 1.0, 0.0
 			for range draws {
 				frac := float64(NextDeadline(cert, src.Float64).Sub(notBefore)) / float64(tc.lifetime)
-				if frac < WindowStart || frac > WindowEnd {
-					t.Fatalf("deadline at %.4f of the lifetime, outside [%.1f, %.1f]", frac, WindowStart, WindowEnd)
+				if frac < windowStart || frac > windowEnd {
+					t.Fatalf("deadline at %.4f of the lifetime, outside [%.1f, %.1f]", frac, windowStart, windowEnd)
 				}
 				lo, hi = math.Min(lo, frac), math.Max(hi, frac)
-				b := int((frac - WindowStart) / (WindowEnd - WindowStart) * buckets)
+				b := int((frac - windowStart) / (windowEnd - windowStart) * buckets)
 				counts[min(b, buckets-1)]++
 			}
-			if lo > WindowStart+0.005 || hi < WindowEnd-0.005 {
+			if lo > windowStart+0.005 || hi < windowEnd-0.005 {
 				t.Errorf("draws span [%.4f, %.4f], want them to cover [0.7, 0.9]", lo, hi)
 			}
 			// Uniform: each of 20 buckets expects 1000 draws; 5 standard deviations is ±155.

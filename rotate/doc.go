@@ -8,7 +8,7 @@
 // after NotBefore, as client-go's certificate manager does. A Manager renews at once,
 // whatever the deadline, when there is no certificate, it has expired, its key is weak
 // (csr.ValidateKey) or it no longer matches the Template (CN, O, DNS and IP SANs); see
-// RenewReason.
+// renewReason.
 //
 // # Store
 //
@@ -32,7 +32,7 @@
 // and is retried after Backoff (2s doubling to 32s with 10% jitter, then every 32s; each
 // wait for a CSR bounded by RequestTimeout, 15m). Current, GetClientCertificate and
 // GetCertificate serve the certificate in use to tls.Config. A serving Manager makes no
-// request while Config.Addresses returns no address (ErrNoAddresses in Status).
+// request while Config.Addresses returns no address (errNoAddresses in Status).
 //
 // Any other certificate is kept the same way with Config.Certificate (a template, a
 // signer and usages; KindCertificate) and a client of its own (FixedClient). The key of an

@@ -32,7 +32,7 @@ func herdStats(n, generations int, lifetime time.Duration, rnd func() float64) (
 		}
 		peak = max(peak, hi-lo+1)
 	}
-	return peak, float64(n) / ((WindowEnd - WindowStart) * 100)
+	return peak, float64(n) / ((windowEnd - windowStart) * 100)
 }
 
 // TestHerdSpread: 10,000 nodes given certificates at the same instant renew spread over

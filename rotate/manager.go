@@ -16,13 +16,14 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
 // recheckInterval bounds a wait for a deadline, so changed addresses are noticed.
 const recheckInterval = time.Minute
 
-// ErrNoAddresses: a serving certificate is not requested before the node has an address.
-var ErrNoAddresses = errors.New("no serving certificate requested: the node has no address yet")
+// errNoAddresses: a serving certificate is not requested before the node has an address.
+var errNoAddresses = errors.New("no serving certificate requested: the node has no address yet")
 
 // Status is a snapshot of a Manager's state.
 type Status struct {
@@ -150,7 +151,7 @@ func (m *Manager) Status() Status {
 func (m *Manager) setCurrent(cert *tls.Certificate) {
 	m.current.Store(cert)
 	m.mu.Lock()
-	m.status.Serial, m.status.NotAfter = cert.Leaf.SerialNumber.String(), cert.Leaf.NotAfter
+	m.status.Serial, m.status.NotAfter = serial.Hex(cert.Leaf.SerialNumber), cert.Leaf.NotAfter
 	m.mu.Unlock()
 }
 
@@ -179,7 +180,7 @@ func (m *Manager) run(ctx context.Context) {
 			}
 			continue
 		}
-		reason := RenewReason(leaf, tmpl, now)
+		reason := renewReason(leaf, tmpl, now)
 		if reason == "" {
 			deadline := m.deadlineOf(leaf)
 			m.update(func(s *Status) { s.NextDeadline = deadline })
@@ -227,13 +228,13 @@ func (m *Manager) template() (Template, error) {
 			DNSNames: opts.DNSNames, IPAddresses: opts.IPAddresses}, nil
 	}
 	if m.cfg.Kind == KindClient {
-		return ClientTemplate(m.cfg.NodeName), nil
+		return clientTemplate(m.cfg.NodeName), nil
 	}
 	dns, ips := m.cfg.Addresses()
 	if len(dns) == 0 && len(ips) == 0 {
-		return Template{}, ErrNoAddresses
+		return Template{}, errNoAddresses
 	}
-	return ServingTemplate(m.cfg.NodeName, dns, ips), nil
+	return servingTemplate(m.cfg.NodeName, dns, ips), nil
 }
 
 func (m *Manager) deadlineOf(leaf *x509.Certificate) time.Time {
@@ -263,7 +264,7 @@ func (m *Manager) sleep(ctx context.Context, d time.Duration) bool {
 // one: for an operator's "rotate now", a CA change, or a test. A renewal already under way
 // (the background loop's, or another RenewNow's) is joined, not doubled: one CSR, one new
 // certificate for all callers. It works with or without Start. Errors are the attempt's:
-// ErrNoAddresses, a *csr.DeniedError or *csr.FailedError, a store error (errors.As them).
+// errNoAddresses, a *csr.DeniedError or *csr.FailedError, a store error (errors.As them).
 func (m *Manager) RenewNow(ctx context.Context) (*x509.Certificate, error) {
 	log := klog.FromContext(ctx).WithValues("kind", m.cfg.Kind, "node", m.cfg.NodeName)
 	tmpl, err := m.template()
@@ -364,9 +365,9 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 		s.Rotations++
 		s.LastError, s.LastAttempt, s.NextDeadline = nil, m.cfg.Clock.Now(), next
 	})
-	kv := []any{"csr", name, "path", path, "newSerial", pair.Leaf.SerialNumber.String(), "notAfter", pair.Leaf.NotAfter, "nextDeadline", next}
+	kv := []any{"csr", name, "path", path, "newSerial", serial.Hex(pair.Leaf.SerialNumber), "notAfter", pair.Leaf.NotAfter, "nextDeadline", next}
 	if old != nil {
-		kv = append(kv, "oldSerial", old.SerialNumber.String())
+		kv = append(kv, "oldSerial", serial.Hex(old.SerialNumber))
 	}
 	log.Info("rotated certificate", kv...)
 	*rotated = [2]*x509.Certificate{old, pair.Leaf}

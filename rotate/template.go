@@ -21,15 +21,15 @@ type Template struct {
 	IPAddresses  []net.IP
 }
 
-// ClientTemplate is the kubelet client certificate of node: CN system:node:<node>, O
+// clientTemplate is the kubelet client certificate of node: CN system:node:<node>, O
 // system:nodes, no SANs.
-func ClientTemplate(nodeName string) Template {
+func clientTemplate(nodeName string) Template {
 	return Template{CommonName: csr.NodeUserPrefix + nodeName, Organization: []string{csr.NodesGroup}}
 }
 
-// ServingTemplate is the kubelet serving certificate of node with the given SANs.
-func ServingTemplate(nodeName string, dnsNames []string, ips []net.IP) Template {
-	t := ClientTemplate(nodeName)
+// servingTemplate is the kubelet serving certificate of node with the given SANs.
+func servingTemplate(nodeName string, dnsNames []string, ips []net.IP) Template {
+	t := clientTemplate(nodeName)
 	t.DNSNames, t.IPAddresses = dnsNames, ips
 	return t
 }
@@ -51,9 +51,9 @@ func (t Template) Mismatch(cert *x509.Certificate) string {
 	return ""
 }
 
-// RenewReason says why cert must be renewed at once (no certificate, expired, a weak
+// renewReason says why cert must be renewed at once (no certificate, expired, a weak
 // key, or not matching t), or "" when it may wait for its deadline.
-func RenewReason(cert *x509.Certificate, t Template, now time.Time) string {
+func renewReason(cert *x509.Certificate, t Template, now time.Time) string {
 	if cert == nil {
 		return "no certificate"
 	}

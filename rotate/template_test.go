@@ -32,7 +32,7 @@ func TestRenewReason(t *testing.T) {
 		}
 		return c
 	}
-	tmpl := ServingTemplate("n1", []string{"n1.example", "n1", "n1"}, []net.IP{net.ParseIP("10.0.0.1").To4()})
+	tmpl := servingTemplate("n1", []string{"n1.example", "n1", "n1"}, []net.IP{net.ParseIP("10.0.0.1").To4()})
 	for _, tc := range []struct {
 		name string
 		cert *x509.Certificate
@@ -48,12 +48,12 @@ func TestRenewReason(t *testing.T) {
 		{"weak EC key", cert(func(c *x509.Certificate) { c.PublicKey = weakEC.Public() }), "weak key"},
 		{"weak RSA key", cert(func(c *x509.Certificate) { c.PublicKey = weakRSA.Public() }), "weak key"},
 	} {
-		got := RenewReason(tc.cert, tmpl, now)
+		got := renewReason(tc.cert, tmpl, now)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: reason %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	if got := RenewReason(cert(func(c *x509.Certificate) { c.DNSNames, c.IPAddresses = nil, nil }), ClientTemplate("n1"), now); got != "" {
+	if got := renewReason(cert(func(c *x509.Certificate) { c.DNSNames, c.IPAddresses = nil, nil }), clientTemplate("n1"), now); got != "" {
 		t.Errorf("client certificate against the client template: %q, want a match", got)
 	}
 }

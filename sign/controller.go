@@ -22,6 +22,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
 // Event reasons the controller records on CSRs.
@@ -259,7 +260,7 @@ func (c *Controller) handle(ctx context.Context, req *certificatesv1.Certificate
 		now := c.signer.now()
 		c.metrics.observeSigned(signer, req.CreationTimestamp.Time, now, cert, res.Issuer)
 		if cert != nil {
-			log.Info("Signed CSR", "subject", cert.Subject.String(), "serial", cert.SerialNumber.Text(16), "notAfter", cert.NotAfter)
+			log.Info("Signed CSR", "subject", cert.Subject.String(), "serial", serial.Hex(cert.SerialNumber), "notAfter", cert.NotAfter)
 			c.event(written, corev1.EventTypeNormal, EventSigned, "Certificate issued by %s for %s, valid until %s", signer, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 	case res.Outcome == Failed:

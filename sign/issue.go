@@ -15,7 +15,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// Durations of the issuance rules (REFERENCE §6).
+// Durations of the issuance rules (kube-controller-manager's signer, pkg/controller/certificates/authority).
 const (
 	// DefaultSigningDuration is kube-controller-manager's --cluster-signing-duration default.
 	DefaultSigningDuration = 8760 * time.Hour
@@ -64,7 +64,7 @@ func Validity(now time.Time, ttl time.Duration, caNotAfter time.Time) (notBefore
 	return notBefore, notAfter, nil
 }
 
-// Issue signs csr's request with ca by the rules of REFERENCE §6: the request must pass the
+// Issue signs csr's request with ca by the rules of kube-controller-manager's signer (pkg/controller/certificates/signer): the request must pass the
 // rules of spec.signerName (else a *ValidationError); lifetime from certificateTTL and
 // Validity; a random 128-bit serial; subject, DNS/IP/email/URI SANs and public key from the
 // request and no other extension of it; CA:false; key usages from spec.usages. It checks

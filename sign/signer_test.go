@@ -35,7 +35,7 @@ func clusterSigner(t testing.TB) *sign.Signer {
 	return s
 }
 
-// TestDurationTable is REFERENCE §9's duration table against the real API server.
+// TestDurationTable is the duration table of kube-controller-manager's signer tests (pkg/controller/certificates/signer/signer_test.go) against the real API server.
 func TestDurationTable(t *testing.T) {
 	testenv.Need(t)
 	client := cp.Client()

@@ -38,7 +38,7 @@ func (e *ValidationError) Error() string { return e.Err.Error() }
 // Unwrap returns the rule error.
 func (e *ValidationError) Unwrap() error { return e.Err }
 
-// validateRequest applies the rules of signerName (REFERENCE §6) to a parsed request and
+// validateRequest applies the rules of signerName (kube-controller-manager's csrsigning, pkg/controller/certificates/signer and authority/) to a parsed request and
 // its usages: kubelet client and kubelet serving by the csr package's rules, kube-apiserver
 // client by its usages, legacy-unknown anything. A broken rule is a *ValidationError;
 // a signer name that is not built in is a plain error.

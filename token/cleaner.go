@@ -30,11 +30,11 @@ func NewSecretInformers(client kubernetes.Interface, resync time.Duration) infor
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = SecretFieldSelector }))
 }
 
-// CleanExpired deletes every bootstrap token Secret in Namespace that is expired at now
+// cleanExpired deletes every bootstrap token Secret in Namespace that is expired at now
 // (past or unparseable expiration), each with a UID precondition so a Secret re-created
 // under the same name is left alone. Tokens without an expiration are kept. It returns the
 // names of the Secrets it deleted.
-func CleanExpired(ctx context.Context, client kubernetes.Interface, now time.Time) ([]string, error) {
+func cleanExpired(ctx context.Context, client kubernetes.Interface, now time.Time) ([]string, error) {
 	list, err := client.CoreV1().Secrets(Namespace).List(ctx, metav1.ListOptions{FieldSelector: SecretFieldSelector})
 	if err != nil {
 		return nil, fmt.Errorf("listing bootstrap tokens in %s: %w", Namespace, err)

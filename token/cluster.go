@@ -82,7 +82,7 @@ func List(ctx context.Context, client kubernetes.Interface, now time.Time) ([]In
 	for i := range list.Items {
 		secret := &list.Items[i]
 		info := Info{
-			ID:         strings.TrimPrefix(secret.Name, SecretNamePrefix),
+			ID:         strings.TrimPrefix(secret.Name, secretNamePrefix),
 			SecretName: secret.Name,
 			UID:        secret.UID,
 			Created:    secret.CreationTimestamp.Time,
@@ -120,7 +120,7 @@ func idOf(idOrToken string) (string, error) {
 		}
 		return t.ID, nil
 	}
-	if err := ParseID(idOrToken); err != nil {
+	if err := parseID(idOrToken); err != nil {
 		return "", err
 	}
 	return idOrToken, nil

@@ -18,8 +18,8 @@ const (
 	Namespace = metav1.NamespaceSystem
 	// SecretType is the type a token Secret must have to authenticate.
 	SecretType = bootstrapapi.SecretTypeBootstrapToken
-	// SecretNamePrefix precedes the token id in the Secret's name.
-	SecretNamePrefix = bootstrapapi.BootstrapTokenSecretPrefix
+	// secretNamePrefix precedes the token id in the Secret's name.
+	secretNamePrefix = bootstrapapi.BootstrapTokenSecretPrefix
 	// UserPrefix precedes the token id in the user name a token authenticates as.
 	UserPrefix = bootstrapapi.BootstrapUserPrefix
 	// DefaultGroup is the group every bootstrap token authenticates in.
@@ -34,8 +34,8 @@ const (
 	KubeadmDefaultTTL = 24 * time.Hour
 	// KubeadmDefaultGroup is the extra group kubeadm gives its tokens.
 	KubeadmDefaultGroup = "system:bootstrappers:kubeadm:default-node-token"
-	// KubeadmDefaultDescription is what DefaultSpec writes as the description.
-	KubeadmDefaultDescription = "Bootstrap token for joining nodes"
+	// kubeadmDefaultDescription is what DefaultSpec writes as the description.
+	kubeadmDefaultDescription = "Bootstrap token for joining nodes"
 )
 
 // KnownUsages are the usages a token Secret may carry.
@@ -70,7 +70,7 @@ type Spec struct {
 func DefaultSpec(t Token) Spec {
 	return Spec{
 		Token:       t,
-		Description: KubeadmDefaultDescription,
+		Description: kubeadmDefaultDescription,
 		TTL:         KubeadmDefaultTTL,
 		Usages:      []string{UsageSigning, UsageAuthentication},
 		Groups:      []string{KubeadmDefaultGroup},
@@ -78,7 +78,7 @@ func DefaultSpec(t Token) Spec {
 }
 
 // SecretName is the name of the Secret holding the token with this id.
-func SecretName(id string) string { return SecretNamePrefix + id }
+func SecretName(id string) string { return secretNamePrefix + id }
 
 // UserName is the user the token authenticates as: system:bootstrap:<id>.
 func (s Spec) UserName() string { return UserPrefix + s.Token.ID }
@@ -110,7 +110,7 @@ func (s Spec) Expiration(now time.Time) (time.Time, bool) {
 // Validate checks everything the API server's authenticator would reject, before anything
 // is written: the token's form, the usages and the extra groups.
 func (s Spec) Validate() error {
-	if err := ParseID(s.Token.ID); err != nil {
+	if err := parseID(s.Token.ID); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	if err := checkSecret(s.Token.Secret); err != nil {
@@ -125,16 +125,16 @@ func (s Spec) Validate() error {
 		}
 	}
 	for _, g := range s.Groups {
-		if err := ValidateGroup(g); err != nil {
+		if err := validateGroup(g); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 		}
 	}
 	return nil
 }
 
-// ValidateGroup checks an extra group as the authenticator does: it must match
+// validateGroup checks an extra group as the authenticator does: it must match
 // `\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z`.
-func ValidateGroup(group string) error {
+func validateGroup(group string) error {
 	if !groupPattern.MatchString(group) {
 		return fmt.Errorf("extra group %q must match %s", group, bootstrapapi.BootstrapGroupPattern)
 	}
@@ -198,7 +198,7 @@ func specFromSecret(secret *corev1.Secret) (*Spec, error) {
 	if id == "" {
 		return nil, fmt.Errorf("secret %s has no %s", ref, bootstrapapi.BootstrapTokenIDKey)
 	}
-	if err := ParseID(id); err != nil {
+	if err := parseID(id); err != nil {
 		return nil, fmt.Errorf("secret %s: %w", ref, err)
 	}
 	if secret.Name != SecretName(id) {
@@ -228,7 +228,7 @@ func specFromSecret(secret *corev1.Secret) (*Spec, error) {
 	slices.Sort(spec.Usages)
 	if raw := dataString(secret, bootstrapapi.BootstrapTokenExtraGroupsKey); raw != "" {
 		for _, g := range strings.Split(raw, ",") {
-			if err := ValidateGroup(g); err != nil {
+			if err := validateGroup(g); err != nil {
 				return nil, fmt.Errorf("secret %s: %w (the API server rejects the token)", ref, err)
 			}
 			spec.Groups = append(spec.Groups, g)

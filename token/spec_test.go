@@ -26,7 +26,7 @@ func TestSecretFromSpec(t *testing.T) {
 			spec: DefaultSpec(testToken),
 			want: map[string]string{
 				"token-id": "abcdef", "token-secret": "0123456789abcdef",
-				"description":                    KubeadmDefaultDescription,
+				"description":                    kubeadmDefaultDescription,
 				"expiration":                     "2026-03-02T09:00:00Z",
 				"usage-bootstrap-signing":        "true",
 				"usage-bootstrap-authentication": "true",
@@ -105,7 +105,7 @@ func TestValidateRejects(t *testing.T) {
 		})
 	}
 	longest := "system:bootstrappers:" + strings.Repeat("a", 256)
-	if err := ValidateGroup(longest); err != nil {
+	if err := validateGroup(longest); err != nil {
 		t.Errorf("a group of the maximum length was rejected: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ const (
 	redactedSecret = "****************"
 )
 
-// ErrInvalidToken is wrapped by every error Parse and ParseID return, so callers can test
+// ErrInvalidToken is wrapped by every error Parse and parseID return, so callers can test
 // for it with errors.Is. The messages never contain the token's secret.
 var ErrInvalidToken = errors.New("invalid bootstrap token")
 
@@ -82,7 +82,7 @@ func Parse(s string) (Token, error) {
 	if strings.Contains(secret, ".") {
 		return Token{}, fmt.Errorf("%w: token must have the form <id>.<secret> ([a-z0-9]{6}.[a-z0-9]{16}) but has more than one \".\"", ErrInvalidToken)
 	}
-	if err := ParseID(id); err != nil {
+	if err := parseID(id); err != nil {
 		return Token{}, err
 	}
 	if err := checkSecret(secret); err != nil {
@@ -91,8 +91,8 @@ func Parse(s string) (Token, error) {
 	return Token{ID: id, Secret: secret}, nil
 }
 
-// ParseID checks that id is a bootstrap token id: 6 characters of [a-z0-9].
-func ParseID(id string) error {
+// parseID checks that id is a bootstrap token id: 6 characters of [a-z0-9].
+func parseID(id string) error {
 	if len(id) != IDLength {
 		return fmt.Errorf("%w: token id must be %d characters of [a-z0-9], got %d characters", ErrInvalidToken, IDLength, len(id))
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/clustertest"
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
@@ -158,7 +159,7 @@ func run(ctx context.Context, f flags, out io.Writer) (tok token.Token, ca *sign
 	tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tJOINED SERIAL\tRENEWED SERIAL\tNOT AFTER")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r[1].Subject.CommonName, r[0].SerialNumber.Text(16), r[1].SerialNumber.Text(16), r[1].NotAfter.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r[1].Subject.CommonName, serial.Hex(r[0].SerialNumber), serial.Hex(r[1].SerialNumber), r[1].NotAfter.UTC().Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
 		return tok, ca, err

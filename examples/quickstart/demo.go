@@ -20,6 +20,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
@@ -177,7 +178,7 @@ func printNodes(results []nodeResult) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(w, "NODE\tSERIAL\tNOT AFTER\tTIME TO CERT")
 	for _, r := range results {
-		serial := fmt.Sprintf("%x", r.res.Certificate.SerialNumber)
+		serial := serial.Hex(r.res.Certificate.SerialNumber)
 		if len(serial) > 16 {
 			serial = serial[:16] + "…"
 		}

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
@@ -47,7 +48,7 @@ func (d *demo) renewOnce(ctx context.Context, results []nodeResult) error {
 			mu.Lock()
 			defer mu.Unlock()
 			done("%s: serial %s -> %s via %s (%s), not after %s, next renewal %s", r.name,
-				short(old.SerialNumber.String()), short(renewed.SerialNumber.String()), st.Path, st.CSR,
+				short(serial.Hex(old.SerialNumber)), short(serial.Hex(renewed.SerialNumber)), st.Path, st.CSR,
 				renewed.NotAfter.UTC().Format(time.RFC3339), st.NextDeadline.UTC().Format(time.RFC3339))
 			r.res.Certificate = renewed
 			return nil

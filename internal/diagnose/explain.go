@@ -16,6 +16,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 )
 
@@ -321,7 +322,7 @@ func (e *Explanation) explainIssued(ctx context.Context, client kubernetes.Inter
 		return
 	}
 	ic := &IssuedCertificate{
-		Serial: cert.SerialNumber.String(), Subject: cert.Subject.String(), Issuer: cert.Issuer.String(),
+		Serial: serial.Hex(cert.SerialNumber), Subject: cert.Subject.String(), Issuer: cert.Issuer.String(),
 		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, IssuedAt: fieldManagerTime(obj, "status"),
 	}
 	e.Certificate = ic

@@ -9,7 +9,7 @@ import (
 )
 
 // build lists the corpus, category by category. Expectations follow Kubernetes' rules
-// (REFERENCE §5, §6): a bootstrap token may get a client certificate for any node name
+// (kube-controller-manager's csrapproving and csrsigning): a bootstrap token may get a client certificate for any node name
 // with the right subject, a node only for itself; extensions of a request are never copied.
 func build(prefix string, env Env, plan *addrPlan, add func(Case, spec)) {
 	n := func(s string) string { return prefix + "-" + s }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
 // DefaultExpiringWithin is status's default threshold for flagging a certificate.
@@ -64,7 +65,7 @@ func NodeCertificates(ctx context.Context, client kubernetes.Interface) ([]NodeC
 		if have, ok := newest[node]; ok && !cert.NotAfter.After(have.NotAfter) {
 			continue
 		}
-		newest[node] = NodeCertificate{Node: node, CSR: obj.Name, Serial: cert.SerialNumber.String(), NotAfter: cert.NotAfter}
+		newest[node] = NodeCertificate{Node: node, CSR: obj.Name, Serial: serial.Hex(cert.SerialNumber), NotAfter: cert.NotAfter}
 	}
 	out := make([]NodeCertificate, 0, len(newest))
 	for _, c := range newest {

@@ -1,0 +1,4 @@
+package discovery
+
+// Names the external tests use; unexported for importers.
+var ParsePin = parsePin

@@ -1,0 +1,7 @@
+package rbac
+
+// Names the external tests use; unexported for importers.
+const KubeadmNodeAutoapproveBootstrapBinding = kubeadmNodeAutoapproveBootstrapBinding
+const ManagedByLabel = managedByLabel
+const ManagedByValue = managedByValue
+const NodeBootstrapperRole = nodeBootstrapperRole

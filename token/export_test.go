@@ -1,0 +1,4 @@
+package token
+
+// Names the external tests use; unexported for importers.
+var CleanExpired = cleanExpired
