@@ -21,5 +21,6 @@ const ClaimNode = claimNode
 const ClaimPodCIDR = claimPodCIDR
 const ClaimServiceCIDR = claimServiceCIDR
 const ClaimServiceIP = claimServiceIP
+
 type ClaimKind = claimKind
 type AuthorizerFunc = authorizerFunc

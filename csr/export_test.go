@@ -8,10 +8,14 @@ func SetAuthRetryGrace(d time.Duration) (restore func()) {
 	authRetryGrace = d
 	return func() { authRetryGrace = old }
 }
+
 var Download = download
+
 const GenerateNamePrefix = generateNamePrefix
+
 var NodeServingRequest = nodeServingRequest
 var NodeServingUsages = nodeServingUsages
 var NodeClientRequest = nodeClientRequest
+
 const StateApprovedNoCert = stateApprovedNoCert
 const SANTypeIP = sanTypeIP

@@ -18,7 +18,9 @@ func runSigner(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx) }()
+	go func() {
+		done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

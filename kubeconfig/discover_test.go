@@ -40,7 +40,9 @@ func startDiscovery(t *testing.T) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx) }()
+	go func() {
+		done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -7,7 +7,9 @@ func SetDiscoverHook(hook func()) (restore func()) {
 	discoverHook = hook
 	return func() { discoverHook = prev }
 }
+
 const CurrentClientFile = currentClientFile
 const NodeCluster = nodeCluster
 const NodeUser = nodeUser
+
 var Parse = parse
