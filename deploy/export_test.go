@@ -4,5 +4,7 @@ package deploy
 const CASecret = caSecret
 const LeaseName = leaseName
 const ServiceAccount = serviceAccount
+
 var ServiceAccountGroups = serviceAccountGroups
+
 const ServiceAccountUser = serviceAccountUser
