@@ -2,8 +2,10 @@ package approve_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
+	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -20,7 +22,7 @@ func TestApproverAgainstAPIServer(t *testing.T) {
 	admin := cp.Client()
 	facts := startFacts(t)
 	approver, err := approve.NewApprover(approve.Options{
-		Authorizer: approve.NewSARAuthorizer(admin, approve.SAROptions{CacheTTL: -1}),
+		Authorizer: approve.NewSARAuthorizer(admin, approve.SAROptions{CacheTTL: new(time.Duration(0))}),
 		Serving:    &approve.ServingOptions{Facts: facts},
 	})
 	if err != nil {

@@ -29,7 +29,7 @@ func (f authorizerFunc) Authorize(ctx context.Context, csr *certificatesv1.Certi
 
 // DefaultSARCacheTTL is how long an allowed SubjectAccessReview answer is reused unless
 // SAROptions says otherwise.
-const DefaultSARCacheTTL = 5 * time.Second
+func DefaultSARCacheTTL() time.Duration { return 5 * time.Second }
 
 // SAROptions configure NewSARAuthorizer. The zero value is a usable default.
 type SAROptions struct {
@@ -38,9 +38,9 @@ type SAROptions struct {
 	// binding can still approve: an answer is reused at most CacheTTL after its review was
 	// sent, and the server evaluated it after that. Only allowed answers are cached: a
 	// denial leads to a requeue with backoff, which already limits repeats, and caching it
-	// would only delay approval once a binding appears. 0 means DefaultSARCacheTTL;
-	// negative disables the cache.
-	CacheTTL time.Duration
+	// would only delay approval once a binding appears. nil means DefaultSARCacheTTL; 0
+	// disables the cache.
+	CacheTTL *time.Duration
 	// MaxCacheEntries bounds the cache's size. Default 4096.
 	MaxCacheEntries int
 	// Timeout bounds each SubjectAccessReview request. Default 10s.
@@ -55,8 +55,8 @@ type SAROptions struct {
 // the same time are sent once, and allowed answers are reused for SAROptions.CacheTTL.
 // The client needs create on subjectaccessreviews.
 func NewSARAuthorizer(client kubernetes.Interface, opts SAROptions) Authorizer {
-	if opts.CacheTTL == 0 {
-		opts.CacheTTL = DefaultSARCacheTTL
+	if opts.CacheTTL == nil {
+		opts.CacheTTL = new(DefaultSARCacheTTL())
 	}
 	if opts.MaxCacheEntries <= 0 {
 		opts.MaxCacheEntries = 4096
@@ -68,7 +68,7 @@ func NewSARAuthorizer(client kubernetes.Interface, opts SAROptions) Authorizer {
 		opts.Clock = clock.RealClock{}
 	}
 	a := &sarAuthorizer{client: client, timeout: opts.Timeout}
-	a.cache = newSARCache(opts.CacheTTL, opts.MaxCacheEntries, opts.Clock, a.review)
+	a.cache = newSARCache(*opts.CacheTTL, opts.MaxCacheEntries, opts.Clock, a.review)
 	return a
 }
 

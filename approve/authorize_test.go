@@ -65,7 +65,7 @@ func renewalCSR(groups ...string) *certificatesv1.CertificateSigningRequest {
 func TestSARAuthorizerSendsTheUpstreamReview(t *testing.T) {
 	s := newSARServer()
 	s.allowed.Store(true)
-	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: -1})
+	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: new(time.Duration(0))})
 	obj := renewalCSR("system:nodes", "system:authenticated")
 	allowed, _, err := a.Authorize(context.Background(), obj, approve.KindSelfNodeClient)
 	if err != nil || !allowed {
@@ -118,7 +118,7 @@ func TestSARCacheBound(t *testing.T) {
 			s := newSARServer()
 			s.allowed.Store(tc.firstAnswer)
 			clk := clocktesting.NewFakePassiveClock(start)
-			a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: ttl, Clock: clk})
+			a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: new(ttl), Clock: clk})
 			first := renewalCSR("system:nodes", "system:authenticated")
 			if got, _, err := a.Authorize(ctx, first, approve.KindSelfNodeClient); err != nil || got != tc.firstAnswer {
 				t.Fatalf("first Authorize = %v, %v", got, err)
@@ -151,7 +151,7 @@ func TestSARCacheBound(t *testing.T) {
 func TestSARCacheDisabled(t *testing.T) {
 	s := newSARServer()
 	s.allowed.Store(true)
-	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: -1})
+	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: new(time.Duration(0))})
 	for range 3 {
 		if _, _, err := a.Authorize(context.Background(), renewalCSR("g"), approve.KindNodeClient); err != nil {
 			t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSARSingleFlight(t *testing.T) {
 func BenchmarkSARCacheHit(b *testing.B) {
 	s := newSARServer()
 	s.allowed.Store(true)
-	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: time.Hour})
+	a := approve.NewSARAuthorizer(s.client, approve.SAROptions{CacheTTL: new(time.Hour)})
 	obj := renewalCSR("system:nodes", "system:authenticated")
 	ctx := context.Background()
 	if _, _, err := a.Authorize(ctx, obj, approve.KindSelfNodeClient); err != nil {

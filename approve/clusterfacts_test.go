@@ -3,11 +3,12 @@ package approve_test
 import (
 	"context"
 	"fmt"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"net"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

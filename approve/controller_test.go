@@ -2,12 +2,13 @@ package approve_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"

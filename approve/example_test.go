@@ -92,7 +92,7 @@ func ExampleNewController() {
 		}
 		go func() { _ = facts.Run(ctx) }()
 		approver, err := approve.NewApprover(approve.Options{
-			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: 5 * time.Second}),
+			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: new(5 * time.Second)}),
 			Serving: &approve.ServingOptions{
 				Facts: facts,
 				// The zero policy enforces every rule; ModeAudit reports instead while a

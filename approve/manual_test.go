@@ -3,8 +3,9 @@ package approve_test
 import (
 	"context"
 	"errors"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"

@@ -133,7 +133,7 @@ func (c *sarCache) get(ctx context.Context, q question) (bool, string, error) {
 }
 
 func (c *sarCache) lookup(key string) (sarAnswer, bool) {
-	if c.ttl < 0 {
+	if c.ttl <= 0 {
 		return sarAnswer{}, false
 	}
 	c.mu.Lock()
@@ -150,7 +150,7 @@ func (c *sarCache) lookup(key string) (sarAnswer, bool) {
 }
 
 func (c *sarCache) store(key string, a sarAnswer, sent time.Time) {
-	if c.ttl < 0 {
+	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()

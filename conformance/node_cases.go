@@ -141,7 +141,7 @@ func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 	if err != nil {
 		t.Fatalf("reading the API server's CA from the admin config: %v", err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: t.RESTConfig.Host, CAData: caData, Token: token.NewSecret(tok.value())})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: t.RESTConfig.Host, CAData: caData, Token: token.NewSecret(tok.value())})
 	if err != nil {
 		t.Fatalf("building the bootstrap kubeconfig: %v", err)
 	}

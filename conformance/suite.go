@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // Profile groups the cases that check one part of the flow; an implementation is run
@@ -62,7 +64,6 @@ const (
 	// DefaultParallelism is how many cases run at once by default.
 	DefaultParallelism     = 4
 	DefaultSigningDuration = 8760 * time.Hour
-	DefaultBootstrapGroup  = "system:bootstrappers:kubeadm:default-node-token"
 	// DefaultCleanerInterval is kube-controller-manager's csrcleaner period.
 	DefaultCleanerInterval = time.Hour
 )
@@ -126,7 +127,7 @@ func (c Config) withDefaults() Config {
 		c.SigningDuration = DefaultSigningDuration
 	}
 	if c.BootstrapGroup == "" {
-		c.BootstrapGroup = DefaultBootstrapGroup
+		c.BootstrapGroup = token.KubeadmDefaultGroup
 	}
 	if c.CaseTimeout == 0 {
 		c.CaseTimeout = DefaultCaseTimeout

@@ -5,12 +5,13 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"k8s.io/klog/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/klog/v2"
 
 	"k8s.io/client-go/kubernetes"
 	certutil "k8s.io/client-go/util/cert"

@@ -7,13 +7,6 @@ import (
 	"k8s.io/client-go/tools/record"
 )
 
-// Event budget defaults: enough for every CSR of a normal day (two Events each), while a
-// join storm of thousands spends its API requests on approvals and certificates instead.
-const (
-	DefaultEventQPS   = 5
-	DefaultEventBurst = 100
-)
-
 // budgetRecorder passes Events on while the budget allows and drops (and counts) the rest.
 // Events are notes for humans running kubectl describe: the CSR's conditions, the
 // controller's log and its metrics are the record, and an Event costs one API write on the
@@ -24,10 +17,11 @@ type budgetRecorder struct {
 	dropped prometheus.Counter
 }
 
-func newBudgetRecorder(next record.EventRecorder, qps float64, burst int, reg prometheus.Registerer) (record.EventRecorder, error) {
-	if qps < 0 {
-		return next, nil // no budget
+func newBudgetRecorder(next record.EventRecorder, opts Options, reg prometheus.Registerer) (record.EventRecorder, error) {
+	if opts.UnlimitedEvents {
+		return next, nil
 	}
+	qps, burst := opts.EventQPS, opts.EventBurst
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "tlsbootstrap_events_dropped_total",
 		Help: "Events on CSRs not written because the Event budget (--event-qps, --event-burst) was spent.",

@@ -5,25 +5,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 )
 
 func TestEventBudget(t *testing.T) {
 	for _, tc := range []struct {
-		name          string
-		qps           float64
-		burst, events int
-		wantWritten   int
+		name        string
+		opts        Options
+		events      int
+		wantWritten int
 	}{
-		{name: "within the burst", qps: 1, burst: 10, events: 10, wantWritten: 10},
-		{name: "beyond the burst", qps: 0.001, burst: 10, events: 25, wantWritten: 10},
-		{name: "no budget", qps: -1, burst: 0, events: 25, wantWritten: 25},
+		{name: "within the burst", opts: Options{EventQPS: 1, EventBurst: 10}, events: 10, wantWritten: 10},
+		{name: "beyond the burst", opts: Options{EventQPS: 0.001, EventBurst: 10}, events: 25, wantWritten: 10},
+		{name: "no budget", opts: Options{UnlimitedEvents: true}, events: 25, wantWritten: 25},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := record.NewFakeRecorder(100)
 			reg := prometheus.NewRegistry()
-			rec, err := newBudgetRecorder(fake, tc.qps, tc.burst, reg)
+			rec, err := newBudgetRecorder(fake, tc.opts, reg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,28 +40,13 @@ func TestEventBudget(t *testing.T) {
 			if got := len(fake.Events); got != tc.wantWritten {
 				t.Errorf("%d events written, want %d", got, tc.wantWritten)
 			}
-			if tc.qps < 0 {
+			if tc.opts.UnlimitedEvents {
 				return
 			}
 			if got := droppedEvents(t, reg); int(got) != tc.events-tc.wantWritten {
 				t.Errorf("tlsbootstrap_events_dropped_total = %v, want %d", got, tc.events-tc.wantWritten)
 			}
 		})
-	}
-}
-
-func TestRESTConfig(t *testing.T) {
-	in := &rest.Config{Host: "https://example.invalid"}
-	out := RESTConfig(in)
-	if out == in || in.ContentType != "" || in.QPS != 0 {
-		t.Fatal("RESTConfig changed its argument instead of a copy")
-	}
-	if out.ContentType != "application/vnd.kubernetes.protobuf" || out.QPS != DefaultQPS || out.Burst != DefaultBurst || out.UserAgent != EventSource {
-		t.Errorf("RESTConfig = content %q qps %v burst %d agent %q", out.ContentType, out.QPS, out.Burst, out.UserAgent)
-	}
-	kept := RESTConfig(&rest.Config{QPS: 7, Burst: 9, UserAgent: "mine"})
-	if kept.QPS != 7 || kept.Burst != 9 || kept.UserAgent != "mine" {
-		t.Errorf("RESTConfig overrode set values: qps %v burst %d agent %q", kept.QPS, kept.Burst, kept.UserAgent)
 	}
 }
 

@@ -22,7 +22,10 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := kubernetes.NewForConfig(controller.RESTConfig(cfg))
+	// client-go's default 5 queries per second would make a join storm crawl; the
+	// controllers write about twice per CSR.
+	cfg.QPS, cfg.Burst = 500, 1000
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

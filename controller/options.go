@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	certificatesv1 "k8s.io/api/certificates/v1"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
@@ -26,19 +25,38 @@ const (
 )
 
 // KnownControllers lists every name Options.Controllers accepts.
-var KnownControllers = []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner}
+func KnownControllers() []string {
+	return []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner}
+}
 
-// DefaultControllers are kube-controller-manager's CSR controllers.
-var DefaultControllers = []string{CSRApproving, CSRSigning, CSRCleaner}
-
-// DefaultWorkers is the number of CSRs each controller handles at once. The work is
-// waiting on the API server (two writes per CSR), so more workers than
-// kube-controller-manager's 5 keep a join storm moving at little cost.
-const DefaultWorkers = 16
+// DefaultOptions are the values Run uses for the fields an Options leaves zero: what
+// csr-controller's flags default to.
+func DefaultOptions() Options {
+	return Options{
+		// kube-controller-manager's CSR controllers.
+		Controllers:     []string{CSRApproving, CSRSigning, CSRCleaner},
+		SigningDuration: 8760 * time.Hour,
+		// The work is waiting on the API server (two writes per CSR), so more workers than
+		// kube-controller-manager's 5 keep a join storm moving at little cost.
+		Workers:         16,
+		SARCacheTTL:     new(approve.DefaultSARCacheTTL()),
+		CleanerInterval: time.Hour,
+		// Enough for every CSR of a normal day (two Events each), while a join storm of
+		// thousands spends its API requests on approvals and certificates instead.
+		EventQPS:   5,
+		EventBurst: 100,
+		LeaderElection: LeaderElection{
+			Namespace: "kube-system", Name: "tlsbootstrap-csr-controller",
+			// kube-controller-manager's.
+			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		},
+	}
+}
 
 // Options configure Run. Zero values take the defaults named on each field.
 type Options struct {
-	// Controllers to run. Default DefaultControllers. ServingApproving needs CSRApproving.
+	// Controllers to run (KnownControllers). Default csrapproving, csrsigning and
+	// csrcleaner, as kube-controller-manager. ServingApproving needs CSRApproving.
 	Controllers []string
 	// ClusterSigningCA signs for every built-in signer without its own entry in SignerCAs:
 	// a *sign.CA held in memory (sign.ParseCA, sign.NewSelfSignedCA), or a *sign.FileCA
@@ -56,20 +74,21 @@ type Options struct {
 	ServingPolicy approve.ServingPolicy
 	// SigningDuration is the longest certificate lifetime. Default 8760h.
 	SigningDuration time.Duration
-	// Workers per controller. Default DefaultWorkers.
+	// Workers per controller. Default 16.
 	Workers int
 	// SARCacheTTL bounds how long an allowed SubjectAccessReview answer is reused (so how
-	// long a revoked binding can still approve). Default approve.DefaultSARCacheTTL.
-	SARCacheTTL time.Duration
+	// long a revoked binding can still approve). nil: 5s; 0: every decision asks anew.
+	SARCacheTTL *time.Duration
 	// CleanerInterval is the time between two passes of the csrcleaner controller (it
 	// also makes one at start). Default 1h, as kube-controller-manager; shorter for tests.
 	CleanerInterval time.Duration
 	// EventQPS and EventBurst are the budget of Events written on CSRs: beyond it Events
 	// are dropped and counted (tlsbootstrap_events_dropped_total) so that a join storm's
-	// API requests go to approvals and certificates. Defaults DefaultEventQPS and
-	// DefaultEventBurst; a negative EventQPS writes every Event.
+	// API requests go to approvals and certificates. Defaults 5 and 100.
 	EventQPS   float64
 	EventBurst int
+	// UnlimitedEvents writes every Event, whatever EventQPS and EventBurst say.
+	UnlimitedEvents bool
 	// LeaderElection, when Enabled, runs the controllers only while holding a Lease.
 	LeaderElection LeaderElection
 	// MetricsBindAddress serves /metrics, /healthz and /readyz (e.g. ":8080"). Empty or
@@ -98,12 +117,14 @@ type LeaderElection struct {
 func (o *Options) enabled(name string) bool { return slices.Contains(o.Controllers, name) }
 
 func (o *Options) complete() error {
+	d := DefaultOptions()
 	if len(o.Controllers) == 0 {
-		o.Controllers = DefaultControllers
+		o.Controllers = d.Controllers
 	}
+	known := KnownControllers()
 	for _, c := range o.Controllers {
-		if !slices.Contains(KnownControllers, c) {
-			return fmt.Errorf("unknown controller %q (known: %s)", c, strings.Join(KnownControllers, ", "))
+		if !slices.Contains(known, c) {
+			return fmt.Errorf("unknown controller %q (known: %s)", c, strings.Join(known, ", "))
 		}
 	}
 	if o.enabled(ServingApproving) && !o.enabled(CSRApproving) {
@@ -119,39 +140,39 @@ func (o *Options) complete() error {
 		o.Registry = prometheus.NewRegistry()
 		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
+	if o.SigningDuration == 0 {
+		o.SigningDuration = d.SigningDuration
 	}
-	if o.EventQPS == 0 {
-		o.EventQPS = DefaultEventQPS
+	if o.Workers <= 0 {
+		o.Workers = d.Workers
+	}
+	if o.SARCacheTTL == nil {
+		o.SARCacheTTL = d.SARCacheTTL
+	}
+	if o.CleanerInterval <= 0 {
+		o.CleanerInterval = d.CleanerInterval
+	}
+	if o.EventQPS <= 0 {
+		o.EventQPS = d.EventQPS
 	}
 	if o.EventBurst <= 0 {
-		o.EventBurst = DefaultEventBurst
+		o.EventBurst = d.EventBurst
 	}
-	le := &o.LeaderElection
+	le, dle := &o.LeaderElection, d.LeaderElection
 	if le.Namespace == "" {
-		le.Namespace = "kube-system"
+		le.Namespace = dle.Namespace
 	}
 	if le.Name == "" {
-		le.Name = "tlsbootstrap-csr-controller"
+		le.Name = dle.Name
 	}
 	if le.LeaseDuration == 0 {
-		le.LeaseDuration = 15 * time.Second
+		le.LeaseDuration = dle.LeaseDuration
 	}
 	if le.RenewDeadline == 0 {
-		le.RenewDeadline = 10 * time.Second
+		le.RenewDeadline = dle.RenewDeadline
 	}
 	if le.RetryPeriod == 0 {
-		le.RetryPeriod = 2 * time.Second
+		le.RetryPeriod = dle.RetryPeriod
 	}
 	return nil
-}
-
-// SignerFlagNames maps the per-signer flag infix of kube-controller-manager
-// (--cluster-signing-<infix>-cert-file) to the signer name.
-var SignerFlagNames = map[string]string{
-	"kubelet-serving":       certificatesv1.KubeletServingSignerName,
-	"kubelet-client":        certificatesv1.KubeAPIServerClientKubeletSignerName,
-	"kube-apiserver-client": certificatesv1.KubeAPIServerClientSignerName,
-	"legacy-unknown":        "kubernetes.io/legacy-unknown",
 }

@@ -33,8 +33,8 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// EventSource is the component name on the Events the controllers emit.
-const EventSource = "tlsbootstrap-csr-controller"
+// eventSource is the component name on the Events the controllers emit.
+const eventSource = "tlsbootstrap-csr-controller"
 
 // Run runs the enabled controllers until ctx ends (or, with leader election, until the
 // Lease is lost, which returns an error so the process restarts as a follower). The
@@ -122,7 +122,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
-	recorder, err := newBudgetRecorder(broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventSource}), opts.EventQPS, opts.EventBurst, reg)
+	recorder, err := newBudgetRecorder(broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventSource}), opts, reg)
 	if err != nil {
 		return fmt.Errorf("event budget metrics: %w", err)
 	}
@@ -134,7 +134,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 
 	var signer *sign.Controller
 	if opts.enabled(CSRSigning) {
-		s, err := sign.NewSigner(sign.Config{SigningDuration: opts.SigningDuration, CA: opts.ClusterSigningCA,
+		s, err := sign.NewSigner(sign.SignerOptions{SigningDuration: opts.SigningDuration, CA: opts.ClusterSigningCA,
 			SignerCAs: opts.SignerCAs, CustomSigners: opts.CustomSigners})
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ import (
 func TestShouldDelete(t *testing.T) {
 	now := time.Date(2032, 3, 4, 12, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) metav1.Time { return metav1.NewTime(now.Add(-d)) }
-	ca := mustCA(t, sign.SelfSignedOptions{Now: func() time.Time { return now.Add(-30 * 24 * time.Hour) }})
+	ca := mustCA(t, sign.SelfSignedOptions{Clock: testingclock.NewFakePassiveClock(now.Add(-30 * 24 * time.Hour))})
 	certValidUntil := func(notAfter time.Time) []byte {
 		obj, _ := kubeletClientCSR(t, "c", "n1")
 		ttl := notAfter.Sub(now.Add(-2 * time.Hour))

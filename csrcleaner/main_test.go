@@ -169,7 +169,7 @@ func clusterSigner(t testing.TB) *sign.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sign.NewSigner(sign.Config{CA: ca, SigningDuration: 24 * time.Hour})
+	s, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

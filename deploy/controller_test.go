@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"k8s.io/klog/v2"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/klog/v2"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -30,6 +31,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/deploy"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controllerflags"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
@@ -112,7 +114,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 	}
 	// The manifests sign with per-signer flags for the two kubelet signers only.
 	signerCAs := map[string]sign.CAProvider{}
-	for infix, signer := range controller.SignerFlagNames {
+	for infix, signer := range controllerflags.SignerFlagNames() {
 		certs := flagValues(spec.args, "cluster-signing-"+infix+"-cert-file")
 		keys := flagValues(spec.args, "cluster-signing-"+infix+"-key-file")
 		if len(certs) == 0 && len(keys) == 0 {
@@ -186,7 +188,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = token.Delete(ctx, cp.Client(), tok.ID) })
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
+		cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +340,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 			corev1.NodeAddress{Type: corev1.NodeHostName, Address: nodeName},
 			corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: nodeIP},
 			corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: clusterIP})
-		user, groups := "system:node:"+nodeName, []string{rbac.NodesGroup, "system:authenticated"}
+		user, groups := "system:node:"+nodeName, []string{csr.NodesGroup, "system:authenticated"}
 		waitAllowed(t, user, groups, authorizationv1.ResourceAttributes{
 			Verb: "create", Group: certificatesv1.GroupName, Resource: "certificatesigningrequests", Subresource: "selfnodeserver"})
 		nodeClient, err := kubernetes.NewForConfig(cp.ImpersonatingConfig(user, groups...))

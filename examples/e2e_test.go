@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 
 func writeBootstrap(t *testing.T, tokenValue string) string {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tokenValue)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tokenValue)})
 	if err != nil {
 		t.Fatal(err)
 	}

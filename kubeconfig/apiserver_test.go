@@ -45,15 +45,15 @@ func TestKubeconfigsAuthenticate(t *testing.T) {
 	if err := os.Symlink("kubelet-client-2030-01-01-00-00-00.pem", filepath.Join(certDir, kubeconfig.CurrentClientFile)); err != nil {
 		t.Fatal(err)
 	}
-	bootstrapCA, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret("kcfg01.0123456789abcdef")})
+	bootstrapCA, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bootstrapCAFile, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAFile: caFile, Token: token.NewSecret("kcfg01.0123456789abcdef")})
+	bootstrapCAFile, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAFile: caFile, Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := kubeconfig.Node(kubeconfig.NodeOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), CertDir: certDir})
+	node, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), CertDir: certDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestKubeconfigsAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromREST, err := kubeconfig.NodeFromREST(bootREST, certDir)
+	fromREST, err := kubeconfig.NodeConfigFromREST(bootREST, certDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestWrongCAFailsVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: other.CertPEM, Token: token.NewSecret("kcfg01.0123456789abcdef")})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: other.CertPEM, Token: token.NewSecret("kcfg01.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

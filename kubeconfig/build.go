@@ -46,9 +46,9 @@ type BootstrapOptions struct {
 	ClusterName, UserName, ContextName string
 }
 
-// Bootstrap builds the node's bootstrap kubeconfig: one cluster, token credentials and a
+// BootstrapConfig builds the node's bootstrap kubeconfig: one cluster, token credentials and a
 // current context joining them.
-func Bootstrap(opts BootstrapOptions) (*clientcmdapi.Config, error) {
+func BootstrapConfig(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 	if err := validateServer(opts.Server); err != nil {
 		return nil, fmt.Errorf("bootstrap kubeconfig: %w", err)
 	}
@@ -92,10 +92,10 @@ type NodeOptions struct {
 	CertDir string
 }
 
-// Node builds the node kubeconfig with the kubelet's names (nodeCluster, nodeUser,
+// NodeConfig builds the node kubeconfig with the kubelet's names (nodeCluster, nodeUser,
 // nodeContext); client-certificate and client-key are both <CertDir>/currentClientFile,
 // so that rotation only swaps that symlink.
-func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
+func NodeConfig(opts NodeOptions) (*clientcmdapi.Config, error) {
 	if err := validateServer(opts.Server); err != nil {
 		return nil, fmt.Errorf("node kubeconfig: %w", err)
 	}
@@ -128,13 +128,13 @@ func Node(opts NodeOptions) (*clientcmdapi.Config, error) {
 	return cfg, nil
 }
 
-// NodeFromREST builds the node kubeconfig from the bootstrap kubeconfig's client
+// NodeConfigFromREST builds the node kubeconfig from the bootstrap kubeconfig's client
 // configuration (see RESTConfig): its server, CA and TLS verification setting.
-func NodeFromREST(bootstrap *rest.Config, certDir string) (*clientcmdapi.Config, error) {
+func NodeConfigFromREST(bootstrap *rest.Config, certDir string) (*clientcmdapi.Config, error) {
 	if bootstrap == nil {
 		return nil, errors.New("node kubeconfig: no bootstrap client configuration")
 	}
-	return Node(NodeOptions{
+	return NodeConfig(NodeOptions{
 		Server:                bootstrap.Host,
 		CAFile:                bootstrap.CAFile,
 		CAData:                bootstrap.CAData,

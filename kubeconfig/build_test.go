@@ -46,7 +46,7 @@ func TestBootstrap(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := kubeconfig.Bootstrap(tc.opts)
+			got, err := kubeconfig.BootstrapConfig(tc.opts)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
@@ -90,7 +90,7 @@ func TestNode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := kubeconfig.Node(tc.opts)
+			got, err := kubeconfig.NodeConfig(tc.opts)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
@@ -107,7 +107,7 @@ func TestNode(t *testing.T) {
 	}
 
 	// A relative cert dir is made absolute: the kubeconfig may live elsewhere.
-	got, err := kubeconfig.NodeFromREST(&rest.Config{Host: "https://a", TLSClientConfig: rest.TLSClientConfig{CAData: ca}}, "pki")
+	got, err := kubeconfig.NodeConfigFromREST(&rest.Config{Host: "https://a", TLSClientConfig: rest.TLSClientConfig{CAData: ca}}, "pki")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestNode(t *testing.T) {
 	if c := got.Clusters[kubeconfig.NodeCluster]; c.Server != "https://a" || string(c.CertificateAuthorityData) != "CA" {
 		t.Errorf("cluster %+v not copied from the bootstrap configuration", c)
 	}
-	if _, err := kubeconfig.NodeFromREST(nil, "pki"); err == nil {
+	if _, err := kubeconfig.NodeConfigFromREST(nil, "pki"); err == nil {
 		t.Error("NodeFromREST(nil) gave no error")
 	}
 }

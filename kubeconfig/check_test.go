@@ -40,7 +40,7 @@ func TestCheck(t *testing.T) {
 			if err := os.Symlink("kubelet-client-2030-01-02-03-04-05.pem", filepath.Join(dir, "pki", kubeconfig.CurrentClientFile)); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := kubeconfig.Node(kubeconfig.NodeOptions{Server: "https://10.0.0.1:6443", CAData: ca.CertPEM, CertDir: filepath.Join(dir, "pki")})
+			cfg, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{Server: "https://10.0.0.1:6443", CAData: ca.CertPEM, CertDir: filepath.Join(dir, "pki")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +49,7 @@ func TestCheck(t *testing.T) {
 	}
 	withAuth := func(a *clientcmdapi.AuthInfo) layout {
 		return func(t *testing.T, dir string) string {
-			cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", Token: token.NewSecret("x")})
+			cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", Token: token.NewSecret("x")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestCheck(t *testing.T) {
 		{name: "token only", layout: withAuth(&clientcmdapi.AuthInfo{Token: "abcdef.0123456789abcdef"}), wantErr: kubeconfig.ErrNoClientCertificate, wantMsg: "no client certificate"},
 		{name: "no key", layout: withAuth(&clientcmdapi.AuthInfo{ClientCertificateData: certPEM}), wantMsg: "client-key"},
 		{name: "certificate file missing", layout: func(t *testing.T, dir string) string {
-			cfg, err := kubeconfig.Node(kubeconfig.NodeOptions{Server: "https://a", CertDir: filepath.Join(dir, "pki")})
+			cfg, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{Server: "https://a", CertDir: filepath.Join(dir, "pki")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -131,7 +131,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*clientcmdapi.Config, 
 	if !bytes.Equal([]byte(cm.Data[discovery.KubeconfigKey]), content) {
 		return nil, fmt.Errorf("discovery from %s: %w", opts.Server, ErrContentChanged)
 	}
-	return Bootstrap(BootstrapOptions{
+	return BootstrapConfig(BootstrapOptions{
 		Server:      info.Server,
 		CAData:      info.CAData,
 		Token:       tok.Bearer(),

@@ -16,8 +16,8 @@ import (
 
 // The bootstrap kubeconfig the seed documents make with `kubectl config set-cluster`,
 // `set-credentials` and `set-context`.
-func ExampleBootstrap() {
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{
+func ExampleBootstrapConfig() {
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{
 		Server: "https://10.0.0.1:6443",
 		CAFile: "/var/lib/kubernetes/ca.pem",
 		Token:  token.NewSecret("07401b.f395accd246ae52d"), // or a token.Token's Bearer()
@@ -52,8 +52,8 @@ func ExampleBootstrap() {
 
 // The kubeconfig the kubelet writes after bootstrapping points at the cert-dir's
 // current certificate, so rotation needs no kubeconfig change.
-func ExampleNode() {
-	cfg, err := kubeconfig.Node(kubeconfig.NodeOptions{
+func ExampleNodeConfig() {
+	cfg, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{
 		Server:  "https://10.0.0.1:6443",
 		CAFile:  "/var/lib/kubernetes/ca.pem",
 		CertDir: "/var/lib/kubelet/pki",

@@ -13,7 +13,7 @@ import (
 )
 
 func FuzzLoad(f *testing.F) {
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func FuzzLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(data)
-	node, err := kubeconfig.Node(kubeconfig.NodeOptions{Server: "https://a", CertDir: "/nonexistent"})
+	node, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{Server: "https://a", CertDir: "/nonexistent"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 func TestWriteAndLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bootstrap-kubeconfig")
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: []byte("CA"), Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
@@ -56,10 +57,10 @@ type Options struct {
 	// AuthRetryGrace is how long a 401 to the bootstrap credentials is retried, within
 	// ServerWaitTimeout, before Bootstrap fails with ErrTokenRejected: a kube-apiserver
 	// that has just (re)started answers 401 to bootstrap tokens until it has read their
-	// Secrets. Default csr.AuthRetryGrace (30s); negative fails at once.
-	AuthRetryGrace time.Duration
-	// Now is the clock for validity checks; default time.Now.
-	Now func() time.Time
+	// Secrets. nil: csr.AuthRetryGrace (30s); 0: fail at once.
+	AuthRetryGrace *time.Duration
+	// Clock is the time certificates are judged at. Default the real clock.
+	Clock clock.PassiveClock
 }
 
 // Result says what Bootstrap did.
@@ -76,7 +77,7 @@ type Result struct {
 	CertificateFile string
 	// Kubeconfig is the node kubeconfig's path (Options.Kubeconfig).
 	Kubeconfig string
-	// ClockOffset is this node's clock (Options.Now) minus the API server's, read from the
+	// ClockOffset is this node's clock (Options.Clock) minus the API server's, read from the
 	// Date header of its /healthz answer, to the second; zero when not measured (Skipped,
 	// Reused, or no Date header).
 	ClockOffset time.Duration
@@ -104,7 +105,7 @@ func Bootstrap(ctx context.Context, opts Options) (*Result, error) {
 // when the node must get a certificate (doing, for the log).
 func (o *Options) usable(ctx context.Context, doing string) *Result {
 	log := klog.FromContext(ctx).WithValues("node", o.NodeName)
-	status, err := kubeconfig.Check(o.Kubeconfig, o.Now())
+	status, err := kubeconfig.Check(o.Kubeconfig, o.Clock.Now())
 	if err == nil {
 		log.V(1).Info("kubeconfig is usable, not "+doing, "kubeconfig", o.Kubeconfig, "notAfter", status.NotAfter)
 		return &Result{Skipped: true, CertificateFile: status.CertificateFile, Kubeconfig: o.Kubeconfig}
@@ -132,7 +133,7 @@ func bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	result := &Result{CertificateFile: store.CurrentPath(), Kubeconfig: opts.Kubeconfig}
 
 	// A valid certificate already in the cert-dir (e.g. the kubeconfig was lost): use it.
-	if current, err := store.Current(); err == nil && opts.Now().Before(current.Leaf.NotAfter) {
+	if current, err := store.Current(); err == nil && opts.Clock.Now().Before(current.Leaf.NotAfter) {
 		log.Info("using the valid certificate already in the cert-dir", "notAfter", current.Leaf.NotAfter)
 		result.Reused, result.Certificate = true, current.Leaf
 		return result, writeNodeKubeconfig(bootstrapConfig, opts)
@@ -142,10 +143,10 @@ func bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap client: %w", err)
 	}
-	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, opts.AuthRetryGrace, log); err != nil {
+	if err := waitForServer(ctx, client, opts.ServerWaitTimeout, *opts.AuthRetryGrace, log); err != nil {
 		return nil, err
 	}
-	offset, measured, err := measureClockOffset(ctx, bootstrapConfig, opts.Now)
+	offset, measured, err := measureClockOffset(ctx, bootstrapConfig, opts.Clock.Now)
 	if err != nil {
 		log.V(1).Info("could not measure this node's clock offset to the API server", "error", err.Error())
 	}
@@ -180,7 +181,7 @@ func bootstrap(ctx context.Context, opts Options) (*Result, error) {
 		return result, err
 	}
 	result.Certificate = pair.Leaf
-	if skew := clockSkew(pair.Leaf, opts.Now(), offset, measured); skew != nil {
+	if skew := clockSkew(pair.Leaf, opts.Clock.Now(), offset, measured); skew != nil {
 		result.ClockSkew = skew
 		log.Info("Warning: clock skew", "clockOffset", skew.Offset.String(), "detail", skew.Error())
 	}
@@ -221,17 +222,14 @@ func (o *Options) defaults() {
 	if o.ServerWaitTimeout == 0 {
 		o.ServerWaitTimeout = time.Minute
 	}
-	switch {
-	case o.AuthRetryGrace == 0:
-		o.AuthRetryGrace = csr.AuthRetryGrace
-	case o.AuthRetryGrace < 0:
-		o.AuthRetryGrace = 0
+	if o.AuthRetryGrace == nil {
+		o.AuthRetryGrace = new(csr.AuthRetryGrace)
 	}
 	if o.NewClient == nil {
 		o.NewClient = func(c *rest.Config) (kubernetes.Interface, error) { return kubernetes.NewForConfig(c) }
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
 	}
 }
 
@@ -311,7 +309,7 @@ func loadOrCreateKey(path string, keyType csr.KeyType, log klog.Logger) (crypto.
 }
 
 func writeNodeKubeconfig(bootstrap *rest.Config, opts Options) error {
-	cfg, err := kubeconfig.NodeFromREST(bootstrap, opts.CertDir)
+	cfg, err := kubeconfig.NodeConfigFromREST(bootstrap, opts.CertDir)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func newToken(t *testing.T, expires time.Time, groups ...string) (token.Token, s
 
 func writeBootstrapKubeconfig(t *testing.T, tokenValue string, caPEM []byte) string {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: caPEM, Token: token.NewSecret(tokenValue)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: caPEM, Token: token.NewSecret(tokenValue)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func nodeOptions(t *testing.T, bootstrapPath, nodeName string) node.Options {
 		CertDir:             filepath.Join(dir, "pki"),
 		NodeName:            nodeName,
 		ServerWaitTimeout:   10 * time.Second,
-		AuthRetryGrace:      -1, // a rejected token fails at once; TestRejectedTokenRetriedForGrace covers the grace
+		AuthRetryGrace:      new(time.Duration(0)), // a rejected token fails at once; TestRejectedTokenRetriedForGrace covers the grace
 	}
 }
 
@@ -295,7 +295,7 @@ func TestBootstrapActionableErrors(t *testing.T) {
 func TestRejectedTokenRetriedForGrace(t *testing.T) {
 	const grace = 3 * time.Second
 	opts := nodeOptions(t, writeBootstrapKubeconfig(t, "zzzzzz.zzzzzzzzzzzzzzzz", cp.ServingCAPEM()), "grace-node")
-	opts.AuthRetryGrace = grace
+	opts.AuthRetryGrace = new(grace)
 	var logs testenv.SyncBuffer
 	ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))), 30*time.Second)
 	defer cancel()

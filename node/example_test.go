@@ -53,7 +53,7 @@ func ExampleBootstrap() {
 		log.Fatal(err)
 	}
 	caPEM := []byte("-----BEGIN CERTIFICATE-----\n...") // the cluster CA
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: caPEM, Token: tok.Bearer()})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: "https://10.0.0.1:6443", CAData: caPEM, Token: tok.Bearer()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestBootstrapWithClockSkew(t *testing.T) {
 			_, bootstrapPath := newToken(t, time.Now().Add(time.Hour), approvedGroup)
 			opts := nodeOptions(t, bootstrapPath, nodeName) // not named "skew": the log is searched for it
 			opts.ExpirationSeconds = tc.seconds
-			opts.Now = func() time.Time { return time.Now().Add(tc.skew) }
+			opts.Clock = offsetClock(tc.skew)
 			var logs testenv.SyncBuffer
 			ctx, cancel := context.WithTimeout(klog.NewContext(context.Background(), textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs)))), time.Minute)
 			defer cancel()
@@ -64,7 +64,7 @@ func TestBootstrapWithClockSkew(t *testing.T) {
 				if strings.Contains(strings.ToLower(logs.String()), "skew") {
 					t.Errorf("the log mentions skew within the backdate:\n%s", logs.String())
 				}
-				if now := opts.Now(); now.Before(res.Certificate.NotBefore) || !now.Before(res.Certificate.NotAfter) {
+				if now := opts.Clock.Now(); now.Before(res.Certificate.NotBefore) || !now.Before(res.Certificate.NotAfter) {
 					t.Errorf("certificate %s–%s is not valid at the node's time %s: the backdate did not cover %s", res.Certificate.NotBefore, res.Certificate.NotAfter, now, tc.skew)
 				}
 				figures = append(figures, fmt.Sprintf("%+v: no warning", tc.skew))
@@ -97,3 +97,9 @@ func TestBootstrapWithClockSkew(t *testing.T) {
 		})
 	}
 }
+
+// offsetClock is the real clock off by a fixed offset: a node whose clock is wrong.
+type offsetClock time.Duration
+
+func (c offsetClock) Now() time.Time                  { return time.Now().Add(time.Duration(c)) }
+func (c offsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }

@@ -12,25 +12,13 @@ const (
 	SelfNodeClientRole = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"
 )
 
-// Groups and name prefixes the presets refer to.
-const (
-	// BootstrappersGroup is the group of every bootstrap token.
-	BootstrappersGroup = "system:bootstrappers"
-	// kubeadmDefaultGroup is the extra group of kubeadm's default node token.
-	kubeadmDefaultGroup = "system:bootstrappers:kubeadm:default-node-token"
-	// NodesGroup is the group of every node's client certificate.
-	NodesGroup = "system:nodes"
-	// nodeUserPrefix precedes a node's name in its user name.
-	nodeUserPrefix = "system:node:"
-)
-
 // The kubeadm preset's objects.
 const (
 	// KubeadmKubeletBootstrapBinding binds nodeBootstrapperRole to the bootstrap group.
 	KubeadmKubeletBootstrapBinding = "kubeadm:kubelet-bootstrap"
 	// kubeadmNodeAutoapproveBootstrapBinding binds NodeClientRole to the bootstrap group.
 	kubeadmNodeAutoapproveBootstrapBinding = "kubeadm:node-autoapprove-bootstrap"
-	// KubeadmNodeAutoapproveRotationBinding binds SelfNodeClientRole to NodesGroup.
+	// KubeadmNodeAutoapproveRotationBinding binds SelfNodeClientRole to csr.NodesGroup.
 	KubeadmNodeAutoapproveRotationBinding = "kubeadm:node-autoapprove-certificate-rotation"
 	// KubeadmGetNodesRole may get nodes (kubeadm join checks whether its node exists).
 	KubeadmGetNodesRole = "kubeadm:get-nodes"
@@ -51,9 +39,9 @@ const (
 	seedKubeletBootstrapBinding = "kubelet-bootstrap"
 	// seedAutoApproveCSRBinding binds ApproveNodeClientCSRRole to the bootstrap group.
 	seedAutoApproveCSRBinding = "node-client-auto-approve-csr"
-	// seedClientRenewBinding binds approveNodeClientRenewalCSRRole to NodesGroup.
+	// seedClientRenewBinding binds approveNodeClientRenewalCSRRole to csr.NodesGroup.
 	seedClientRenewBinding = "node-client-auto-renew-crt"
-	// seedServerRenewBinding binds ApproveNodeServerRenewalCSRRole to NodesGroup.
+	// seedServerRenewBinding binds ApproveNodeServerRenewalCSRRole to csr.NodesGroup.
 	seedServerRenewBinding = "node-server-auto-renew-crt"
 	// NodeClientRenewBindingPrefix precedes the node name in a per-node client renewal
 	// binding (see NodeRenewalBinding).

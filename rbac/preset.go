@@ -6,6 +6,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // Preset is a set of plain RBAC objects that Apply writes and Revoke deletes. It holds
@@ -47,13 +50,13 @@ func (p Preset) Merge(others ...Preset) Preset {
 }
 
 // KubeadmPreset is what kubeadm init writes for joining nodes, for tokens in group (empty
-// means kubeadmDefaultGroup): the group may create CSRs (kubeadm:kubelet-bootstrap), has
+// means token.KubeadmDefaultGroup): the group may create CSRs (kubeadm:kubelet-bootstrap), has
 // them auto-approved (kubeadm:node-autoapprove-bootstrap) and may get nodes
 // (kubeadm:get-nodes); every node has its renewals auto-approved
 // (kubeadm:node-autoapprove-certificate-rotation).
 func KubeadmPreset(group string) Preset {
 	if group == "" {
-		group = kubeadmDefaultGroup
+		group = token.KubeadmDefaultGroup
 	}
 	return Preset{
 		Name: "kubeadm",
@@ -63,7 +66,7 @@ func KubeadmPreset(group string) Preset {
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			binding(KubeadmKubeletBootstrapBinding, nodeBootstrapperRole, GroupSubject(group)),
 			binding(kubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, GroupSubject(group)),
-			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, GroupSubject(NodesGroup)),
+			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, GroupSubject(csr.NodesGroup)),
 			binding(kubeadmGetNodesBinding, KubeadmGetNodesRole, GroupSubject(group)),
 		},
 	}
@@ -71,7 +74,7 @@ func KubeadmPreset(group string) Preset {
 
 // SeedOptions configure SeedPreset.
 type SeedOptions struct {
-	// Group is the bootstrap group. Default BootstrappersGroup.
+	// Group is the bootstrap group. Default token.DefaultGroup.
 	Group string
 	// Nodes, when set, makes the renewal bindings per node (NodeRenewalBinding and
 	// NodeServingRenewalBinding for each) instead of for the whole group system:nodes, so
@@ -87,7 +90,7 @@ type SeedOptions struct {
 func SeedPreset(opts SeedOptions) Preset {
 	group := opts.Group
 	if group == "" {
-		group = BootstrappersGroup
+		group = token.DefaultGroup
 	}
 	p := Preset{
 		Name: "seed",
@@ -103,8 +106,8 @@ func SeedPreset(opts SeedOptions) Preset {
 	}
 	if len(opts.Nodes) == 0 {
 		p.ClusterRoleBindings = append(p.ClusterRoleBindings,
-			binding(seedClientRenewBinding, approveNodeClientRenewalCSRRole, GroupSubject(NodesGroup)),
-			binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup)))
+			binding(seedClientRenewBinding, approveNodeClientRenewalCSRRole, GroupSubject(csr.NodesGroup)),
+			binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(csr.NodesGroup)))
 		return p
 	}
 	for _, node := range opts.Nodes {
@@ -121,7 +124,7 @@ func ServingRenewalPreset() Preset {
 	return Preset{
 		Name:                "serving-renewal",
 		ClusterRoles:        []rbacv1.ClusterRole{csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource)},
-		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(NodesGroup))},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(csr.NodesGroup))},
 	}
 }
 
@@ -130,13 +133,13 @@ func ServingRenewalPreset() Preset {
 // auto-approval of that node's client renewals: the node drops out when its certificate
 // expires.
 func NodeRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, UserSubject(nodeUserPrefix+nodeName))
+	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, UserSubject(csr.NodeUserPrefix+nodeName))
 }
 
 // NodeServingRenewalBinding binds approve-node-server-renewal-csr to the user
 // system:node:<name> alone, in a binding named node-server-auto-renew-crt:<name>.
 func NodeServingRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(nodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(nodeUserPrefix+nodeName))
+	return binding(nodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(csr.NodeUserPrefix+nodeName))
 }
 
 // nodeBootstrapperBinding binds system:node-bootstrapper to subject (for example the user

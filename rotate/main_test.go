@@ -49,7 +49,7 @@ func startController(cp *controlplane.ControlPlane) (func(), error) {
 			Controllers:      []string{controller.CSRApproving, controller.CSRSigning, controller.ServingApproving},
 			ClusterSigningCA: cp.CA.Signing(),
 			SigningDuration:  signingDuration,
-			SARCacheTTL:      -1, // a revoked binding takes effect at once
+			SARCacheTTL:      new(time.Duration(0)), // a revoked binding takes effect at once
 		})
 	}()
 	return func() { cancel(); <-done }, nil

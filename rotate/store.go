@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/atomicfile"
+	"k8s.io/utils/clock"
 )
 
 // Prefixes of the kubelet's cert-dir files.
@@ -48,11 +49,12 @@ var ErrNoCertificate = errors.New("no certificate in the store")
 
 // StoreOptions configure a Store.
 type StoreOptions struct {
-	// Keep is how many superseded pair files to keep besides the current one. Default 2;
-	// negative keeps all.
+	// Keep is how many superseded pair files to keep besides the current one. Default 2.
 	Keep int
-	// Now names new files; default time.Now.
-	Now func() time.Time
+	// KeepAll keeps every superseded pair file, whatever Keep says.
+	KeepAll bool
+	// Clock names new files by the time. Default the real clock.
+	Clock clock.PassiveClock
 }
 
 // Store keeps the certificate a Manager rotates: the current pair, and replacing it. Its
@@ -71,7 +73,8 @@ type Store interface {
 type FileStore struct {
 	dir, prefix string
 	keep        int
-	now         func() time.Time
+	keepAll     bool
+	clock       clock.PassiveClock
 }
 
 // NewStore opens (creating with mode 0700 when missing) dir for prefix and recovers from an
@@ -86,12 +89,12 @@ func NewStore(dir, prefix string, opts StoreOptions) (*FileStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cert store: creating %s: %w", dir, err)
 	}
-	s := &FileStore{dir: dir, prefix: prefix, keep: opts.Keep, now: opts.Now}
-	if s.keep == 0 {
+	s := &FileStore{dir: dir, prefix: prefix, keep: opts.Keep, keepAll: opts.KeepAll, clock: opts.Clock}
+	if s.keep <= 0 {
 		s.keep = 2
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.clock == nil {
+		s.clock = clock.RealClock{}
 	}
 	if err := s.recover(); err != nil {
 		return nil, err
@@ -217,7 +220,7 @@ func (s *FileStore) CheckWritable() error {
 // newName is <prefix>-<now>.pem, moved on by seconds while that name is taken (two
 // updates within a second), so an update never overwrites the pair it replaces.
 func (s *FileStore) newName() string {
-	t := s.now().UTC()
+	t := s.clock.Now().UTC()
 	for {
 		name := s.prefix + "-" + t.Format(timestampFormat) + ".pem"
 		if _, err := os.Lstat(filepath.Join(s.dir, name)); errors.Is(err, fs.ErrNotExist) {
@@ -329,7 +332,7 @@ func (s *FileStore) pairFiles() ([]string, error) {
 
 // prune removes superseded pair files beyond Keep; failures only leave extra files.
 func (s *FileStore) prune(current string) {
-	if s.keep < 0 {
+	if s.keepAll {
 		return
 	}
 	files, err := s.pairFiles()

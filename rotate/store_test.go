@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
 )
 
 // testPair makes a self-signed certificate and key as PEM, with serial.
@@ -42,16 +44,21 @@ func testPair(t testing.TB, serial int64) (certPEM, keyPEM []byte) {
 }
 
 // clockFrom returns a Now that advances one second a call, so file names differ.
-func clockFrom(start time.Time) func() time.Time {
-	return func() time.Time {
-		start = start.Add(time.Second)
-		return start
-	}
+// tickingClock moves one second forward each time it is read.
+type tickingClock struct{ now time.Time }
+
+func (c *tickingClock) Now() time.Time {
+	c.now = c.now.Add(time.Second)
+	return c.now
 }
+
+func (c *tickingClock) Since(t time.Time) time.Duration { return c.now.Sub(t) }
+
+func clockFrom(start time.Time) *tickingClock { return &tickingClock{now: start} }
 
 func TestStoreUpdateAndPrune(t *testing.T) {
 	dir := t.TempDir()
-	s, err := NewStore(dir, ClientPrefix, StoreOptions{Keep: 1, Now: clockFrom(time.Unix(1e9, 0))})
+	s, err := NewStore(dir, ClientPrefix, StoreOptions{Keep: 1, Clock: clockFrom(time.Unix(1e9, 0))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +133,7 @@ func TestStoreCrashAtEveryStep(t *testing.T) {
 		t.Run(crash, func(t *testing.T) {
 			dir := t.TempDir()
 			now := clockFrom(time.Unix(1e9, 0))
-			s, err := NewStore(dir, ClientPrefix, StoreOptions{Now: now})
+			s, err := NewStore(dir, ClientPrefix, StoreOptions{Clock: now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +153,7 @@ func TestStoreCrashAtEveryStep(t *testing.T) {
 			if err == nil {
 				t.Fatal("update did not stop at the injected crash")
 			}
-			reopened, err := NewStore(dir, ClientPrefix, StoreOptions{Now: now})
+			reopened, err := NewStore(dir, ClientPrefix, StoreOptions{Clock: now})
 			if err != nil {
 				t.Fatalf("recovery: %v", err)
 			}
@@ -167,7 +174,7 @@ func TestStoreCrashAtEveryStep(t *testing.T) {
 func TestStoreRecoversInterruptedSwap(t *testing.T) {
 	dir := t.TempDir()
 	now := clockFrom(time.Unix(1e9, 0))
-	s, err := NewStore(dir, ClientPrefix, StoreOptions{Now: now})
+	s, err := NewStore(dir, ClientPrefix, StoreOptions{Clock: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +191,7 @@ func TestStoreRecoversInterruptedSwap(t *testing.T) {
 	if err := os.Symlink(name, filepath.Join(dir, ClientPrefix+updatedSuffix)); err != nil {
 		t.Fatal(err)
 	}
-	reopened, err := NewStore(dir, ClientPrefix, StoreOptions{Now: now})
+	reopened, err := NewStore(dir, ClientPrefix, StoreOptions{Clock: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +207,7 @@ func TestStoreRecoversInterruptedSwap(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, name)); err != nil {
 		t.Fatal(err)
 	}
-	reopened, err = NewStore(dir, ClientPrefix, StoreOptions{Now: now})
+	reopened, err = NewStore(dir, ClientPrefix, StoreOptions{Clock: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +220,7 @@ func TestStoreRecoversInterruptedSwap(t *testing.T) {
 // current link moves and the replaced pair is kept.
 func TestStoreUpdatesWithinOneSecond(t *testing.T) {
 	fixed := time.Unix(1e9, 0)
-	s, err := NewStore(t.TempDir(), ClientPrefix, StoreOptions{Keep: 5, Now: func() time.Time { return fixed }})
+	s, err := NewStore(t.TempDir(), ClientPrefix, StoreOptions{Keep: 5, Clock: testingclock.NewFakePassiveClock(fixed)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 )
 
 // CAProvider supplies the CA to sign with. Current is called for every certificate, so an
@@ -21,8 +22,8 @@ type CAProvider interface {
 type FileCAOptions struct {
 	// CheckInterval is the least time between two looks at the files. Default 10s.
 	CheckInterval time.Duration
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock tells the time the CA's validity is judged at. Default the real clock.
+	Clock clock.PassiveClock
 }
 
 // FileCA is a CAProvider over a certificate file and a key file (the
@@ -54,13 +55,14 @@ type fileStamp struct {
 // when the files change, logging reloads and failed reloads to ctx's logger. It fails when
 // the first load fails.
 func NewFileCA(ctx context.Context, certFile, keyFile string, opts FileCAOptions) (*FileCA, error) {
-	f := &FileCA{certFile: certFile, keyFile: keyFile, interval: opts.CheckInterval, now: opts.Now, logger: klog.FromContext(ctx)}
+	f := &FileCA{certFile: certFile, keyFile: keyFile, interval: opts.CheckInterval, logger: klog.FromContext(ctx)}
 	if f.interval <= 0 {
 		f.interval = 10 * time.Second
 	}
-	if f.now == nil {
-		f.now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
+	f.now = opts.Clock.Now
 	stamp, err := f.statFiles()
 	if err != nil {
 		return nil, err

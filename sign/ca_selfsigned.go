@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"k8s.io/utils/clock"
 )
 
 // KeyType names a CA key algorithm for NewSelfSignedCA: the csr package's key types.
@@ -31,8 +32,9 @@ type SelfSignedOptions struct {
 	KeyType KeyType
 	// Validity is the CA's lifetime from now. Default 10 years.
 	Validity time.Duration
-	// Now is the clock; default time.Now. The CA is backdated 5 minutes from it.
-	Now func() time.Time
+	// Clock tells the time the CA starts at (backdated by csr.Backdate). Default the
+	// real clock.
+	Clock clock.PassiveClock
 }
 
 // NewSelfSignedCA creates a new key and a self-signed CA certificate, for tests, the
@@ -51,8 +53,8 @@ func NewSelfSignedCA(opts SelfSignedOptions) (*CA, error) {
 		return nil, fmt.Errorf("self-signed CA: validity %s is negative", opts.Validity)
 	}
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if opts.Clock != nil {
+		now = opts.Clock.Now
 	}
 	key, err := csr.GenerateKey(opts.KeyType)
 	if err != nil {

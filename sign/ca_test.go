@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -169,7 +171,7 @@ func TestNewSelfSignedCA(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, kt := range []sign.KeyType{sign.KeyECDSAP256, sign.KeyECDSAP384, sign.KeyRSA2048, sign.KeyEd25519} {
 		t.Run(string(kt), func(t *testing.T) {
-			ca := mustCA(t, sign.SelfSignedOptions{CommonName: "unit", KeyType: kt, Validity: 48 * time.Hour, Now: func() time.Time { return now }})
+			ca := mustCA(t, sign.SelfSignedOptions{CommonName: "unit", KeyType: kt, Validity: 48 * time.Hour, Clock: testingclock.NewFakePassiveClock(now)})
 			c := ca.Cert
 			if !c.IsCA || !c.BasicConstraintsValid || c.KeyUsage&x509.KeyUsageCertSign == 0 {
 				t.Errorf("not a CA: IsCA=%v usage=%v", c.IsCA, c.KeyUsage)
@@ -194,9 +196,8 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if err := first.WriteFiles(certFile, keyFile); err != nil {
 		t.Fatal(err)
 	}
-	clock := time.Now()
-	now := func() time.Time { return clock }
-	p, err := sign.NewFileCA(context.Background(), certFile, keyFile, sign.FileCAOptions{CheckInterval: time.Second, Now: now})
+	clock := testingclock.NewFakePassiveClock(time.Now())
+	p, err := sign.NewFileCA(context.Background(), certFile, keyFile, sign.FileCAOptions{CheckInterval: time.Second, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if got := current(); got != "first" {
 		t.Errorf("reloaded before CheckInterval passed: %q", got)
 	}
-	clock = clock.Add(2 * time.Second)
+	clock.SetTime(clock.Now().Add(2 * time.Second))
 	if got := current(); got != "second-with-a-longer-name" {
 		t.Fatalf("after the files changed: %q, want second-with-a-longer-name", got)
 	}
@@ -229,7 +230,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if err := os.WriteFile(certFile, third.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clock = clock.Add(2 * time.Second)
+	clock.SetTime(clock.Now().Add(2 * time.Second))
 	if got := current(); got != "second-with-a-longer-name" {
 		t.Fatalf("after a bad reload: %q, want the previous CA kept", got)
 	}
@@ -241,7 +242,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clock = clock.Add(2 * time.Second)
+	clock.SetTime(clock.Now().Add(2 * time.Second))
 	if got := current(); got != "third" {
 		t.Fatalf("after completing the rotation: %q, want third", got)
 	}

@@ -2,9 +2,10 @@ package sign_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -37,7 +38,7 @@ func startController(t *testing.T, run bool) *controllerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := sign.NewSigner(sign.Config{SignerCAs: map[string]sign.CAProvider{controllerSigner: ca}, SigningDuration: time.Hour})
+	signer, err := sign.NewSigner(sign.SignerOptions{SignerCAs: map[string]sign.CAProvider{controllerSigner: ca}, SigningDuration: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func ExampleNewController() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	signer, err := sign.NewSigner(sign.Config{CA: ca, SigningDuration: 8760 * time.Hour})
+	signer, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 8760 * time.Hour})
 	if err != nil {
 		log.Fatal(err)
 	}

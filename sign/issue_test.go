@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/google/go-cmp/cmp"
 	certificatesv1 "k8s.io/api/certificates/v1"
 
@@ -79,7 +81,7 @@ func TestValidity(t *testing.T) {
 
 func TestIssueRefusesExpiredCAAndClamps(t *testing.T) {
 	now := time.Now()
-	ca := mustCA(t, sign.SelfSignedOptions{Validity: time.Hour, Now: func() time.Time { return now }})
+	ca := mustCA(t, sign.SelfSignedOptions{Validity: time.Hour, Clock: testingclock.NewFakePassiveClock(now)})
 	obj, _ := kubeletClientCSR(t, "clamp", "n1")
 	certPEM, err := sign.Issue(ca, obj, now, 24*time.Hour)
 	if err != nil {

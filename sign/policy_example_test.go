@@ -15,7 +15,7 @@ func ExampleSignerPolicy() {
 	if err != nil {
 		panic(err)
 	}
-	signer, err := sign.NewSigner(sign.Config{CustomSigners: []sign.SignerPolicy{{
+	signer, err := sign.NewSigner(sign.SignerOptions{CustomSigners: []sign.SignerPolicy{{
 		SignerName:         "example.com/workload-serving",
 		CA:                 ca,
 		MaxDuration:        30 * 24 * time.Hour,

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"net"
 	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/client-go/kubernetes"
@@ -175,7 +176,7 @@ func TestSignerPolicyCheck(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Check: %v, want an error containing %q", err, tc.wantErr)
 			}
-			if _, err := sign.NewSigner(sign.Config{CustomSigners: []sign.SignerPolicy{p}}); err == nil {
+			if _, err := sign.NewSigner(sign.SignerOptions{CustomSigners: []sign.SignerPolicy{p}}); err == nil {
 				t.Error("NewSigner accepted the policy Check refuses")
 			}
 		})
@@ -184,7 +185,7 @@ func TestSignerPolicyCheck(t *testing.T) {
 
 func TestNewSignerCustomSigners(t *testing.T) {
 	p := workloadPolicy(t)
-	s, err := sign.NewSigner(sign.Config{CustomSigners: []sign.SignerPolicy{p}, SigningDuration: 12 * time.Hour})
+	s, err := sign.NewSigner(sign.SignerOptions{CustomSigners: []sign.SignerPolicy{p}, SigningDuration: 12 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestNewSignerCustomSigners(t *testing.T) {
 	if !ok || got.MaxDuration != 12*time.Hour {
 		t.Errorf("Policy: %v %v, want MaxDuration lowered to the signing duration 12h", got.MaxDuration, ok)
 	}
-	if _, err := sign.NewSigner(sign.Config{CustomSigners: []sign.SignerPolicy{p, p}}); err == nil || !strings.Contains(err.Error(), "twice") {
+	if _, err := sign.NewSigner(sign.SignerOptions{CustomSigners: []sign.SignerPolicy{p, p}}); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate custom signer: %v", err)
 	}
 }
@@ -250,7 +251,7 @@ func TestSignCustomSigner(t *testing.T) {
 	ctx := context.Background()
 	client := kubernetes.NewForConfigOrDie(cp.Config)
 	p := workloadPolicy(t)
-	s, err := sign.NewSigner(sign.Config{CustomSigners: []sign.SignerPolicy{p}})
+	s, err := sign.NewSigner(sign.SignerOptions{CustomSigners: []sign.SignerPolicy{p}})
 	if err != nil {
 		t.Fatal(err)
 	}

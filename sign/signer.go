@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
@@ -20,8 +21,8 @@ import (
 // request breaks its signer's rules (as kube-controller-manager).
 const ReasonSignerValidationFailure = "SignerValidationFailure"
 
-// Config configures a Signer.
-type Config struct {
+// SignerOptions configure a Signer.
+type SignerOptions struct {
 	// CA signs for every built-in signer without an entry in SignerCAs (the
 	// --cluster-signing-cert-file/-key-file pair). Optional when SignerCAs is set.
 	CA CAProvider
@@ -31,8 +32,8 @@ type Config struct {
 	// SigningDuration is the longest certificate lifetime (--cluster-signing-duration).
 	// Default DefaultSigningDuration (8760h).
 	SigningDuration time.Duration
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock is the time certificates are issued at. Default the real clock.
+	Clock clock.PassiveClock
 	// CustomSigners are signer names of your own, each with its own CA and policy (see
 	// SignerPolicy). Names must be unique and not built in.
 	CustomSigners []SignerPolicy
@@ -48,17 +49,18 @@ type Signer struct {
 
 // NewSigner checks cfg and returns a Signer. A SignerCAs key that is not a built-in signer,
 // or no CA at all, is an error.
-func NewSigner(cfg Config) (*Signer, error) {
-	s := &Signer{cas: map[string]CAProvider{}, duration: cfg.SigningDuration, now: cfg.Now}
+func NewSigner(cfg SignerOptions) (*Signer, error) {
+	s := &Signer{cas: map[string]CAProvider{}, duration: cfg.SigningDuration}
 	if s.duration == 0 {
 		s.duration = DefaultSigningDuration
 	}
 	if s.duration < 0 {
 		return nil, fmt.Errorf("signing duration %s is negative", s.duration)
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
 	}
+	s.now = cfg.Clock.Now
 	for name, p := range cfg.SignerCAs {
 		if !isBuiltinSigner(name) {
 			return nil, fmt.Errorf("CA given for signer %q, which is not a built-in signer (%v)", name, builtinSigners)
@@ -79,7 +81,7 @@ func NewSigner(cfg Config) (*Signer, error) {
 		return nil, err
 	}
 	if len(s.cas) == 0 {
-		return nil, errors.New("no CA configured: set Config.CA, Config.SignerCAs or Config.CustomSigners")
+		return nil, errors.New("no CA configured: set SignerOptions.CA, SignerOptions.SignerCAs or SignerOptions.CustomSigners")
 	}
 	return s, nil
 }

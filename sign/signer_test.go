@@ -5,11 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -28,7 +29,7 @@ func clusterSigner(t testing.TB) *sign.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sign.NewSigner(sign.Config{CA: ca, SigningDuration: 24 * time.Hour})
+	s, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,15 +253,15 @@ func TestNewSignerConfig(t *testing.T) {
 	ca := mustCA(t, sign.SelfSignedOptions{})
 	for _, tc := range []struct {
 		name    string
-		cfg     sign.Config
+		cfg     sign.SignerOptions
 		wantErr bool
 		handles []string
 	}{
-		{"shared CA serves every built-in signer", sign.Config{CA: ca}, false, sign.BuiltinSigners},
-		{"per-signer CA serves only it", sign.Config{SignerCAs: map[string]sign.CAProvider{certificatesv1.KubeletServingSignerName: ca}}, false, []string{certificatesv1.KubeletServingSignerName}},
-		{"no CA", sign.Config{}, true, nil},
-		{"unknown signer", sign.Config{SignerCAs: map[string]sign.CAProvider{"example.com/x": ca}}, true, nil},
-		{"negative duration", sign.Config{CA: ca, SigningDuration: -time.Hour}, true, nil},
+		{"shared CA serves every built-in signer", sign.SignerOptions{CA: ca}, false, sign.BuiltinSigners},
+		{"per-signer CA serves only it", sign.SignerOptions{SignerCAs: map[string]sign.CAProvider{certificatesv1.KubeletServingSignerName: ca}}, false, []string{certificatesv1.KubeletServingSignerName}},
+		{"no CA", sign.SignerOptions{}, true, nil},
+		{"unknown signer", sign.SignerOptions{SignerCAs: map[string]sign.CAProvider{"example.com/x": ca}}, true, nil},
+		{"negative duration", sign.SignerOptions{CA: ca, SigningDuration: -time.Hour}, true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := sign.NewSigner(tc.cfg)

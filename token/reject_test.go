@@ -230,7 +230,7 @@ func wantError(t *testing.T, what string, err error, want []string) {
 // nothing: no kubeconfig, no file in the cert-dir, no CSR by the token's user.
 func nodeRefused(t *testing.T, tokenValue string, want []string) {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tokenValue)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tokenValue)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func nodeRefused(t *testing.T, tokenValue string, want []string) {
 		CertDir:             filepath.Join(dir, "pki"),
 		NodeName:            "reject-node",
 		ServerWaitTimeout:   10 * time.Second,
-		AuthRetryGrace:      -1,
+		AuthRetryGrace:      new(time.Duration(0)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

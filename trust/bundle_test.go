@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/trust"
 )
@@ -14,7 +16,7 @@ import (
 // newCA is a self-signed CA valid from start (backdated 5m) for validity.
 func newCA(t testing.TB, cn string, start time.Time, validity time.Duration) *sign.CA {
 	t.Helper()
-	ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: cn, Validity: validity, Now: func() time.Time { return start }})
+	ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: cn, Validity: validity, Clock: testingclock.NewFakePassiveClock(start)})
 	if err != nil {
 		t.Fatal(err)
 	}

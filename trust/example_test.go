@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -45,7 +47,7 @@ func ExamplePublish() {
 func ExampleMergeBundles() {
 	now := time.Now()
 	current, _ := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: "current"})
-	expired, _ := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: "expired", Validity: time.Hour, Now: func() time.Time { return now.Add(-2 * time.Hour) }})
+	expired, _ := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: "expired", Validity: time.Hour, Clock: testingclock.NewFakePassiveClock(now.Add(-2 * time.Hour))})
 	bundle, err := trust.MergeBundles(now, current.CertPEM(), expired.CertPEM(), current.CertPEM())
 	if err != nil {
 		panic(err)

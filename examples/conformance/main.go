@@ -29,6 +29,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlsbootstrap/tlsbootstrap/conformance"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 func main() {
@@ -86,7 +87,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.reportDir, "report-dir", "conformance-report", "folder for report.json, report.yaml and junit.xml (empty: none)")
 	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate the signer under test signs with (default: the embedded control plane's cluster CA)")
 	fs.StringVar(&f.caKey, "ca-key", "", "key of --ca-cert, for the built-in controller or {ca-key} on a --kubeconfig cluster")
-	fs.StringVar(&f.bootstrapGroup, "bootstrap-group", conformance.DefaultBootstrapGroup, "group of the cluster's join tokens, whose rights cluster-setup checks")
+	fs.StringVar(&f.bootstrapGroup, "bootstrap-group", token.KubeadmDefaultGroup, "group of the cluster's join tokens, whose rights cluster-setup checks")
 	fs.DurationVar(&f.signingDuration, "signing-duration", conformance.DefaultSigningDuration, "longest certificate lifetime the signer under test is configured with ({signing-duration})")
 	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultCaseTimeout, "bound on each case")
 	fs.DurationVar(&f.observationWindow, "observation-window", conformance.DefaultObservationWindow, "how long a case watches for something that must not happen")

@@ -17,7 +17,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
@@ -25,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controllerflags"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -50,32 +50,34 @@ type flags struct {
 func parse(ctx context.Context, args []string) (*flags, error) {
 	f := &flags{signerFiles: map[string]*caFiles{}}
 	fs := pflag.NewFlagSet("csr-controller", pflag.ContinueOnError)
+	d := controller.DefaultOptions()
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the controller's identity (default: in-cluster config, then $KUBECONFIG)")
-	fs.Float32Var(&f.qps, "kube-api-qps", controller.DefaultQPS, "client queries per second to the API server")
-	fs.IntVar(&f.burst, "kube-api-burst", controller.DefaultBurst, "client burst to the API server")
+	fs.Float32Var(&f.qps, "kube-api-qps", controllerflags.DefaultQPS, "client queries per second to the API server")
+	fs.IntVar(&f.burst, "kube-api-burst", controllerflags.DefaultBurst, "client burst to the API server")
 	fs.StringVar(&f.clusterCA.cert, "cluster-signing-cert-file", "", "PEM CA certificate that signs for every built-in signer without its own CA (reloaded when it changes)")
 	fs.StringVar(&f.clusterCA.key, "cluster-signing-key-file", "", "PEM private key of --cluster-signing-cert-file")
-	for infix := range controller.SignerFlagNames {
+	for infix := range controllerflags.SignerFlagNames() {
 		files := &caFiles{}
 		f.signerFiles[infix] = files
-		fs.StringVar(&files.cert, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controller.SignerFlagNames[infix]+" signer")
-		fs.StringVar(&files.key, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controller.SignerFlagNames[infix]+" signer")
+		fs.StringVar(&files.cert, "cluster-signing-"+infix+"-cert-file", "", "PEM CA certificate for the "+controllerflags.SignerFlagNames()[infix]+" signer")
+		fs.StringVar(&files.key, "cluster-signing-"+infix+"-key-file", "", "PEM private key for the "+controllerflags.SignerFlagNames()[infix]+" signer")
 	}
 	fs.StringVar(&f.customSignerConfig, "custom-signer-config", "", "YAML file of custom signers (signer names of your own, each with its CA and policy; see sign.SignerPolicyFile)")
-	fs.DurationVar(&f.opts.SigningDuration, "cluster-signing-duration", 8760*time.Hour, "longest lifetime of issued certificates")
-	fs.StringSliceVar(&f.opts.Controllers, "controllers", controller.DefaultControllers, "controllers to run: "+strings.Join(controller.KnownControllers, ", "))
+	fs.DurationVar(&f.opts.SigningDuration, "cluster-signing-duration", d.SigningDuration, "longest lifetime of issued certificates")
+	fs.StringSliceVar(&f.opts.Controllers, "controllers", d.Controllers, "controllers to run: "+strings.Join(controller.KnownControllers(), ", "))
 	fs.BoolVar(&f.opts.LeaderElection.Enabled, "leader-elect", false, "run the controllers only while holding the Lease (for more than one replica)")
-	fs.StringVar(&f.opts.LeaderElection.Namespace, "leader-elect-resource-namespace", "kube-system", "namespace of the leader election Lease")
-	fs.StringVar(&f.opts.LeaderElection.Name, "leader-elect-resource-name", "tlsbootstrap-csr-controller", "name of the leader election Lease")
-	fs.DurationVar(&f.opts.LeaderElection.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "leader election lease duration")
-	fs.DurationVar(&f.opts.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "leader election renew deadline")
-	fs.DurationVar(&f.opts.LeaderElection.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "leader election retry period")
+	fs.StringVar(&f.opts.LeaderElection.Namespace, "leader-elect-resource-namespace", d.LeaderElection.Namespace, "namespace of the leader election Lease")
+	fs.StringVar(&f.opts.LeaderElection.Name, "leader-elect-resource-name", d.LeaderElection.Name, "name of the leader election Lease")
+	fs.DurationVar(&f.opts.LeaderElection.LeaseDuration, "leader-elect-lease-duration", d.LeaderElection.LeaseDuration, "leader election lease duration")
+	fs.DurationVar(&f.opts.LeaderElection.RenewDeadline, "leader-elect-renew-deadline", d.LeaderElection.RenewDeadline, "leader election renew deadline")
+	fs.DurationVar(&f.opts.LeaderElection.RetryPeriod, "leader-elect-retry-period", d.LeaderElection.RetryPeriod, "leader election retry period")
 	fs.StringVar(&f.opts.MetricsBindAddress, "metrics-bind-address", "0", "address for /metrics, /healthz and /readyz (e.g. :8080); 0 disables")
-	fs.IntVar(&f.opts.Workers, "workers", controller.DefaultWorkers, "CSRs handled at once by each controller")
-	fs.Float64Var(&f.opts.EventQPS, "event-qps", controller.DefaultEventQPS, "Events per second written on CSRs; beyond it (and --event-burst) Events are dropped and counted; negative: no limit")
-	fs.IntVar(&f.opts.EventBurst, "event-burst", controller.DefaultEventBurst, "Events written at once before --event-qps applies")
-	fs.DurationVar(&f.opts.SARCacheTTL, "sar-cache-ttl", 0, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0 = default 5s, negative disables")
-	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", time.Hour, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
+	fs.IntVar(&f.opts.Workers, "workers", d.Workers, "CSRs handled at once by each controller")
+	fs.Float64Var(&f.opts.EventQPS, "event-qps", d.EventQPS, "Events per second written on CSRs; beyond it (and --event-burst) Events are dropped and counted; 0: no limit")
+	fs.IntVar(&f.opts.EventBurst, "event-burst", d.EventBurst, "Events written at once before --event-qps applies")
+	f.opts.SARCacheTTL = new(*d.SARCacheTTL)
+	fs.DurationVar(f.opts.SARCacheTTL, "sar-cache-ttl", *d.SARCacheTTL, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0: no reuse")
+	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", d.CleanerInterval, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
 	f.serving.register(fs)
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
@@ -87,11 +89,14 @@ func parse(ctx context.Context, args []string) (*flags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	if f.opts.EventQPS == 0 {
+		f.opts.UnlimitedEvents = true
+	}
 	if f.opts.ClusterSigningCA, err = f.clusterCA.provider(ctx, "cluster signing CA (--cluster-signing-cert-file, --cluster-signing-key-file)"); err != nil {
 		return nil, err
 	}
 	for infix, files := range f.signerFiles {
-		signer := controller.SignerFlagNames[infix]
+		signer := controllerflags.SignerFlagNames()[infix]
 		ca, err := files.provider(ctx, fmt.Sprintf("CA of signer %s (--cluster-signing-%s-cert-file, --cluster-signing-%[2]s-key-file)", signer, infix))
 		if err != nil {
 			return nil, err
@@ -150,7 +155,7 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = f.qps, f.burst
-	client, err := kubernetes.NewForConfig(controller.RESTConfig(cfg))
+	client, err := kubernetes.NewForConfig(controllerflags.RESTConfig(cfg))
 	if err != nil {
 		return err
 	}

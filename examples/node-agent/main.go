@@ -121,7 +121,7 @@ func run(args []string) error {
 		Kubeconfig:          f.kubeconfig,
 		CertDir:             f.certDir,
 		NodeName:            f.nodeName,
-		AuthRetryGrace:      orNegative(f.authRetryGrace),
+		AuthRetryGrace:      &f.authRetryGrace,
 	}
 	if f.once || (!f.rotateClient && !f.rotateServing) {
 		res, err := node.Bootstrap(bootCtx, opts)
@@ -178,13 +178,4 @@ func logBootstrap(f *flags, res *node.Result) {
 // oneLine keeps the failure reason on a single line for scripts and logs.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
-// orNegative maps a flag's 0 ("not at all") to node.Options' negative (0 there is the
-// default).
-func orNegative(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }

@@ -87,7 +87,7 @@ func (d *demo) run(ctx context.Context, nodes int) error {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: d.cp.Host(), CAData: d.cp.ServingCAPEM(), Token: tok.Bearer()})
+		cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: d.cp.Host(), CAData: d.cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controllerflags"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -31,8 +32,8 @@ const requestsMetric = "storm_controller_requests_total"
 
 // childQPS and childBurst are csr-controller's defaults (--kube-api-qps, --kube-api-burst).
 const (
-	childQPS   = controller.DefaultQPS
-	childBurst = controller.DefaultBurst
+	childQPS   = controllerflags.DefaultQPS
+	childBurst = controllerflags.DefaultBurst
 )
 
 func runChild(args []string) error {
@@ -45,7 +46,7 @@ func runChild(args []string) error {
 	memprofile := fs.String("memprofile", "", "heap profile file, written when the controller stops")
 	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
 	burst := fs.Int("kube-api-burst", childBurst, "client burst")
-	workers := fs.Int("workers", controller.DefaultWorkers, "workers per controller")
+	workers := fs.Int("workers", controller.DefaultOptions().Workers, "workers per controller")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func runChild(args []string) error {
 		return fmt.Errorf("loading kubeconfig %s: %w", *kubeconfig, err)
 	}
 	cfg.QPS, cfg.Burst = *qps, *burst
-	cfg = controller.RESTConfig(cfg)
+	cfg = controllerflags.RESTConfig(cfg)
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: requestsMetric, Help: "API requests of the controller under test by verb and resource.",

@@ -32,9 +32,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
-	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tlsbootstrap/tlsbootstrap/controller"
 )
 
 // Controllers under test.
@@ -107,7 +108,7 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (pprof) of the tlsbootstrap controller to this file when it stops")
 	fs.Float32Var(&f.ctrlQPS, "controller-qps", childQPS, "client QPS of the tlsbootstrap controller (csr-controller's --kube-api-qps default)")
 	fs.IntVar(&f.ctrlBurst, "controller-burst", childBurst, "client burst of the tlsbootstrap controller (csr-controller's --kube-api-burst default)")
-	fs.IntVar(&f.ctrlWorkers, "controller-workers", controller.DefaultWorkers, "workers per controller of the tlsbootstrap controller (csr-controller's --workers default)")
+	fs.IntVar(&f.ctrlWorkers, "controller-workers", controller.DefaultOptions().Workers, "workers per controller of the tlsbootstrap controller (csr-controller's --workers default)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "admin kubeconfig of an existing cluster instead of the embedded control plane")
 	fs.StringVar(&f.caCert, "ca-cert", "", "with --kubeconfig: the cluster CA certificate the tlsbootstrap controller signs with")
 	fs.StringVar(&f.caKey, "ca-key", "", "with --kubeconfig: the key of --ca-cert")

@@ -74,7 +74,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 func homeWith(t *testing.T, server string) string {
 	t.Helper()
 	home := t.TempDir()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: server, Token: token.NewSecret("abcdef.0123456789abcdef")})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: server, Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

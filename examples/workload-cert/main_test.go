@@ -133,7 +133,7 @@ func serviceAccountKubeconfig(cp *controlplane.ControlPlane, dir string) (string
 	if err != nil {
 		return "", fmt.Errorf("service account token: %w", err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tr.Status.Token)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: token.NewSecret(tr.Status.Token)})
 	if err != nil {
 		return "", err
 	}

@@ -29,7 +29,7 @@ func controllerArgs(extra ...string) []string {
 		"--cluster-signing-key-file", cp.CAKeyFile,
 		"--kube-api-qps", "500", "--kube-api-burst", "1000",
 		"--controllers", "csrapproving,csrsigning",
-		"--event-qps=-1",
+		"--event-qps=0",
 	}, extra...)
 }
 

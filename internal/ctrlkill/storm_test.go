@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // Identities the storm's CSRs are created as (by impersonation: the API server records
@@ -95,7 +96,7 @@ func newIdentities(t *testing.T, prefix string) identities {
 		return c
 	}
 	return identities{
-		bootstrap: client(bootstrapUser, rbac.BootstrappersGroup),
+		bootstrap: client(bootstrapUser, token.DefaultGroup),
 		creator:   client(creatorUser, creatorGroup),
 	}
 }

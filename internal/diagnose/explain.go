@@ -18,6 +18,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // DefaultServedSigners are the signers kube-controller-manager (or this project's
@@ -136,7 +137,7 @@ func Explain(ctx context.Context, client kubernetes.Interface, name string, opts
 		return nil, errors.New("explain: nil client")
 	}
 	if opts.Authorizer == nil {
-		opts.Authorizer = approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: -1})
+		opts.Authorizer = approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: new(time.Duration(0))})
 	}
 	if opts.SignerNames == nil {
 		opts.SignerNames = DefaultServedSigners
@@ -267,10 +268,10 @@ func bindingFix(kind approve.Kind, user string, groups []string) string {
 			rbac.NodeClientRole, what, who, rbac.NodeClientRole, flag, who)
 	case approve.KindSelfNodeClient:
 		return fmt.Sprintf("bind ClusterRole %s to group %s: kubectl create clusterrolebinding node-autoapprove-certificate-rotation --clusterrole=%s --group=%s",
-			rbac.SelfNodeClientRole, rbac.NodesGroup, rbac.SelfNodeClientRole, rbac.NodesGroup)
+			rbac.SelfNodeClientRole, csr.NodesGroup, rbac.SelfNodeClientRole, csr.NodesGroup)
 	default:
 		return fmt.Sprintf("grant create on certificatesigningrequests/%s to group %s (e.g. ClusterRole %s of tokenctl rbac apply --preset seed)",
-			kind, rbac.NodesGroup, rbac.ApproveNodeServerRenewalCSRRole)
+			kind, csr.NodesGroup, rbac.ApproveNodeServerRenewalCSRRole)
 	}
 }
 
@@ -279,12 +280,12 @@ func bindingFix(kind approve.Kind, user string, groups []string) string {
 // other non-system:authenticated group.
 func bootstrapGroup(groups []string) string {
 	for _, g := range groups {
-		if strings.HasPrefix(g, rbac.BootstrappersGroup+":") {
+		if strings.HasPrefix(g, token.DefaultGroup+":") {
 			return g
 		}
 	}
 	for _, g := range groups {
-		if g == rbac.BootstrappersGroup {
+		if g == token.DefaultGroup {
 			return g
 		}
 	}

@@ -115,7 +115,7 @@ func TestCorpus(t *testing.T) {
 		done <- controller.Run(klog.NewContext(ctrlCtx, klog.NewKlogr().V(4)), client, controller.Options{
 			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning},
 			ClusterSigningCA: cp.CA.Signing(),
-			SARCacheTTL:      time.Second,
+			SARCacheTTL:      new(time.Second),
 		})
 	}()
 	defer func() {

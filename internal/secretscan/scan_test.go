@@ -137,7 +137,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	dir := t.TempDir()
 	certDir := filepath.Join(dir, "pki")
 	bootPath := filepath.Join(dir, "bootstrap.kubeconfig")
-	bootCfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
+	bootCfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	if _, err := token.Parse(tok.ID + "." + tok.Secret + "X"); err != nil {
 		errs = append(errs, err)
 	}
-	wrongCfg, _ := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: wrong.Bearer()})
+	wrongCfg, _ := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: wrong.Bearer()})
 	wrongPath := filepath.Join(dir, "wrong.kubeconfig")
 	if err := kubeconfig.Write(wrongPath, wrongCfg); err != nil {
 		t.Fatal(err)

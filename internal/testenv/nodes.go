@@ -27,7 +27,7 @@ func BootstrapKubeconfig(t testing.TB, cp *controlplane.ControlPlane) string {
 	if _, err := token.Create(context.Background(), cp.Client(), token.DefaultSpec(tok)); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 	if err != nil {
 		t.Fatal(err)
 	}

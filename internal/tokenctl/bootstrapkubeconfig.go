@@ -46,7 +46,7 @@ func WriteBootstrapKubeconfig(out io.Writer, opts BootstrapKubeconfigOptions) er
 	if _, err := certutil.ParseCertsPEM(caPEM); err != nil {
 		return fmt.Errorf("bootstrap-kubeconfig: --ca-file %s: %w", opts.CAFile, err)
 	}
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: opts.Server, CAData: caPEM, Token: token.NewSecret(opts.Token)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: opts.Server, CAData: caPEM, Token: token.NewSecret(opts.Token)})
 	if err != nil {
 		return err
 	}

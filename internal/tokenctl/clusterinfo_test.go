@@ -138,7 +138,7 @@ func TestClusterInfoPublishFailures(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	noCA, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), Token: token.NewSecret("abcdef.0123456789abcdef")})
+	noCA, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), Token: token.NewSecret("abcdef.0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
+	testingclock "k8s.io/utils/clock/testing"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -21,11 +24,11 @@ import (
 
 // signWith approves the CSR name by hand and signs it with ca, using clock now, as a
 // signer process would; the certificate is written through /status as admin.
-func signWith(t *testing.T, name string, ca sign.CAProvider, now func() time.Time) {
+func signWith(t *testing.T, name string, ca sign.CAProvider, now clock.PassiveClock) {
 	t.Helper()
 	ctx := context.Background()
 	mustRun(t, "csr", "approve", admin(), name)
-	s, err := sign.NewSigner(sign.Config{CA: ca, Now: now})
+	s, err := sign.NewSigner(sign.SignerOptions{CA: ca, Clock: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func TestExplainCommonFailures(t *testing.T) {
 	t.Run("expired token (before any CSR: the node's error)", func(t *testing.T) {
 		tok := testenv.WriteToken(t, cp, time.Now().Add(-time.Minute))
 		t.Cleanup(func() { _ = token.Delete(ctx, cp.Client(), tok.ID) })
-		cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
+		cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: cp.Host(), CAData: cp.ServingCAPEM(), Token: tok.Bearer()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +84,7 @@ func TestExplainCommonFailures(t *testing.T) {
 		defer cancel()
 		_, err = node.Bootstrap(bctx, node.Options{BootstrapKubeconfig: path, Kubeconfig: filepath.Join(dir, "kubelet.kubeconfig"),
 			CertDir: filepath.Join(dir, "pki"), NodeName: "expired-token-node", ServerWaitTimeout: 10 * time.Second,
-			AuthRetryGrace: -1}) // fail at once; node's TestWaitForServerKeepsTheServersError covers a grace that outlasts the wait
+			AuthRetryGrace: new(time.Duration(0))}) // fail at once; node's TestWaitForServerKeepsTheServersError covers a grace that outlasts the wait
 		if !errors.Is(err, node.ErrTokenRejected) {
 			t.Fatalf("node error %v, want %v", err, node.ErrTokenRejected)
 		}
@@ -136,8 +139,8 @@ func TestExplainCommonFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		names, _ := submitCSRs(t, []string{"untrusted", "trusted"}, []*int32{nil, nil})
-		signWith(t, names[0], other, time.Now)
-		signWith(t, names[1], clusterCA, time.Now)
+		signWith(t, names[0], other, clock.RealClock{})
+		signWith(t, names[1], clusterCA, clock.RealClock{})
 		wantAll(t, explainOut(t, names[0]),
 			"Condition:     Approved,Issued",
 			"Issuer:        CN=not-the-client-ca",
@@ -151,7 +154,7 @@ func TestExplainCommonFailures(t *testing.T) {
 
 	t.Run("clock skew", func(t *testing.T) {
 		names, _ := submitCSRs(t, []string{"skewed"}, []*int32{nil})
-		signWith(t, names[0], clusterCA, func() time.Time { return time.Now().Add(time.Hour) })
+		signWith(t, names[0], clusterCA, testingclock.NewFakePassiveClock(time.Now().Add(time.Hour)))
 		wantAll(t, explainOut(t, names[0]),
 			"clock skew: the certificate is not valid yet by this machine's clock",
 			"so the signer's clock was about 1h0m0s ahead when it signed",

@@ -96,7 +96,7 @@ func caFile(t *testing.T) string {
 // returns its --kubeconfig flag.
 func tokenKubeconfig(t *testing.T, server, bearer string) string {
 	t.Helper()
-	cfg, err := kubeconfig.Bootstrap(kubeconfig.BootstrapOptions{Server: server, CAData: cp.ServingCAPEM(), Token: token.NewSecret(bearer)})
+	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: server, CAData: cp.ServingCAPEM(), Token: token.NewSecret(bearer)})
 	if err != nil {
 		t.Fatal(err)
 	}

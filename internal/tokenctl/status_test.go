@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
@@ -16,9 +19,9 @@ func TestStatus(t *testing.T) {
 	}
 	names, _ := submitCSRs(t, []string{"status-year", "status-hour", "status-expired", "status-pending"},
 		[]*int32{nil, csr.DurationSeconds(time.Hour), csr.DurationSeconds(time.Hour), nil})
-	signWith(t, names[0], clusterCA, time.Now)
-	signWith(t, names[1], clusterCA, time.Now)
-	signWith(t, names[2], clusterCA, func() time.Time { return time.Now().Add(-48 * time.Hour) })
+	signWith(t, names[0], clusterCA, clock.RealClock{})
+	signWith(t, names[1], clusterCA, clock.RealClock{})
+	signWith(t, names[2], clusterCA, testingclock.NewFakePassiveClock(time.Now().Add(-48*time.Hour)))
 
 	for _, tc := range []struct {
 		name  string
