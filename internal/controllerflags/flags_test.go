@@ -20,4 +20,3 @@ func TestRESTConfig(t *testing.T) {
 		t.Errorf("RESTConfig overrode set values: qps %v burst %d agent %q", kept.QPS, kept.Burst, kept.UserAgent)
 	}
 }
-
