@@ -23,10 +23,10 @@ import (
 	certificateslisters "k8s.io/client-go/listers/certificates/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/trust"
 )
@@ -38,8 +38,8 @@ import (
 const trustResync = 10 * time.Second
 
 // bundlesKey is the queue key of the ClusterTrustBundles; every other key is a namespace
-// (no namespace is named "").
-const bundlesKey = ""
+// (whose name has no capital letter).
+const bundlesKey = "ClusterTrustBundles"
 
 // trustNamespaces checks Options.TrustBundleNamespaces and returns the namespaces to
 // publish to, without duplicates; nil means every namespace.
@@ -133,13 +133,11 @@ func newTrustPublisher(client kubernetes.Interface, opts *Options) (*trustPublis
 		clock: opts.trustClock, bundles: map[string][]byte{}}, nil
 }
 
-// Run publishes until ctx ends.
+// Run publishes until ctx ends. It returns an error only when it cannot start.
 func (p *trustPublisher) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithName("trust-publisher")
 	ctx = klog.NewContext(ctx, log)
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "trust-publisher"})
-	defer queue.ShutDown()
+	q := queue.New(TrustPublisher)
 
 	shared := informers.NewSharedInformerFactory(p.client, 0)
 	factories := []informers.SharedInformerFactory{shared}
@@ -168,7 +166,7 @@ func (p *trustPublisher) Run(ctx context.Context) error {
 	}
 	if err := watch(bundles.Informer(), func(name string) {
 		if ours[name] {
-			queue.Add(bundlesKey)
+			q.Add(bundlesKey)
 		}
 	}); err != nil {
 		return err
@@ -182,7 +180,7 @@ func (p *trustPublisher) Run(ctx context.Context) error {
 		s.configMaps = cms.Lister()
 		if err := watch(cms.Informer(), func(key string) {
 			if ns, _, err := cache.SplitMetaNamespaceKey(key); err == nil && p.publishesTo(ns) {
-				queue.Add(ns)
+				q.Add(ns)
 			}
 		}); err != nil {
 			return err
@@ -191,7 +189,7 @@ func (p *trustPublisher) Run(ctx context.Context) error {
 	if p.namespaces == nil {
 		namespaces := shared.Core().V1().Namespaces()
 		p.namespaceLister = namespaces.Lister()
-		if err := watch(namespaces.Informer(), queue.Add); err != nil {
+		if err := watch(namespaces.Informer(), q.Add); err != nil {
 			return err
 		}
 	}
@@ -199,37 +197,38 @@ func (p *trustPublisher) Run(ctx context.Context) error {
 		f.Start(ctx.Done())
 		defer f.Shutdown()
 	}
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
-		return nil // ctx ended
-	}
-	where := any(p.namespaces)
-	if p.namespaces == nil {
-		where = "all"
-	}
-	log.Info("Publishing CA bundles", "signers", p.signerNames(), "namespaces", where)
 
-	p.refresh(log)
-	p.enqueueAll(queue)
-	var wg sync.WaitGroup
-	for range max(p.workers, 1) {
-		wg.Go(func() {
-			for p.processNext(ctx, queue) {
-			}
-		})
-	}
-	ticker := p.clock.NewTicker(trustResync)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			queue.ShutDown()
-			wg.Wait()
-			return nil
-		case <-ticker.C():
-			p.refresh(log)
-			p.enqueueAll(queue)
+	// The resync: once the caches have synced, then at every tick.
+	resyncDone := make(chan struct{})
+	defer func() { <-resyncDone }()
+	go func() {
+		defer close(resyncDone)
+		if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+			return
 		}
-	}
+		where := any(p.namespaces)
+		if p.namespaces == nil {
+			where = "all"
+		}
+		log.Info("Publishing CA bundles", "signers", p.signerNames(), "namespaces", where)
+		ticker := p.clock.NewTicker(trustResync)
+		defer ticker.Stop()
+		for {
+			p.refresh(log)
+			p.enqueueAll(q)
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C():
+			}
+		}
+	}()
+	return q.Run(ctx, p.workers, func(ctx context.Context, key string) (queue.Result, error) {
+		if key == bundlesKey {
+			return queue.Result{}, p.syncBundles(ctx)
+		}
+		return queue.Result{}, p.syncNamespace(ctx, key)
+	}, synced...)
 }
 
 func (p *trustPublisher) publishesTo(ns string) bool {
@@ -285,11 +284,11 @@ func (p *trustPublisher) refresh(log klog.Logger) {
 }
 
 // enqueueAll queues the ClusterTrustBundles and every namespace published to.
-func (p *trustPublisher) enqueueAll(queue workqueue.TypedInterface[string]) {
-	queue.Add(bundlesKey)
+func (p *trustPublisher) enqueueAll(q *queue.Queue) {
+	q.Add(bundlesKey)
 	if p.namespaces != nil {
 		for _, ns := range p.namespaces {
-			queue.Add(ns)
+			q.Add(ns)
 		}
 		return
 	}
@@ -298,36 +297,8 @@ func (p *trustPublisher) enqueueAll(queue workqueue.TypedInterface[string]) {
 		return // a cache lister does not fail
 	}
 	for _, ns := range all {
-		queue.Add(ns.Name)
+		q.Add(ns.Name)
 	}
-}
-
-func (p *trustPublisher) processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string]) bool {
-	key, quit := queue.Get()
-	if quit {
-		return false
-	}
-	defer queue.Done(key)
-	var err error
-	if key == bundlesKey {
-		err = p.syncBundles(ctx)
-	} else {
-		err = p.syncNamespace(ctx, key)
-	}
-	switch {
-	case err == nil:
-		queue.Forget(key)
-	case ctx.Err() != nil:
-		// Shutting down: the failed write is not worth a log line or a retry.
-	default:
-		if key == bundlesKey {
-			klog.FromContext(ctx).Error(err, "Publishing ClusterTrustBundles; retrying")
-		} else {
-			klog.FromContext(ctx).Error(err, "Publishing CA bundle ConfigMaps; retrying", "namespace", key)
-		}
-		queue.AddRateLimited(key)
-	}
-	return true
 }
 
 // syncBundles publishes each signer's ClusterTrustBundle that the cache shows out of date.
