@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
@@ -22,11 +23,14 @@ const (
 	ServingApproving = "servingapproving"
 	// BootstrapSigner signs kube-public/cluster-info for bootstrap tokens (discovery.ClusterInfoSigner).
 	BootstrapSigner = "bootstrapsigner"
+	// TrustPublisher publishes the CA bundle of every signer with a CA as a
+	// ClusterTrustBundle and as ConfigMaps in Options.TrustBundleNamespaces (trust.Publish).
+	TrustPublisher = "trustpublisher"
 )
 
 // KnownControllers lists every name Options.Controllers accepts.
 func KnownControllers() []string {
-	return []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner}
+	return []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner, TrustPublisher}
 }
 
 // DefaultOptions are the values Run uses for the fields an Options leaves zero: what
@@ -97,6 +101,13 @@ type Options struct {
 	// Registry receives the controllers' metrics (and the Go and process collectors when
 	// Run creates it). Default: a new registry.
 	Registry *prometheus.Registry
+	// TrustBundleNamespaces are where the trustpublisher controller keeps a ConfigMap of
+	// each signer's CA bundle (trust.ConfigMapName, key "ca.crt"). Empty, or "*" alone, means
+	// every namespace, those created later included.
+	TrustBundleNamespaces []string
+
+	// trustClock is the trustpublisher's clock (expiry, resync); tests set it.
+	trustClock clock.WithTicker
 }
 
 // LeaderElection configures the Lease that makes one replica active.
@@ -133,8 +144,21 @@ func (o *Options) complete() error {
 	if err := o.ServingPolicy.Validate(); err != nil {
 		return err
 	}
-	if o.enabled(CSRSigning) && o.ClusterSigningCA == nil && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {
-		return fmt.Errorf("controller %q needs a CA: set ClusterSigningCA, SignerCAs or CustomSigners", CSRSigning)
+	for _, c := range []string{CSRSigning, TrustPublisher} {
+		if o.enabled(c) && o.ClusterSigningCA == nil && len(o.SignerCAs) == 0 && len(o.CustomSigners) == 0 {
+			return fmt.Errorf("controller %q needs a CA: set ClusterSigningCA, SignerCAs or CustomSigners", c)
+		}
+	}
+	if _, err := trustNamespaces(o.TrustBundleNamespaces); err != nil {
+		return err
+	}
+	if o.enabled(TrustPublisher) {
+		if _, err := trustSigners(o); err != nil {
+			return err
+		}
+	}
+	if o.trustClock == nil {
+		o.trustClock = clock.RealClock{}
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()

@@ -200,6 +200,13 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		bootstrapSigner := discovery.NewClusterInfoSigner(client, discovery.ClusterInfoSignerOptions{})
 		g.Go(func() error { return bootstrapSigner.Run(ctx) })
 	}
+	if opts.enabled(TrustPublisher) {
+		publisher, err := newTrustPublisher(client, &opts)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return publisher.Run(ctx) })
+	}
 
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()

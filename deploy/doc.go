@@ -12,8 +12,12 @@
 //   - components/servingapproving and components/tokencleaner: each adds its controller to
 //     the Deployment's --controllers and the rights it needs (Nodes read and approve on the
 //     kubelet-serving signer; Secrets in kube-system only, through a Role).
-//   - example/: an installation with both components and the CA Secret generated from
-//     ca.crt and ca.key next to it.
+//   - components/trustpublisher: publishes the CA of the Deployment's two kubelet signers
+//     as their ClusterTrustBundles and as ConfigMaps in every namespace (attest on those
+//     signers; ClusterTrustBundles; the ConfigMaps of those names only, but create; Namespaces
+//     list and watch). Not in the example: add it to the components of a kustomization.
+//   - example/: an installation with the servingapproving and tokencleaner components and
+//     the CA Secret generated from ca.crt and ca.key next to it.
 //
 // The image ghcr.io/tlsbootstrap/csr-controller:dev is not published: build it with the
 // Dockerfile here (docker build -f deploy/Dockerfile .) and push it where the cluster pulls.

@@ -24,6 +24,13 @@ func lookPath(name string) (string, error) { return exec.LookPath(name) }
 // the example's secretGenerator, and runs kubectl kustomize on the example.
 func kustomizeBuild(t *testing.T, kubectl string) []*unstructured.Unstructured {
 	t.Helper()
+	return kustomizeBuildWith(t, kubectl, "example", nil)
+}
+
+// kustomizeBuildWith is kustomizeBuild of the kustomization in target (a directory of the
+// copy), with extra files (paths relative to the copy) written first.
+func kustomizeBuildWith(t *testing.T, kubectl, target string, extra map[string][]byte) []*unstructured.Unstructured {
+	t.Helper()
 	dir := t.TempDir()
 	err := fs.WalkDir(deploy.Manifests, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -47,7 +54,16 @@ func kustomizeBuild(t *testing.T, kubectl string) []*unstructured.Unstructured {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(kubectl, "kustomize", filepath.Join(dir, "example"))
+	for name, data := range extra {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(kubectl, "kustomize", filepath.Join(dir, filepath.FromSlash(target)))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -1,7 +1,6 @@
 package sign
 
 // Names the external tests use; unexported for importers.
-var BuiltinSigners = builtinSigners
 
 const LegacyUnknownSignerName = legacyUnknownSignerName
 

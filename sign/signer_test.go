@@ -257,7 +257,7 @@ func TestNewSignerConfig(t *testing.T) {
 		wantErr bool
 		handles []string
 	}{
-		{"shared CA serves every built-in signer", sign.SignerOptions{CA: ca}, false, sign.BuiltinSigners},
+		{"shared CA serves every built-in signer", sign.SignerOptions{CA: ca}, false, sign.BuiltinSigners()},
 		{"per-signer CA serves only it", sign.SignerOptions{SignerCAs: map[string]sign.CAProvider{certificatesv1.KubeletServingSignerName: ca}}, false, []string{certificatesv1.KubeletServingSignerName}},
 		{"no CA", sign.SignerOptions{}, true, nil},
 		{"unknown signer", sign.SignerOptions{SignerCAs: map[string]sign.CAProvider{"example.com/x": ca}}, true, nil},
@@ -271,7 +271,7 @@ func TestNewSignerConfig(t *testing.T) {
 			if err != nil {
 				return
 			}
-			for _, name := range append(slices.Clone(sign.BuiltinSigners), "example.com/x") {
+			for _, name := range append(sign.BuiltinSigners(), "example.com/x") {
 				if got, want := s.Handles(name), slices.Contains(tc.handles, name); got != want {
 					t.Errorf("Handles(%q) = %v, want %v", name, got, want)
 				}

@@ -23,6 +23,10 @@ var builtinSigners = []string{
 	legacyUnknownSignerName,
 }
 
+// BuiltinSigners are the signer names kube-controller-manager signs for, and so this
+// package, each with its own validation rules.
+func BuiltinSigners() []string { return slices.Clone(builtinSigners) }
+
 // isBuiltinSigner reports whether name is one of builtinSigners.
 func isBuiltinSigner(name string) bool { return slices.Contains(builtinSigners, name) }
 

@@ -115,6 +115,7 @@ func (o *Options) current() ([]byte, error) {
 // Publish writes the signer's current CA into the ConfigMap of each namespace and into the
 // linked ClusterTrustBundle, keeping the CAs already there until they expire. It is
 // idempotent: objects already up to date are not written. Conflicting writes are retried.
+// An object whose bundle does not parse (an edit) is overwritten with the current bundle.
 func Publish(ctx context.Context, client kubernetes.Interface, opts Options) (Result, error) {
 	if err := opts.complete(); err != nil {
 		return Result{}, err
@@ -149,6 +150,16 @@ func Publish(ctx context.Context, client kubernetes.Interface, opts Options) (Re
 	return res, nil
 }
 
+// previous is what a published object holds, to merge with the current bundle: nothing
+// when it does not parse as a bundle (someone edited it), so that the edit is replaced
+// instead of failing every publication from then on.
+func previous(published []byte) []byte {
+	if _, err := ParseBundle(published); err != nil {
+		return nil
+	}
+	return published
+}
+
 func labels() map[string]string { return map[string]string{ManagedByLabel: ManagedBy} }
 
 func publishConfigMap(ctx context.Context, client kubernetes.Interface, o *Options, ns string, current []byte) (bundle []byte, changed bool, err error) {
@@ -171,7 +182,7 @@ func publishConfigMap(ctx context.Context, client kubernetes.Interface, o *Optio
 		if err != nil {
 			return err
 		}
-		if bundle, err = MergeBundles(o.Now(), current, []byte(cm.Data[o.ConfigMapKey])); err != nil {
+		if bundle, err = MergeBundles(o.Now(), current, previous([]byte(cm.Data[o.ConfigMapKey]))); err != nil {
 			return fmt.Errorf("merging with the published bundle: %w", err)
 		}
 		if cm.Data[o.ConfigMapKey] == string(bundle) {
@@ -212,7 +223,7 @@ func publishClusterTrustBundle(ctx context.Context, client kubernetes.Interface,
 		if err != nil {
 			return err
 		}
-		if bundle, err = MergeBundles(o.Now(), current, []byte(ctb.Spec.TrustBundle)); err != nil {
+		if bundle, err = MergeBundles(o.Now(), current, previous([]byte(ctb.Spec.TrustBundle))); err != nil {
 			return fmt.Errorf("merging with the published bundle: %w", err)
 		}
 		if bytes.Equal([]byte(ctb.Spec.TrustBundle), bundle) {

@@ -209,3 +209,55 @@ func TestLinkedBundleNeedsAttest(t *testing.T) {
 		t.Errorf("admin: %v", err)
 	}
 }
+
+// TestPublishReplacesUnparsableEdit: a ConfigMap whose bundle someone edited into
+// something that is not a bundle of certificates is overwritten with the current bundle,
+// instead of failing every later publication; an edit that leaves a bundle is merged.
+func TestPublishReplacesUnparsableEdit(t *testing.T) {
+	ctx := context.Background()
+	const signer, ns = "example.com/edited", "trust-edited"
+	createNamespaces(t, ns)
+	ca := newCA(t, "edited-ca", time.Now(), 24*time.Hour)
+	other := newCA(t, "other-ca", time.Now(), 24*time.Hour)
+	opts := trust.Options{SignerName: signer, CA: ca, Namespaces: []string{ns}, SkipClusterTrustBundle: true}
+	for _, tc := range []struct {
+		name   string
+		edited string
+		want   []string
+	}{
+		{"private key block", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", []string{"edited-ca"}},
+		{"corrupt certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", []string{"edited-ca"}},
+		{"plain text", "trust me", []string{"edited-ca"}},
+		{"emptied", "", []string{"edited-ca"}},
+		{"another CA only", string(other.CertPEM()), []string{"edited-ca", "other-ca"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := trust.Publish(ctx, cp.Client(), opts); err != nil {
+				t.Fatal(err)
+			}
+			cms := cp.Client().CoreV1().ConfigMaps(ns)
+			cm, err := cms.Get(ctx, trust.ConfigMapName(signer), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm.Data[trust.DefaultConfigMapKey] = tc.edited
+			if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := trust.Publish(ctx, cp.Client(), opts)
+			if err != nil {
+				t.Fatalf("publishing over the edit: %v", err)
+			}
+			if len(res.Changed) != 1 {
+				t.Errorf("changed %v, want the ConfigMap", res.Changed)
+			}
+			cm, err = cms.Get(ctx, trust.ConfigMapName(signer), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := commonNames(t, []byte(cm.Data[trust.DefaultConfigMapKey])); !slices.Equal(got, tc.want) {
+				t.Errorf("ConfigMap holds %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

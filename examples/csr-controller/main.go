@@ -1,11 +1,23 @@
 // Command csr-controller approves and signs kubelet CertificateSigningRequests, as
 // kube-controller-manager's csrapproving, csrsigning and csrcleaner controllers do, with the
 // same flag names; it can also approve kubelet serving certificates (servingapproving),
-// clean expired bootstrap tokens (tokencleaner) and sign kube-public/cluster-info for
-// token discovery (bootstrapsigner).
+// clean expired bootstrap tokens (tokencleaner), sign kube-public/cluster-info for
+// token discovery (bootstrapsigner) and publish its signers' CAs (trustpublisher).
 //
 //	go run ./examples/csr-controller --kubeconfig admin.kubeconfig \
 //	    --cluster-signing-cert-file ca.crt --cluster-signing-key-file ca.key
+//
+// trustpublisher publishes the CA of every signer the controller has one for (the
+// --cluster-signing-*-file flags, --custom-signer-config) as the ClusterTrustBundle
+// linked to the signer (e.g. kubernetes.io:kubelet-serving:ca) and as a ConfigMap
+// <signer with / as ->-ca.crt, key ca.crt (e.g. kubernetes.io-kubelet-serving-ca.crt), in
+// the namespaces of --trust-bundle-namespaces, or in every namespace when it is empty or
+// "*". After a CA rotation the old CA stays published until it expires:
+//
+//	go run ./examples/csr-controller --kubeconfig admin.kubeconfig \
+//	    --controllers csrapproving,csrsigning,csrcleaner,trustpublisher \
+//	    --cluster-signing-kubelet-serving-cert-file ca.crt --cluster-signing-kubelet-serving-key-file ca.key \
+//	    --trust-bundle-namespaces monitoring,kube-system
 package main
 
 import (
@@ -78,6 +90,7 @@ func parse(ctx context.Context, args []string) (*flags, error) {
 	f.opts.SARCacheTTL = new(*d.SARCacheTTL)
 	fs.DurationVar(f.opts.SARCacheTTL, "sar-cache-ttl", *d.SARCacheTTL, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0: no reuse")
 	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", d.CleanerInterval, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")
+	fs.StringSliceVar(&f.opts.TrustBundleNamespaces, "trust-bundle-namespaces", nil, "namespaces where trustpublisher keeps a ConfigMap of each signer's CA bundle; empty or * (the default): every namespace, those created later included")
 	f.serving.register(fs)
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
