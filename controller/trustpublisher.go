@@ -312,7 +312,7 @@ func (p *trustPublisher) syncBundles(ctx context.Context) error {
 		if err == nil && upToDate(now, bundle, obj.Spec.TrustBundle) {
 			continue
 		}
-		res, err := trust.Publish(ctx, p.client, trust.Options{SignerName: s.name, CABundle: bundle, Now: p.clock.Now})
+		res, err := trust.Publish(ctx, p.client, trust.Options{SignerName: s.name, CABundle: bundle, Clock: p.clock})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -342,7 +342,7 @@ func (p *trustPublisher) syncNamespace(ctx context.Context, ns string) error {
 			continue
 		}
 		res, err := trust.Publish(ctx, p.client, trust.Options{SignerName: s.name, CABundle: bundle,
-			Namespaces: []string{ns}, SkipClusterTrustBundle: true, Now: p.clock.Now})
+			Namespaces: []string{ns}, SkipClusterTrustBundle: true, Clock: p.clock})
 		switch {
 		case apierrors.IsNotFound(err):
 			// A listed namespace that does not exist: the resync publishes once it does.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,16 +79,12 @@ func Start(ctx context.Context, opts RunOptions) (*Agent, error) {
 			return nil, err
 		}
 	}
+	var running sync.WaitGroup
 	for _, m := range a.managers() {
-		if err := m.Start(ctx); err != nil {
-			return nil, err
-		}
+		running.Go(func() { _ = m.Run(ctx) }) // a new Manager: Run refuses only a second run
 	}
 	go func() {
-		<-ctx.Done()
-		for _, m := range a.managers() {
-			m.Stop()
-		}
+		running.Wait()
 		close(a.stopped)
 	}()
 	return a, nil

@@ -22,7 +22,7 @@
 //
 // # Manager
 //
-// A Manager (NewManager, Start, Stop) renews one certificate, KindClient or KindServing:
+// A Manager (NewManager, then Run until the context ends) renews one certificate, KindClient or KindServing:
 // a new key each time, a new CSR through csr.Request (csr.NodeClientSpec or
 // csr.NodeServingSpec), then Store.Update. Requests are made with the node's own, still
 // valid client certificate (PathNodeCertificate: the CSR is made by system:node:<name>

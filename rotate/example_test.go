@@ -37,11 +37,9 @@ func ExampleNewManager() {
 		fmt.Println(err)
 		return
 	}
-	ctx := context.Background()
-	_ = client.Start(ctx)
-	_ = serving.Start(ctx)
-	defer client.Stop()
-	defer serving.Stop()
+	ctx := context.Background() // cancel it to stop renewing
+	go client.Run(ctx)
+	go serving.Run(ctx)
 
 	srv := &http.Server{Addr: ":10250", TLSConfig: &tls.Config{GetCertificate: serving.GetCertificate}}
 	_ = srv.ListenAndServeTLS("", "")

@@ -57,8 +57,6 @@ type Manager struct {
 
 	mu      sync.Mutex
 	status  Status
-	cancel  context.CancelFunc
-	done    chan struct{}
 	started bool
 
 	// pendingKey is the key of an attempt whose CSR is still pending (used by renew only,
@@ -87,40 +85,24 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cert, err := cfg.Store.Current(); err == nil {
 		m.setCurrent(cert)
 	} else if !errors.Is(err, ErrNoCertificate) {
-		m.loadErr = err // logged by Start, which has the logger
+		m.loadErr = err // logged by Run, which has the logger
 	}
 	return m, nil
 }
 
-// Start runs the Manager in the background until ctx ends or Stop is called, logging to
-// ctx's logger (klog.FromContext). It fails when the Manager was already started.
-func (m *Manager) Start(ctx context.Context) error {
+// Run renews until ctx ends, logging to ctx's logger (klog.FromContext); an attempt under
+// way when ctx ends is abandoned (its CSR stays on the server). It returns nil when ctx
+// ends, and an error when the Manager is already running.
+func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.started {
-		return errors.New("rotation manager: already started")
+		m.mu.Unlock()
+		return errors.New("rotation manager: already running")
 	}
 	m.started = true
-	ctx, m.cancel = context.WithCancel(ctx)
-	m.done = make(chan struct{})
-	go func() {
-		defer close(m.done)
-		m.run(ctx)
-	}()
-	return nil
-}
-
-// Stop ends the background work and waits for it; an attempt under way is abandoned (its
-// CSR stays on the server). Safe to call more than once, or without Start.
-func (m *Manager) Stop() {
-	m.mu.Lock()
-	cancel, done := m.cancel, m.done
 	m.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
+	m.run(ctx)
+	return nil
 }
 
 // Current is the certificate in use, nil when there is none.

@@ -108,7 +108,8 @@ func startManager(t *testing.T, cfg rotate.Config) (*rotate.Manager, chan rotati
 	rotated := make(chan rotation, 4)
 	cfg.OnRotated = func(old, new *x509.Certificate) { rotated <- rotation{old, new} }
 	log, _ := ktesting.NewTestContext(t)
-	return runManager(t, log, cfg), rotated
+	m, _ := runManager(t, log, cfg)
+	return m, rotated
 }
 
 func waitRotation(t *testing.T, m *rotate.Manager, rotated chan rotation) rotation {

@@ -67,16 +67,18 @@ func TestManagerRetriesWithBackoff(t *testing.T) {
 	if _, err := m.GetCertificate(nil); err == nil {
 		t.Error("GetCertificate with no certificate: no error")
 	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err == nil {
-		t.Error("second Start: no error")
-	}
+	stop := Background(context.Background(), m)
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(attempts) }
 	want := []time.Duration{2, 4, 8, 16, 32, 32, 32}
 	for i, d := range want {
 		waitFor(t, func() bool { return count() == i+1 && clk.HasWaiters() })
+		if i == 0 {
+			ended, end := context.WithCancel(context.Background())
+			end()
+			if err := m.Run(ended); err == nil {
+				t.Error("a second Run while the first runs: no error")
+			}
+		}
 		st := m.Status()
 		if st.LastError == nil || !strings.Contains(st.LastError.Error(), "server unreachable") || st.Path != PathBootstrap {
 			t.Fatalf("after attempt %d: status %+v, want the failure on the bootstrap path", i+1, st)
@@ -89,8 +91,8 @@ func TestManagerRetriesWithBackoff(t *testing.T) {
 		clk.Step(time.Millisecond)
 	}
 	waitFor(t, func() bool { return count() == len(want)+1 })
-	m.Stop()
-	m.Stop() // idempotent
+	stop()
+	stop() // idempotent
 	mu.Lock()
 	defer mu.Unlock()
 	for i := 1; i < len(attempts); i++ {

@@ -74,10 +74,7 @@ func TestRenewNow(t *testing.T) {
 	}
 
 	// A running Manager: RenewNow wakes the loop, which moves to the new deadline.
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Stop()
+	defer rotate.Background(ctx, m)()
 	again, err := m.RenewNow(ctx)
 	if err != nil {
 		t.Fatal(err)

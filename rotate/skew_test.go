@@ -99,17 +99,15 @@ func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.FileStore, 
 
 // runManager makes and starts a Manager; it is stopped when the test ends (Stop may be
 // called earlier too).
-func runManager(t *testing.T, log klog.Logger, cfg rotate.Config) *rotate.Manager {
+func runManager(t *testing.T, log klog.Logger, cfg rotate.Config) (m *rotate.Manager, stop func()) {
 	t.Helper()
 	m, err := rotate.NewManager(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Start(klog.NewContext(context.Background(), log)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Stop)
-	return m
+	stop = rotate.Background(klog.NewContext(context.Background(), log), m)
+	t.Cleanup(stop)
+	return m, stop
 }
 
 // skewedClock is the real clock read offset away: timers still run in real time.
@@ -155,7 +153,7 @@ func TestRotationWithClockSkew(t *testing.T) {
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 64)
 			clk := skewedClock{offset: tc.skew}
-			m := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
+			m, stop := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Clock: clk, Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },
@@ -168,7 +166,7 @@ func TestRotationWithClockSkew(t *testing.T) {
 				t.Fatalf("no renewal within 60s; status %+v", m.Status())
 			}
 			time.Sleep(watch)
-			m.Stop()
+			stop()
 			st := m.Status()
 			log := logs.String()
 			figure := fmt.Sprintf("%+v: %d renewals in %s", tc.skew, st.Rotations, watch)

@@ -4,10 +4,12 @@
 // Publish writes the CA bundle, idempotently:
 //   - as a ConfigMap (key "ca.crt", like kube-root-ca.crt) in each chosen namespace;
 //   - as a certificates.k8s.io/v1 ClusterTrustBundle linked to the signer name (its name is
-//     BundleName: the signer name with "/" as ":", then ":" and a suffix). The API server
+//     the signer name with "/" as ":", then ":" and a suffix). The API server
 //     lets only those with the verb "attest" on the signer write a linked bundle.
 //
 // When the CA rotates, MergeBundles keeps the previously published CAs next to the new
 // one until each expires, so certificates issued by the old CA stay verifiable for as long
-// as they can be valid. Run republishes periodically (a FileCA that reloads is picked up).
+// as they can be valid. The csr-controller's trustpublisher controller (package controller)
+// runs Publish for every signer it signs for, and again whenever a CA or a published
+// object changes.
 package trust

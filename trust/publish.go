@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
@@ -24,10 +24,10 @@ const (
 	DefaultConfigMapKey = "ca.crt"
 	// DefaultBundleSuffix ends the ClusterTrustBundle name after the signer prefix.
 	DefaultBundleSuffix = "ca"
-	// ManagedByLabel marks the objects Publish writes.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	// ManagedBy is the value of ManagedByLabel.
-	ManagedBy = "tlsbootstrap"
+	// managedByLabel marks the objects Publish writes.
+	managedByLabel = "app.kubernetes.io/managed-by"
+	// managedBy is the value of managedByLabel.
+	managedBy = "tlsbootstrap"
 )
 
 // Options say what to publish where.
@@ -51,8 +51,8 @@ type Options struct {
 	// BundleSuffix names the ClusterTrustBundle after the signer prefix; default
 	// DefaultBundleSuffix.
 	BundleSuffix string
-	// Now is the clock for expiry; default time.Now.
-	Now func() time.Time
+	// Clock tells the time CAs expire against. Default the real clock.
+	Clock clock.PassiveClock
 }
 
 // Result tells what Publish wrote.
@@ -93,8 +93,8 @@ func (o *Options) complete() error {
 	if o.BundleSuffix == "" {
 		o.BundleSuffix = DefaultBundleSuffix
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
 	}
 	return nil
 }
@@ -160,14 +160,14 @@ func previous(published []byte) []byte {
 	return published
 }
 
-func labels() map[string]string { return map[string]string{ManagedByLabel: ManagedBy} }
+func labels() map[string]string { return map[string]string{managedByLabel: managedBy} }
 
 func publishConfigMap(ctx context.Context, client kubernetes.Interface, o *Options, ns string, current []byte) (bundle []byte, changed bool, err error) {
 	api := client.CoreV1().ConfigMaps(ns)
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cm, err := api.Get(ctx, o.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			if bundle, err = MergeBundles(o.Now(), current); err != nil {
+			if bundle, err = MergeBundles(o.Clock.Now(), current); err != nil {
 				return err
 			}
 			cm = &corev1.ConfigMap{
@@ -182,7 +182,7 @@ func publishConfigMap(ctx context.Context, client kubernetes.Interface, o *Optio
 		if err != nil {
 			return err
 		}
-		if bundle, err = MergeBundles(o.Now(), current, previous([]byte(cm.Data[o.ConfigMapKey]))); err != nil {
+		if bundle, err = MergeBundles(o.Clock.Now(), current, previous([]byte(cm.Data[o.ConfigMapKey]))); err != nil {
 			return fmt.Errorf("merging with the published bundle: %w", err)
 		}
 		if cm.Data[o.ConfigMapKey] == string(bundle) {
@@ -209,7 +209,7 @@ func publishClusterTrustBundle(ctx context.Context, client kubernetes.Interface,
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		ctb, err := api.Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			if bundle, err = MergeBundles(o.Now(), current); err != nil {
+			if bundle, err = MergeBundles(o.Clock.Now(), current); err != nil {
 				return err
 			}
 			ctb = &certificatesv1.ClusterTrustBundle{
@@ -223,7 +223,7 @@ func publishClusterTrustBundle(ctx context.Context, client kubernetes.Interface,
 		if err != nil {
 			return err
 		}
-		if bundle, err = MergeBundles(o.Now(), current, previous([]byte(ctb.Spec.TrustBundle))); err != nil {
+		if bundle, err = MergeBundles(o.Clock.Now(), current, previous([]byte(ctb.Spec.TrustBundle))); err != nil {
 			return fmt.Errorf("merging with the published bundle: %w", err)
 		}
 		if bytes.Equal([]byte(ctb.Spec.TrustBundle), bundle) {
@@ -239,28 +239,4 @@ func publishClusterTrustBundle(ctx context.Context, client kubernetes.Interface,
 		return nil, false, fmt.Errorf("publishing the CA of %s in ClusterTrustBundle %s: %w", o.SignerName, name, err)
 	}
 	return bundle, changed, nil
-}
-
-// Run publishes at once and then every interval until ctx ends, so that a rotated CA
-// (e.g. a FileCA whose files changed) reaches the bundles. A failed pass is reported to
-// onError (may be nil) and retried at the next tick; a bad Options is returned at once.
-func Run(ctx context.Context, client kubernetes.Interface, opts Options, interval time.Duration, onError func(error)) error {
-	if err := opts.complete(); err != nil {
-		return err
-	}
-	if interval <= 0 {
-		return fmt.Errorf("trust: interval %s must be positive", interval)
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := Publish(ctx, client, opts); err != nil && onError != nil && ctx.Err() == nil {
-			onError(err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,8 +85,8 @@ func TestPublishAndRotate(t *testing.T) {
 	start := time.Now()
 	old := newCA(t, "old", start, 48*time.Hour)
 	cur := newCA(t, "new", start.Add(time.Hour), 365*24*time.Hour)
-	clock := start
-	opts := trust.Options{SignerName: signer, CA: old, Namespaces: namespaces, Now: func() time.Time { return clock }}
+	clock := testingclock.NewFakePassiveClock(start)
+	opts := trust.Options{SignerName: signer, CA: old, Namespaces: namespaces, Clock: clock}
 
 	for _, step := range []struct {
 		name        string
@@ -101,7 +103,7 @@ func TestPublishAndRotate(t *testing.T) {
 		if step.name == "rotated" {
 			opts.CA = cur
 		}
-		clock = step.now
+		clock.SetTime(step.now)
 		res, err := trust.Publish(ctx, cp.Client(), opts)
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)

@@ -138,10 +138,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Start(ctx); err != nil {
-		return err
-	}
-	defer m.Stop()
+	ctx, stop := context.WithCancel(ctx)
+	renewing := make(chan error, 1)
+	go func() { renewing <- m.Run(ctx) }()
+	defer func() { stop(); <-renewing }()
 	return serve(ctx, o.serve, m, o.serveOnce, out)
 }
 

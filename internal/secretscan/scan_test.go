@@ -197,16 +197,19 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mgr.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	renewCtx, stopRenewing := context.WithCancel(ctx)
+	renewing := make(chan error, 1)
+	go func() { renewing <- mgr.Run(renewCtx) }()
 	for mgr.Status().Rotations < 1 {
 		if ctx.Err() != nil {
 			t.Fatalf("no rotation: %v", mgr.Status().LastError)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	mgr.Stop()
+	stopRenewing()
+	if err := <-renewing; err != nil {
+		t.Fatal(err)
+	}
 	rotated, err := os.ReadFile(filepath.Join(certDir, rotate.ClientPrefix+"-current.pem"))
 	if err != nil {
 		t.Fatal(err)
