@@ -28,17 +28,17 @@ func approverCases() []Case {
 			Name: "nodeclient-approved", Profile: ProfileApprover, Core: true,
 			Description: "a kubelet client CSR from a bootstrap identity with the nodeclient grant is Approved with reason AutoApproved and the upstream message",
 			Run: func(ctx context.Context, t *T) {
-				who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
-				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("node")))
-				expectAutoApproved(t, t.WaitApproved(ctx, s.Name), messageNodeClient)
+				who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
+				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("node")))
+				expectAutoApproved(t, t.waitApproved(ctx, s.Name), messageNodeClient)
 			},
 		},
 		{
 			Name: "no-grant-stays-pending", Profile: ProfileApprover, Core: true,
 			Description: "a kubelet client CSR from a requester without an approval grant is neither Approved nor Denied",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
-				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("node")))
+				who := t.plainRequester(ctx, grantCreateCSR)
+				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("node")))
 				t.approverControl(ctx)
 				t.observe(ctx, "a CSR without a grant to stay Pending (not Approved, not Denied)", []string{s.Name}, t.undecided)
 			},
@@ -47,19 +47,19 @@ func approverCases() []Case {
 			Name: "selfnodeclient-renewal-approved", Profile: ProfileApprover, Core: true,
 			Description: "a node renewing its own client certificate with the selfnodeclient grant is Approved with the self-client message",
 			Run: func(ctx context.Context, t *T) {
-				nodeName := t.UniqueName("node")
-				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeClient)
-				s := t.MustSubmitCSR(ctx, who, nodeClientRequest(nodeName))
-				expectAutoApproved(t, t.WaitApproved(ctx, s.Name), messageSelfClient)
+				nodeName := t.uniqueName("node")
+				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeClient)
+				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(nodeName))
+				expectAutoApproved(t, t.waitApproved(ctx, s.Name), messageSelfClient)
 			},
 		},
 		{
 			Name: "selfnodeclient-other-node-not-approved", Profile: ProfileApprover, Core: true,
 			Description: "a node with only the selfnodeclient grant asking for another node's CN is rejected at create (NodeRestriction) or not approved",
 			Run: func(ctx context.Context, t *T) {
-				nodeName := t.UniqueName("node")
-				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeClient)
-				s, err := t.SubmitCSR(ctx, who, nodeClientRequest(nodeName+"-other"))
+				nodeName := t.uniqueName("node")
+				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeClient)
+				s, err := t.submitCSR(ctx, who, nodeClientRequest(nodeName+"-other"))
 				if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
 					return // the API server refused it: as good as not approved
 				}
@@ -76,10 +76,10 @@ func approverCases() []Case {
 			Name: "not-recognized-" + n.name, Profile: ProfileApprover, Core: true,
 			Description: "a CSR from a requester with the nodeclient grant is not approved when " + n.what,
 			Run: func(ctx context.Context, t *T) {
-				who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
-				r := nodeClientRequest(t.UniqueName("node"))
+				who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
+				r := nodeClientRequest(t.uniqueName("node"))
 				n.change(&r)
-				s := t.MustSubmitCSR(ctx, who, r)
+				s := t.mustSubmitCSR(ctx, who, r)
 				t.approverControl(ctx)
 				t.observe(ctx, "a CSR whose "+n.what+" to stay unapproved", []string{s.Name}, t.undecided)
 			},
@@ -90,29 +90,29 @@ func approverCases() []Case {
 
 type recognizerNegative struct {
 	name, what string
-	change     func(r *Request)
+	change     func(r *csrRequest)
 }
 
 // recognizerNegatives are the kubelet-client recognizer negatives of pkg/controller/certificates/approver/sarapprove_test.go.
 func recognizerNegatives() []recognizerNegative {
 	return []recognizerNegative{
-		{"cn-without-node-prefix", `CN is "mike"`, func(r *Request) { r.Subject.CommonName = "mike" }},
-		{"no-organization", "subject has no Organization", func(r *Request) { r.Subject.Organization = nil }},
-		{"wrong-organization", "Organization is system:master", func(r *Request) { r.Subject.Organization = []string{"system:master"} }},
-		{"dns-san", "request has a DNS SAN", func(r *Request) { r.DNSNames = []string{"node.example.com"} }},
-		{"ip-san", "request has an IP SAN", func(r *Request) { r.IPAddresses = []net.IP{net.ParseIP("10.0.0.1")} }},
-		{"extra-usage", "usages add server auth", func(r *Request) { r.Usages = append(r.Usages, certificatesv1.UsageServerAuth) }},
-		{"foreign-signer", "signer is example.com/not-correct", func(r *Request) { r.SignerName = "example.com/not-correct" }},
-		{"serving-signer", "signer is kubernetes.io/kubelet-serving", func(r *Request) { r.SignerName = certificatesv1.KubeletServingSignerName }},
+		{"cn-without-node-prefix", `CN is "mike"`, func(r *csrRequest) { r.Subject.CommonName = "mike" }},
+		{"no-organization", "subject has no Organization", func(r *csrRequest) { r.Subject.Organization = nil }},
+		{"wrong-organization", "Organization is system:master", func(r *csrRequest) { r.Subject.Organization = []string{"system:master"} }},
+		{"dns-san", "request has a DNS SAN", func(r *csrRequest) { r.DNSNames = []string{"node.example.com"} }},
+		{"ip-san", "request has an IP SAN", func(r *csrRequest) { r.IPAddresses = []net.IP{net.ParseIP("10.0.0.1")} }},
+		{"extra-usage", "usages add server auth", func(r *csrRequest) { r.Usages = append(r.Usages, certificatesv1.UsageServerAuth) }},
+		{"foreign-signer", "signer is example.com/not-correct", func(r *csrRequest) { r.SignerName = "example.com/not-correct" }},
+		{"serving-signer", "signer is kubernetes.io/kubelet-serving", func(r *csrRequest) { r.SignerName = certificatesv1.KubeletServingSignerName }},
 	}
 }
 
 // approverControl submits a CSR the approver must approve and waits for it: proof that
 // the approver is running, so that a CSR left undecided afterwards was looked at.
 func (t *T) approverControl(ctx context.Context) {
-	who := t.BootstrapRequester(ctx, GrantCreateCSR, GrantNodeClient)
-	s := t.MustSubmitCSR(ctx, who, nodeClientRequest(t.UniqueName("control")))
-	t.WaitApproved(ctx, s.Name)
+	who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
+	s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("control")))
+	t.waitApproved(ctx, s.Name)
 }
 
 func expectAutoApproved(t *T, obj *certificatesv1.CertificateSigningRequest, message string) {
@@ -132,9 +132,9 @@ func servingCases() []Case {
 			Description: "a node's kubelet-serving CSR whose DNS and IP SANs are among its Node's addresses is Approved",
 			Run: func(ctx context.Context, t *T) {
 				nodeName, own := t.servingNode(ctx)
-				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
-				s := t.MustSubmitCSR(ctx, who, own)
-				t.WaitApproved(ctx, s.Name)
+				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeServer)
+				s := t.mustSubmitCSR(ctx, who, own)
+				t.waitApproved(ctx, s.Name)
 			},
 		},
 		{
@@ -142,19 +142,19 @@ func servingCases() []Case {
 			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address is not approved (denying it is allowed)",
 			Run: func(ctx context.Context, t *T) {
 				nodeName, own := t.servingNode(ctx)
-				who := t.NodeRequester(ctx, nodeName, GrantCreateCSR, GrantSelfNodeServer)
-				badDNS := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, append(slices.Clone(own.DNSNames), "evil.example.com"), own.IPAddresses))
-				badIP := t.MustSubmitCSR(ctx, who, servingRequest(nodeName, own.DNSNames, append(slices.Clone(own.IPAddresses), net.ParseIP("192.0.2.66"))))
-				control := t.MustSubmitCSR(ctx, who, own)
-				t.WaitApproved(ctx, control.Name)
+				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeServer)
+				badDNS := t.mustSubmitCSR(ctx, who, servingRequest(nodeName, append(slices.Clone(own.DNSNames), "evil.example.com"), own.IPAddresses))
+				badIP := t.mustSubmitCSR(ctx, who, servingRequest(nodeName, own.DNSNames, append(slices.Clone(own.IPAddresses), net.ParseIP("192.0.2.66"))))
+				control := t.mustSubmitCSR(ctx, who, own)
+				t.waitApproved(ctx, control.Name)
 				t.observe(ctx, "serving CSRs with SANs outside the Node's addresses not to be approved", []string{badDNS.Name, badIP.Name}, t.notApproved)
 			},
 		},
 	}
 }
 
-func servingRequest(nodeName string, dnsNames []string, ips []net.IP) Request {
-	return Request{
+func servingRequest(nodeName string, dnsNames []string, ips []net.IP) csrRequest {
+	return csrRequest{
 		Subject:     pkix.Name{CommonName: nodeUser(nodeName), Organization: []string{"system:nodes"}},
 		DNSNames:    dnsNames,
 		IPAddresses: ips,
@@ -166,8 +166,8 @@ func servingRequest(nodeName string, dnsNames []string, ips []net.IP) Request {
 // servingNode creates a Node with a hostname and an InternalIP address of its own (a
 // documentation address no other Node of the run holds), removed at cleanup, and returns
 // the serving request a kubelet makes for those addresses (csr.NodeAddressSANs).
-func (t *T) servingNode(ctx context.Context) (string, Request) {
-	name := t.UniqueName("node")
+func (t *T) servingNode(ctx context.Context) (string, csrRequest) {
+	name := t.uniqueName("node")
 	sum := sha256.Sum256([]byte(name))
 	ip := net.IP(append([]byte{0x20, 0x01, 0x0d, 0xb8}, sum[:12]...)) // in 2001:db8::/32
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}

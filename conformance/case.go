@@ -23,18 +23,18 @@ type Case struct {
 // FullName is "profile/name".
 func (c Case) FullName() string { return string(c.Profile) + "/" + c.Name }
 
-// Suite is a list of cases. The zero Suite runs nothing; New returns the full one.
-type Suite struct {
+// caseSuite is a list of cases. The zero caseSuite runs nothing; newSuite returns the full one.
+type caseSuite struct {
 	Cases []Case
 }
 
-// New returns the suite with every case, in profile order.
-func New() *Suite {
+// newSuite returns the suite with every case, in profile order.
+func newSuite() *caseSuite {
 	var cases []Case
 	cases = append(cases, clusterSetupCases()...)
 	cases = append(cases, approverCases()...)
 	cases = append(cases, signerCases()...)
 	cases = append(cases, nodeCases()...)
 	cases = append(cases, cleanerCases()...)
-	return &Suite{Cases: cases}
+	return &caseSuite{Cases: cases}
 }

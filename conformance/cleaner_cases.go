@@ -81,7 +81,7 @@ func cleanerCases() []Case {
 						if !rc.deleted {
 							continue
 						}
-						obj, err := t.GetCSR(ctx, names[i])
+						obj, err := t.getCSR(ctx, names[i])
 						switch {
 						case ignoreNotFound(err) != nil:
 							return false, err.Error(), nil
@@ -92,13 +92,13 @@ func cleanerCases() []Case {
 					return len(left) == 0, "still there: " + strings.Join(left, "; "), nil
 				})
 			// The pass that deleted them saw the others too; one more pass must keep them.
-			t.Consistently(ctx, interval+cleanerMargin/2, "the CSRs within their retention to be kept",
+			t.consistently(ctx, interval+cleanerMargin/2, "the CSRs within their retention to be kept",
 				func(ctx context.Context) (bool, string, error) {
 					for i, rc := range retentionCSRs {
 						if rc.deleted {
 							continue
 						}
-						if _, err := t.GetCSR(ctx, names[i]); err != nil {
+						if _, err := t.getCSR(ctx, names[i]); err != nil {
 							return false, fmt.Sprintf("%s (%s): %v", names[i], rc.what, err), nil
 						}
 					}
@@ -111,7 +111,7 @@ func cleanerCases() []Case {
 // prepareRetentionCSR submits a CSR for cleanerSigner as the admin and gives it rc's
 // conditions and certificate, checking that the API server kept the back-dated times.
 func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
-	s := t.MustSubmitCSR(ctx, nil, Request{
+	s := t.mustSubmitCSR(ctx, nil, csrRequest{
 		Subject: pkix.Name{CommonName: "tlsbootstrap-conformance-retention"}, SignerName: cleanerSigner, Usages: clientUsages,
 	})
 	api := t.Client.CertificatesV1().CertificateSigningRequests()
@@ -124,7 +124,7 @@ func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
 			continue
 		}
 		at := metav1.NewTime(now.Add(-*c.ago))
-		obj, err := t.GetCSR(ctx, s.Name)
+		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
 			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}
@@ -149,7 +149,7 @@ func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
 		if err != nil {
 			t.Fatalf("making a certificate for CSR %s: %v", s.Name, err)
 		}
-		obj, err := t.GetCSR(ctx, s.Name)
+		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
 			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}

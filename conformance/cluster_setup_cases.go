@@ -20,7 +20,7 @@ func clusterSetupCases() []Case {
 			Name: "token-authenticates", Profile: ProfileClusterSetup, Core: true,
 			Description: "a bootstrap token authenticates as system:bootstrap:<id> in system:bootstrappers, its extra groups and system:authenticated",
 			Run: func(ctx context.Context, t *T) {
-				group := "system:bootstrappers:" + t.UniqueName("group")
+				group := "system:bootstrappers:" + t.uniqueName("group")
 				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(time.Hour), groups: []string{group}})
 				user, groups := t.waitAuthenticates(ctx, tok)
 				want := []string{"system:authenticated", "system:bootstrappers", group}
@@ -70,13 +70,13 @@ func clusterSetupCases() []Case {
 			Name: "revoke-removes-rights", Profile: ProfileClusterSetup, Core: true,
 			Description: "deleting the binding that lets a bootstrap group create CSRs and use nodeclient takes both rights away",
 			Run: func(ctx context.Context, t *T) {
-				group := "system:bootstrappers:" + t.UniqueName("group")
+				group := "system:bootstrappers:" + t.uniqueName("group")
 				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(10 * time.Minute), groups: []string{group}})
 				t.waitAuthenticates(ctx, tok)
-				who := &Identity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
-				binding := t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, GrantCreateCSR, GrantNodeClient)
+				who := &csrIdentity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
+				binding := t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grantCreateCSR, grantNodeClient)
 				client := t.bearerClient(tok.value())
-				checks := []authorizationv1.ResourceAttributes{grantAttributes(GrantCreateCSR), grantAttributes(GrantNodeClient)}
+				checks := []authorizationv1.ResourceAttributes{grantAttributes(grantCreateCSR), grantAttributes(grantNodeClient)}
 				for _, attrs := range checks {
 					if allowed, err := selfAllowed(ctx, client, attrs); err != nil || !allowed {
 						t.Fatalf("expected the granted token to be allowed %s; allowed=%t err=%v", describeAttrs(attrs), allowed, err)

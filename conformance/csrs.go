@@ -20,8 +20,8 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// Request describes a CSR a case submits.
-type Request struct {
+// csrRequest describes a CSR a case submits.
+type csrRequest struct {
 	Subject           pkix.Name
 	DNSNames          []string
 	IPAddresses       []net.IP
@@ -39,24 +39,24 @@ var (
 )
 
 // nodeClientRequest is the kubelet's client CSR for nodeName.
-func nodeClientRequest(nodeName string) Request {
-	return Request{
+func nodeClientRequest(nodeName string) csrRequest {
+	return csrRequest{
 		Subject:    pkix.Name{CommonName: nodeUser(nodeName), Organization: []string{"system:nodes"}},
 		SignerName: certificatesv1.KubeAPIServerClientKubeletSignerName,
 		Usages:     clientUsages,
 	}
 }
 
-// Submitted is a CSR a case created, with the key that signed its request.
-type Submitted struct {
+// submitted is a CSR a case created, with the key that signed its request.
+type submitted struct {
 	Name string
 	Key  crypto.Signer
-	Spec Request
+	Spec csrRequest
 }
 
 // SubmitCSR creates a CSR as who (admin when nil) and deletes it at cleanup. The error is
 // the API server's answer to the create, for cases that expect a rejection.
-func (t *T) SubmitCSR(ctx context.Context, who *Identity, r Request) (*Submitted, error) {
+func (t *T) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, error) {
 	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
 		t.Fatalf("generating a key: %v", err)
@@ -68,7 +68,7 @@ func (t *T) SubmitCSR(ctx context.Context, who *Identity, r Request) (*Submitted
 	if err != nil {
 		t.Fatalf("building a certificate request: %v", err)
 	}
-	name := t.UniqueName("csr")
+	name := t.uniqueName("csr")
 	obj := &certificatesv1.CertificateSigningRequest{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels},
 		Spec: certificatesv1.CertificateSigningRequestSpec{
@@ -85,12 +85,12 @@ func (t *T) SubmitCSR(ctx context.Context, who *Identity, r Request) (*Submitted
 	t.Cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(t.Client.CertificatesV1().CertificateSigningRequests().Delete(ctx, name, metav1.DeleteOptions{}))
 	})
-	return &Submitted{Name: name, Key: key, Spec: r}, nil
+	return &submitted{Name: name, Key: key, Spec: r}, nil
 }
 
 // MustSubmitCSR is SubmitCSR that fails the case on a rejected create.
-func (t *T) MustSubmitCSR(ctx context.Context, who *Identity, r Request) *Submitted {
-	s, err := t.SubmitCSR(ctx, who, r)
+func (t *T) mustSubmitCSR(ctx context.Context, who *csrIdentity, r csrRequest) *submitted {
+	s, err := t.submitCSR(ctx, who, r)
 	if err != nil {
 		user := "admin"
 		if who != nil {
@@ -102,20 +102,20 @@ func (t *T) MustSubmitCSR(ctx context.Context, who *Identity, r Request) *Submit
 }
 
 // GetCSR reads a CSR as the admin.
-func (t *T) GetCSR(ctx context.Context, name string) (*certificatesv1.CertificateSigningRequest, error) {
+func (t *T) getCSR(ctx context.Context, name string) (*certificatesv1.CertificateSigningRequest, error) {
 	return t.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
 }
 
 // Decide adds an Approved (approve=true) or Denied condition as the admin, as
 // `kubectl certificate approve|deny` does. An existing condition of the same type is
 // kept (another approver may have been faster).
-func (t *T) Decide(ctx context.Context, name string, approve bool) {
+func (t *T) decide(ctx context.Context, name string, approve bool) {
 	condType, reason := certificatesv1.CertificateDenied, "ConformanceDenied"
 	if approve {
 		condType, reason = certificatesv1.CertificateApproved, "ConformanceApproved"
 	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -135,10 +135,10 @@ func (t *T) Decide(ctx context.Context, name string, approve bool) {
 
 // WaitApproved waits for the Approved condition and returns the CSR; a Denied or Failed
 // condition fails the case at once.
-func (t *T) WaitApproved(ctx context.Context, name string) *certificatesv1.CertificateSigningRequest {
+func (t *T) waitApproved(ctx context.Context, name string) *certificatesv1.CertificateSigningRequest {
 	var got *certificatesv1.CertificateSigningRequest
 	t.Eventually(ctx, "CSR "+name+" to be Approved", func(ctx context.Context) (bool, string, error) {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -152,10 +152,10 @@ func (t *T) WaitApproved(ctx context.Context, name string) *certificatesv1.Certi
 }
 
 // WaitCertificate waits for status.certificate and returns the first certificate.
-func (t *T) WaitCertificate(ctx context.Context, name string) *x509.Certificate {
+func (t *T) waitCertificate(ctx context.Context, name string) *x509.Certificate {
 	var got *x509.Certificate
 	t.Eventually(ctx, "a certificate on CSR "+name, func(ctx context.Context) (bool, string, error) {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -176,16 +176,16 @@ func (t *T) WaitCertificate(ctx context.Context, name string) *x509.Certificate 
 }
 
 // Issue submits r as who, approves it as the admin and returns the issued certificate.
-func (t *T) Issue(ctx context.Context, who *Identity, r Request) (*Submitted, *x509.Certificate) {
-	s := t.MustSubmitCSR(ctx, who, r)
-	t.Decide(ctx, s.Name, true)
-	return s, t.WaitCertificate(ctx, s.Name)
+func (t *T) issue(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, *x509.Certificate) {
+	s := t.mustSubmitCSR(ctx, who, r)
+	t.decide(ctx, s.Name, true)
+	return s, t.waitCertificate(ctx, s.Name)
 }
 
 // undecided is a Consistently condition: no Approved and no Denied condition.
 func (t *T) undecided(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return false, "", err
 		}
@@ -197,7 +197,7 @@ func (t *T) undecided(name string) func(ctx context.Context) (bool, string, erro
 // notApproved is a Consistently condition: no Approved condition (Denied is fine).
 func (t *T) notApproved(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return false, "", err
 		}
@@ -208,7 +208,7 @@ func (t *T) notApproved(name string) func(ctx context.Context) (bool, string, er
 // unsigned is a Consistently condition: no certificate and no Failed condition.
 func (t *T) unsigned(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
-		obj, err := t.GetCSR(ctx, name)
+		obj, err := t.getCSR(ctx, name)
 		if err != nil {
 			return false, "", err
 		}
@@ -223,7 +223,7 @@ func (t *T) observe(ctx context.Context, expected string, names []string, cond f
 	for i, n := range names {
 		conds[i] = cond(n)
 	}
-	t.Consistently(ctx, t.Config.ObservationWindow, expected, func(ctx context.Context) (bool, string, error) {
+	t.consistently(ctx, t.Config.ObservationWindow, expected, func(ctx context.Context) (bool, string, error) {
 		for i, c := range conds {
 			ok, seen, err := c(ctx)
 			if err != nil || !ok {

@@ -2,7 +2,7 @@
 // flow against the documented Kubernetes behaviour (as Kubernetes' own tests pin it: pkg/controller/certificates/{approver,signer,cleaner}), in
 // the style of cert-manager's conformance suite and the Gateway API's reports.
 //
-// A Suite is a list of Cases; each belongs to a Profile (cluster-setup, approver, signer,
+// A caseSuite is a list of Cases; each belongs to a Profile (cluster-setup, approver, signer,
 // node, cleaner), is core or extended, and declares the Features it needs. Run executes
 // the chosen profiles against a cluster reached with an admin identity: cases create
 // their own tokens, RBAC grants, Nodes and CSRs (impersonating requesters, since the API

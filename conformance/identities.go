@@ -14,25 +14,25 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// Grant is a right the suite gives a requester for one case, with a ClusterRole and
+// grantKind is a right the suite gives a requester for one case, with a ClusterRole and
 // binding of its own (the cluster's own bindings are never touched).
-type Grant string
+type grantKind string
 
 // The grants a requester can hold.
 const (
-	// GrantCreateCSR: create/get/list/watch CSRs (what system:node-bootstrapper allows).
-	GrantCreateCSR Grant = "certificatesigningrequests"
-	// GrantNodeClient: create on certificatesigningrequests/nodeclient.
-	GrantNodeClient Grant = "certificatesigningrequests/nodeclient"
-	// GrantSelfNodeClient: create on certificatesigningrequests/selfnodeclient.
-	GrantSelfNodeClient Grant = "certificatesigningrequests/selfnodeclient"
-	// GrantSelfNodeServer: create on certificatesigningrequests/selfnodeserver.
-	GrantSelfNodeServer Grant = "certificatesigningrequests/selfnodeserver"
+	// grantCreateCSR: create/get/list/watch CSRs (what system:node-bootstrapper allows).
+	grantCreateCSR grantKind = "certificatesigningrequests"
+	// grantNodeClient: create on certificatesigningrequests/nodeclient.
+	grantNodeClient grantKind = "certificatesigningrequests/nodeclient"
+	// grantSelfNodeClient: create on certificatesigningrequests/selfnodeclient.
+	grantSelfNodeClient grantKind = "certificatesigningrequests/selfnodeclient"
+	// grantSelfNodeServer: create on certificatesigningrequests/selfnodeserver.
+	grantSelfNodeServer grantKind = "certificatesigningrequests/selfnodeserver"
 )
 
-// Identity is a requester the suite acts as, through impersonation: the API server
+// csrIdentity is a requester the suite acts as, through impersonation: the API server
 // records the impersonated user and groups in a CSR's spec, exactly as for a real one.
-type Identity struct {
+type csrIdentity struct {
 	User   string
 	Groups []string
 	Client kubernetes.Interface
@@ -40,51 +40,51 @@ type Identity struct {
 
 // Impersonate returns a client acting as user in groups (system:authenticated is added
 // by the server).
-func (t *T) Impersonate(user string, groups ...string) *Identity {
+func (t *T) impersonate(user string, groups ...string) *csrIdentity {
 	rc := rest.CopyConfig(t.RESTConfig)
 	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		t.Fatalf("building a client impersonating %s: %v", user, err)
 	}
-	return &Identity{User: user, Groups: groups, Client: client}
+	return &csrIdentity{User: user, Groups: groups, Client: client}
 }
 
 // BootstrapRequester is a bootstrap-token identity (system:bootstrap:<id> in
 // system:bootstrappers and a group of its own) holding grants.
-func (t *T) BootstrapRequester(ctx context.Context, grants ...Grant) *Identity {
+func (t *T) bootstrapRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
 	id := randomLabel(6)
-	group := "system:bootstrappers:" + t.UniqueName("group")
-	who := t.Impersonate("system:bootstrap:"+id, "system:bootstrappers", group)
-	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
+	group := "system:bootstrappers:" + t.uniqueName("group")
+	who := t.impersonate("system:bootstrap:"+id, "system:bootstrappers", group)
+	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
 	return who
 }
 
 // NodeRequester is the node identity system:node:<name> in system:nodes, holding grants
 // given to that user alone.
-func (t *T) NodeRequester(ctx context.Context, nodeName string, grants ...Grant) *Identity {
-	who := t.Impersonate(nodeUser(nodeName), "system:nodes")
-	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who.User}, who, grants...)
+func (t *T) nodeRequester(ctx context.Context, nodeName string, grants ...grantKind) *csrIdentity {
+	who := t.impersonate(nodeUser(nodeName), "system:nodes")
+	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who.User}, who, grants...)
 	return who
 }
 
 // PlainRequester is a user outside the bootstrap and node groups, holding grants: a
 // requester no approver should act for unless granted.
-func (t *T) PlainRequester(ctx context.Context, grants ...Grant) *Identity {
-	group := "tlsbootstrap-conformance:" + t.UniqueName("group")
-	who := t.Impersonate("tlsbootstrap-conformance:"+t.UniqueName("user"), group)
-	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
+func (t *T) plainRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
+	group := "tlsbootstrap-conformance:" + t.uniqueName("group")
+	who := t.impersonate("tlsbootstrap-conformance:"+t.uniqueName("user"), group)
+	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
 	return who
 }
 
 // GrantTo creates a ClusterRole with the grants and binds it to subject, removes both at
 // cleanup, and waits until the API server's authorizer allows who every grant (RBAC is
 // eventually consistent). It returns the name of the role and binding.
-func (t *T) GrantTo(ctx context.Context, subject rbacv1.Subject, who *Identity, grants ...Grant) string {
+func (t *T) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIdentity, grants ...grantKind) string {
 	if len(grants) == 0 {
 		return ""
 	}
-	name := "tlsbootstrap-conformance:" + t.UniqueName("grant")
+	name := "tlsbootstrap-conformance:" + t.uniqueName("grant")
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}
 	for _, g := range grants {
 		role.Rules = append(role.Rules, grantRule(g))
@@ -132,14 +132,14 @@ func (t *T) allowed(ctx context.Context, user string, groups []string, attrs aut
 	return review.Status.Allowed, review.Status.Reason, nil
 }
 
-func grantRule(g Grant) rbacv1.PolicyRule {
-	if g == GrantCreateCSR {
+func grantRule(g grantKind) rbacv1.PolicyRule {
+	if g == grantCreateCSR {
 		return rbacv1.PolicyRule{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{string(g)}, Verbs: []string{"create", "get", "list", "watch"}}
 	}
 	return rbacv1.PolicyRule{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{string(g)}, Verbs: []string{"create"}}
 }
 
-func grantAttributes(g Grant) authorizationv1.ResourceAttributes {
+func grantAttributes(g grantKind) authorizationv1.ResourceAttributes {
 	attrs := authorizationv1.ResourceAttributes{Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Verb: "create"}
 	if _, sub, ok := strings.Cut(string(g), "/"); ok {
 		attrs.Subresource = sub

@@ -113,7 +113,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestSuiteCasesWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range New().Cases {
+	for _, c := range newSuite().Cases {
 		if seen[c.FullName()] {
 			t.Errorf("duplicate case %s", c.FullName())
 		}

@@ -120,10 +120,10 @@ func (t *T) bootstrapNode(ctx context.Context) *testNode {
 // prepareNode makes the token, grants and paths of one node and expands command, a
 // template with the node placeholders, into its argv.
 func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
-	group := "system:bootstrappers:" + t.UniqueName("group")
+	group := "system:bootstrappers:" + t.uniqueName("group")
 	tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(30 * time.Minute), groups: []string{group}})
-	who := &Identity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
-	t.GrantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, GrantCreateCSR, GrantNodeClient)
+	who := &csrIdentity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
+	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grantCreateCSR, grantNodeClient)
 	t.waitAuthenticates(ctx, tok)
 
 	dir, err := os.MkdirTemp("", "tlsbootstrap-conformance-node-")
@@ -132,7 +132,7 @@ func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 	}
 	t.Cleanup(func(context.Context) error { return os.RemoveAll(dir) })
 	n := &testNode{
-		name:                t.UniqueName("node"),
+		name:                t.uniqueName("node"),
 		bootstrapKubeconfig: filepath.Join(dir, "bootstrap.kubeconfig"),
 		kubeconfig:          filepath.Join(dir, "kubelet.kubeconfig"),
 		certDir:             filepath.Join(dir, "pki"),

@@ -30,7 +30,7 @@ func rotationCase() Case {
 			n := t.prepareNode(ctx, t.Config.NodeRotateCommand)
 			// The node renews as itself: grant system:node:<name> what kubeadm grants the
 			// system:nodes group, so the case does not depend on the cluster's bindings.
-			t.NodeRequester(ctx, n.name, GrantCreateCSR, GrantSelfNodeClient)
+			t.nodeRequester(ctx, n.name, grantCreateCSR, grantSelfNodeClient)
 			p := n.start(t)
 
 			first := t.waitKubeconfigCertificate(ctx, n, p, nil)

@@ -43,15 +43,15 @@ type CaseResult struct {
 // FullName is "profile/name".
 func (r CaseResult) FullName() string { return string(r.Profile) + "/" + r.Name }
 
-// Run runs the full suite (New) with cfg.
+// Run runs the full suite (new_) with cfg.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	return New().Run(ctx, cfg)
+	return newSuite().Run(ctx, cfg)
 }
 
 // Run runs the cases of the chosen profiles one after another and returns the report.
 // The error is for a run that could not start (bad configuration, unreachable server);
 // failing cases are in the report.
-func (s *Suite) Run(ctx context.Context, cfg Config) (*Report, error) {
+func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err

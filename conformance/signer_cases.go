@@ -19,9 +19,9 @@ import (
 const reasonSignerValidationFailure = "SignerValidationFailure"
 
 // builtinRequests returns a valid request for each built-in signer the suite checks.
-func builtinRequests(t *T) map[string]Request {
-	nodeName := t.UniqueName("node")
-	return map[string]Request{
+func builtinRequests(t *T) map[string]csrRequest {
+	nodeName := t.uniqueName("node")
+	return map[string]csrRequest{
 		certificatesv1.KubeAPIServerClientKubeletSignerName: nodeClientRequest(nodeName),
 		certificatesv1.KubeletServingSignerName:             servingRequest(nodeName, []string{nodeName}, []net.IP{net.ParseIP("10.0.0.1")}),
 		certificatesv1.KubeAPIServerClientSignerName: {
@@ -45,12 +45,12 @@ func signerCases() []Case {
 			Name: "issues-only-approved", Profile: ProfileSigner, Core: true,
 			Description: "each built-in signer issues a certificate for an approved CSR and none for a pending one",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				var pending []string
 				for _, signer := range signerNames {
-					pending = append(pending, t.MustSubmitCSR(ctx, who, reqs[signer]).Name)
-					t.Issue(ctx, who, reqs[signer])
+					pending = append(pending, t.mustSubmitCSR(ctx, who, reqs[signer]).Name)
+					t.issue(ctx, who, reqs[signer])
 				}
 				t.observe(ctx, "pending CSRs to get no certificate", pending, t.unsigned)
 			},
@@ -59,18 +59,18 @@ func signerCases() []Case {
 			Name: "subject-and-sans-copied", Profile: ProfileSigner, Core: true,
 			Description: "the certificate's subject (CN, O) and SANs (DNS, IP, email, URI) are the request's",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
-				nodeName := t.UniqueName("node")
+				who := t.plainRequester(ctx, grantCreateCSR)
+				nodeName := t.uniqueName("node")
 				serving := servingRequest(nodeName, []string{nodeName, nodeName + ".example.com"}, []net.IP{net.ParseIP("10.0.0.1"), net.ParseIP("fd00::1")})
-				client := Request{
+				client := csrRequest{
 					Subject:        pkix.Name{CommonName: "conformance-user", Organization: []string{"conformance:a", "conformance:b"}},
 					EmailAddresses: []string{"user@example.com"},
 					URIs:           []*url.URL{{Scheme: "spiffe", Host: "example.com", Path: "/conformance"}},
 					SignerName:     certificatesv1.KubeAPIServerClientSignerName,
 					Usages:         clientUsages,
 				}
-				for _, r := range []Request{serving, client} {
-					_, cert := t.Issue(ctx, who, r)
+				for _, r := range []csrRequest{serving, client} {
+					_, cert := t.issue(ctx, who, r)
 					expectCopied(t, r, cert)
 				}
 			},
@@ -79,7 +79,7 @@ func signerCases() []Case {
 			Name: "key-usages", Profile: ProfileSigner, Core: true,
 			Description: "the certificate's key usages and extended key usages are exactly spec.usages, and it is not a CA",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				for _, signer := range signerNames {
 					for _, withKeyEncipherment := range []bool{false, true} {
@@ -87,7 +87,7 @@ func signerCases() []Case {
 						if withKeyEncipherment {
 							r.Usages = append([]certificatesv1.KeyUsage{certificatesv1.UsageKeyEncipherment}, r.Usages...)
 						}
-						_, cert := t.Issue(ctx, who, r)
+						_, cert := t.issue(ctx, who, r)
 						expectUsages(t, signer, r.Usages, cert)
 					}
 				}
@@ -98,10 +98,10 @@ func signerCases() []Case {
 			Description: "each built-in signer's certificate verifies against the CA the signer is configured with",
 			Run: func(ctx context.Context, t *T) {
 				roots := t.configuredCA()
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				for _, signer := range signerNames {
-					_, cert := t.Issue(ctx, who, reqs[signer])
+					_, cert := t.issue(ctx, who, reqs[signer])
 					if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 						t.Errorf("expected the %s certificate (issuer %q) to chain to the configured CA; verification failed: %v", signer, cert.Issuer, err)
 					}
@@ -112,10 +112,10 @@ func signerCases() []Case {
 			Name: "unique-serials", Profile: ProfileSigner, Core: true,
 			Description: "serial numbers are positive, random-sized (more than 64 bits) and never repeat",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				seen := map[string]string{}
 				for i := 0; i < 5; i++ {
-					s, cert := t.Issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName])
+					s, cert := t.issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName])
 					serial := cert.SerialNumber
 					if serial.Sign() <= 0 || serial.BitLen() <= 64 {
 						t.Errorf("expected a positive serial of more than 64 bits; CSR %s got %s (%d bits)", s.Name, serial, serial.BitLen())
@@ -136,7 +136,7 @@ func signerCases() []Case {
 			Name: "bad-usages-failed", Profile: ProfileSigner, Core: true,
 			Description: "an approved CSR whose usages its signer forbids gets Failed/SignerValidationFailure and no certificate",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				bad := map[string][]certificatesv1.KeyUsage{
 					certificatesv1.KubeAPIServerClientKubeletSignerName: append(slices.Clone(clientUsages), certificatesv1.UsageServerAuth),
@@ -147,14 +147,14 @@ func signerCases() []Case {
 				for _, signer := range signerNames {
 					r := reqs[signer]
 					r.Usages = bad[signer]
-					s := t.MustSubmitCSR(ctx, who, r)
-					t.Decide(ctx, s.Name, true)
+					s := t.mustSubmitCSR(ctx, who, r)
+					t.decide(ctx, s.Name, true)
 					names = append(names, s.Name)
 				}
 				for i, name := range names {
 					t.Eventually(ctx, fmt.Sprintf("CSR %s (%s, usages %v) to get Failed/%s and no certificate", name, signerNames[i], bad[signerNames[i]], reasonSignerValidationFailure),
 						func(ctx context.Context) (bool, string, error) {
-							obj, err := t.GetCSR(ctx, name)
+							obj, err := t.getCSR(ctx, name)
 							if err != nil {
 								return false, err.Error(), nil
 							}
@@ -171,14 +171,14 @@ func signerCases() []Case {
 			Name: "denied-not-signed", Profile: ProfileSigner, Core: true,
 			Description: "a Denied CSR gets no certificate",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				var denied []string
 				for _, signer := range signerNames {
-					s := t.MustSubmitCSR(ctx, who, builtinRequests(t)[signer])
-					t.Decide(ctx, s.Name, false)
+					s := t.mustSubmitCSR(ctx, who, builtinRequests(t)[signer])
+					t.decide(ctx, s.Name, false)
 					denied = append(denied, s.Name)
 				}
-				t.Issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]) // the signer is working
+				t.issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]) // the signer is working
 				t.observe(ctx, "Denied CSRs to get no certificate", denied, t.unsigned)
 			},
 		},
@@ -186,12 +186,12 @@ func signerCases() []Case {
 			Name: "foreign-signer-ignored", Profile: ProfileSigner, Core: true,
 			Description: "an approved CSR for a signer outside kubernetes.io gets neither a certificate nor a Failed condition",
 			Run: func(ctx context.Context, t *T) {
-				who := t.PlainRequester(ctx, GrantCreateCSR)
+				who := t.plainRequester(ctx, grantCreateCSR)
 				r := builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]
 				r.SignerName = "example.com/tlsbootstrap-conformance"
-				s := t.MustSubmitCSR(ctx, who, r)
-				t.Decide(ctx, s.Name, true)
-				t.Issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName])
+				s := t.mustSubmitCSR(ctx, who, r)
+				t.decide(ctx, s.Name, true)
+				t.issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName])
 				t.observe(ctx, "an approved foreign-signer CSR to be left alone", []string{s.Name}, t.unsigned)
 			},
 		},
@@ -210,7 +210,7 @@ func (t *T) configuredCA() *x509.CertPool {
 	return pool
 }
 
-func expectCopied(t *T, r Request, cert *x509.Certificate) {
+func expectCopied(t *T, r csrRequest, cert *x509.Certificate) {
 	if cert.Subject.CommonName != r.Subject.CommonName || !slices.Equal(cert.Subject.Organization, r.Subject.Organization) {
 		t.Errorf("expected subject CN=%q O=%v; certificate has CN=%q O=%v", r.Subject.CommonName, r.Subject.Organization, cert.Subject.CommonName, cert.Subject.Organization)
 	}
@@ -297,7 +297,7 @@ func runDurationTable(ctx context.Context, t *T) {
 			rows = append(rows, durationRow{label: d.String(), asked: durationPtr(d)})
 		}
 	}
-	who := t.PlainRequester(ctx, GrantCreateCSR)
+	who := t.plainRequester(ctx, grantCreateCSR)
 	base := builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]
 	var caNotAfter time.Time
 	if len(t.Config.CACertPEM) > 0 {
@@ -315,12 +315,12 @@ func runDurationTable(ctx context.Context, t *T) {
 		if row.asked != nil {
 			r.ExpirationSeconds = seconds32(*row.asked)
 		}
-		s := t.MustSubmitCSR(ctx, who, r)
-		t.Decide(ctx, s.Name, true)
+		s := t.mustSubmitCSR(ctx, who, r)
+		t.decide(ctx, s.Name, true)
 		all = append(all, issued{row, s.Name})
 	}
 	for _, is := range all {
-		cert := t.WaitCertificate(ctx, is.name)
+		cert := t.waitCertificate(ctx, is.name)
 		want := expectedLifetime(is.row.asked, max)
 		if !caNotAfter.IsZero() && cert.NotBefore.Add(want).After(caNotAfter) {
 			want = caNotAfter.Sub(cert.NotBefore) // clamped to the CA's own expiry
@@ -328,7 +328,7 @@ func runDurationTable(ctx context.Context, t *T) {
 		if got := cert.NotAfter.Sub(cert.NotBefore); got != want {
 			t.Errorf("expirationSeconds %s with a %s signer: expected a lifetime (NotAfter−NotBefore) of %s; got %s", is.row.label, max, want, got)
 		}
-		obj, err := t.GetCSR(ctx, is.name)
+		obj, err := t.getCSR(ctx, is.name)
 		if err == nil {
 			created := obj.CreationTimestamp.Time
 			if early, late := created.Add(-5*time.Minute-2*time.Second), created.Add(-5*time.Minute+time.Minute); cert.NotBefore.Before(early) || cert.NotBefore.After(late) {
@@ -339,7 +339,7 @@ func runDurationTable(ctx context.Context, t *T) {
 	for _, secs := range []int32{599, 180, -420} {
 		r := base
 		r.ExpirationSeconds = &secs
-		s, err := t.SubmitCSR(ctx, who, r)
+		s, err := t.submitCSR(ctx, who, r)
 		if err == nil {
 			t.Errorf("expected expirationSeconds %d to be rejected at create; CSR %s was created", secs, s.Name)
 		} else if !apierrors.IsInvalid(err) {

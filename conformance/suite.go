@@ -61,8 +61,8 @@ type Implementation struct {
 const (
 	DefaultCaseTimeout       = 90 * time.Second
 	DefaultObservationWindow = 5 * time.Second
-	// DefaultParallelism is how many cases run at once by default.
-	DefaultParallelism     = 4
+	// defaultParallelism is how many cases run at once by default.
+	defaultParallelism     = 4
 	DefaultSigningDuration = 8760 * time.Hour
 	// DefaultCleanerInterval is kube-controller-manager's csrcleaner period.
 	DefaultCleanerInterval = time.Hour
@@ -118,7 +118,7 @@ type Config struct {
 	Progress func(CaseResult)
 	// Parallelism is how many cases run at once. Cases are independent (each makes its own
 	// identities, bindings and CSRs), and most of a run is waiting: observation windows and
-	// approvals. Default DefaultParallelism; 1 runs them one after another.
+	// approvals. Default defaultParallelism; 1 runs them one after another.
 	Parallelism int
 }
 
@@ -133,7 +133,7 @@ func (c Config) withDefaults() Config {
 		c.CaseTimeout = DefaultCaseTimeout
 	}
 	if c.Parallelism <= 0 {
-		c.Parallelism = DefaultParallelism
+		c.Parallelism = defaultParallelism
 	}
 	if c.CleanerInterval <= 0 {
 		c.CleanerInterval = DefaultCleanerInterval

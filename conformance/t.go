@@ -65,7 +65,7 @@ func (t *T) Cleanup(f func(ctx context.Context) error) {
 
 // UniqueName returns a DNS-label-safe name unique in this run, starting with the case's
 // prefix and hint.
-func (t *T) UniqueName(hint string) string {
+func (t *T) uniqueName(hint string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.counter++
@@ -99,7 +99,7 @@ func (t *T) Eventually(ctx context.Context, expected string, cond func(ctx conte
 
 // Consistently checks cond every 250ms for window (or until ctx ends): it must keep
 // returning true; the first false fails the case with what was expected and seen.
-func (t *T) Consistently(ctx context.Context, window time.Duration, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
+func (t *T) consistently(ctx context.Context, window time.Duration, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
 	deadline := time.Now().Add(window)
 	for {
 		ok, seen, err := cond(ctx)

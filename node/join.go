@@ -29,20 +29,20 @@ type Discovery struct {
 	Timeout time.Duration
 }
 
-// String shows the discovery with the token redacted; GoString and Format do the same
-// for %#v and every verb, so a *Discovery inside other options never shows the token.
+// String shows the discovery with the token redacted; Format does the same
+// for every verb (%#v included), so a *Discovery inside other options never shows the token.
 func (d Discovery) String() string {
 	return fmt.Sprintf("{Server:%s Token:%v CACertHashes:%v UnsafeSkipCAVerification:%t Timeout:%s}",
 		d.Server, d.Token, d.CACertHashes, d.UnsafeSkipCAVerification, d.Timeout)
 }
 
-// GoString redacts for %#v.
-func (d Discovery) GoString() string { return "node.Discovery" + d.String() }
+// goString is %#v's form, redacted.
+func (d Discovery) goString() string { return "node.Discovery" + d.String() }
 
 // Format redacts for every fmt verb.
 func (d Discovery) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {
-		_, _ = io.WriteString(f, d.GoString())
+		_, _ = io.WriteString(f, d.goString())
 		return
 	}
 	_, _ = io.WriteString(f, d.String())

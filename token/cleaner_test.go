@@ -2,10 +2,11 @@ package token_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

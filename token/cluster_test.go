@@ -2,11 +2,12 @@ package token_test
 
 import (
 	"context"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"

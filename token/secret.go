@@ -2,7 +2,6 @@ package token
 
 import (
 	"fmt"
-	"log/slog"
 )
 
 // Secret is a bearer credential of any form: a bootstrap token's id.secret, a static
@@ -34,17 +33,12 @@ func (s Secret) String() string {
 	return redacted
 }
 
-// GoString redacts for %#v.
-func (s Secret) GoString() string { return fmt.Sprintf("token.Secret{%q}", s.String()) }
+// goString is %#v's form, redacted.
+func (s Secret) goString() string { return fmt.Sprintf("token.Secret{%q}", s.String()) }
 
-// Format redacts for every fmt verb.
-func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
-
-// MarshalLog redacts for logr/klog structured logging.
-func (s Secret) MarshalLog() any { return s.String() }
-
-// LogValue redacts for log/slog.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+// Format redacts for every fmt verb, %#v included. Loggers print a Token through it,
+// String or MarshalJSON: klog and zap use String, slog Format or MarshalJSON.
+func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.goString()) }
 
 // MarshalJSON redacts: use Reveal to store the real value.
 func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }

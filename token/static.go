@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 )
 
@@ -45,21 +44,16 @@ func (s StaticToken) String() string {
 	return fmt.Sprintf("****,%s,%s,%q", s.User, s.UID, strings.Join(s.Groups, ","))
 }
 
-// GoString redacts for %#v.
-func (s StaticToken) GoString() string {
+// goString is %#v's form, redacted.
+func (s StaticToken) goString() string {
 	return fmt.Sprintf("token.StaticToken{Token:\"****\", User:%q, UID:%q, Groups:%#v}", s.User, s.UID, s.Groups)
 }
 
-// Format redacts for every fmt verb.
+// Format redacts for every fmt verb, %#v included. Loggers print a Token through it,
+// String or MarshalJSON: klog and zap use String, slog Format or MarshalJSON.
 func (s StaticToken) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, s.String(), s.GoString())
+	formatRedacted(f, verb, s.String(), s.goString())
 }
-
-// MarshalLog redacts for logr/klog structured logging.
-func (s StaticToken) MarshalLog() any { return s.String() }
-
-// LogValue redacts for log/slog.
-func (s StaticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalJSON redacts the token: an entry serialized by accident must not carry it.
 func (s StaticToken) MarshalJSON() ([]byte, error) {

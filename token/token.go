@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 )
 
@@ -141,14 +140,14 @@ func (t Token) Reveal() string { return t.ID + "." + t.Secret }
 // String prints the token redacted, "<id>.****************".
 func (t Token) String() string { return t.ID + "." + redactedSecret }
 
-// GoString redacts for %#v.
-func (t Token) GoString() string {
+// goString is %#v's form, redacted.
+func (t Token) goString() string {
 	return fmt.Sprintf("token.Token{ID:%q, Secret:%q}", t.ID, redactedSecret)
 }
 
 // Format redacts for every fmt verb (%v, %+v, %s, %q, ...), so a Token inside a struct
 // printed with %+v does not leak either.
-func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.goString()) }
 
 // formatRedacted prints a secret-holding value's redacted forms: goString for %#v,
 // str quoted for %q, str for every other verb.
@@ -162,12 +161,6 @@ func formatRedacted(f fmt.State, verb rune, str, goString string) {
 		_, _ = io.WriteString(f, str)
 	}
 }
-
-// MarshalLog redacts for logr/klog structured logging.
-func (t Token) MarshalLog() any { return t.String() }
-
-// LogValue redacts for log/slog.
-func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // MarshalJSON redacts: a Token serialized by accident (in a status or an event) must not
 // carry its secret. Use Reveal to store the real value.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"k8s.io/klog/v2/textlogger"
 )
 
 func TestParse(t *testing.T) {
@@ -118,22 +120,25 @@ func TestTokenIsRedacted(t *testing.T) {
 	if err := json.NewEncoder(&jsonOut).Encode(holder{Name: "n", Token: tok}); err != nil {
 		t.Fatal(err)
 	}
-	var slogOut bytes.Buffer
+	var slogOut, slogJSON, klogOut bytes.Buffer
 	slog.New(slog.NewTextHandler(&slogOut, nil)).Info("msg", "token", tok)
+	slog.New(slog.NewJSONHandler(&slogJSON, nil)).Info("msg", "token", tok)
+	textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&klogOut))).Info("msg", "token", tok, "in a struct", holder{Token: tok})
 
 	outputs := map[string]string{
-		"String":  tok.String(),
-		"%v":      fmt.Sprintf("%v", tok),
-		"%s":      fmt.Sprintf("%s", tok),
-		"%+v":     fmt.Sprintf("%+v", tok),
-		"%#v":     fmt.Sprintf("%#v", tok),
-		"%q":      fmt.Sprintf("%q", tok),
-		"%x":      fmt.Sprintf("%x", tok),
-		"struct":  fmt.Sprintf("%+v", holder{Token: tok}),
-		"pointer": fmt.Sprintf("%v", &tok),
-		"json":    jsonOut.String(),
-		"slog":    slogOut.String(),
-		"logr":    fmt.Sprint(tok.MarshalLog()),
+		"String":    tok.String(),
+		"%v":        fmt.Sprintf("%v", tok),
+		"%s":        fmt.Sprintf("%s", tok),
+		"%+v":       fmt.Sprintf("%+v", tok),
+		"%#v":       fmt.Sprintf("%#v", tok),
+		"%q":        fmt.Sprintf("%q", tok),
+		"%x":        fmt.Sprintf("%x", tok),
+		"struct":    fmt.Sprintf("%+v", holder{Token: tok}),
+		"pointer":   fmt.Sprintf("%v", &tok),
+		"json":      jsonOut.String(),
+		"slog":      slogOut.String(),
+		"slog json": slogJSON.String(),
+		"klog":      klogOut.String(),
 	}
 	for name, out := range outputs {
 		if strings.Contains(out, tok.Secret) {
