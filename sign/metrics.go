@@ -2,10 +2,11 @@ package sign
 
 import (
 	"crypto/x509"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/metrics"
 )
 
 // Metrics are the signing controller's Prometheus metrics.
@@ -55,10 +56,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "NotAfter of the CA that signed last, as a Unix time.",
 		}, []string{"signer"}),
 	}
-	for _, c := range []prometheus.Collector{m.signed, m.latency, m.lifetime, m.caExpiry} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering signing metrics: %w", err)
-		}
+	if err := metrics.Register(reg, "signing", m.signed, m.latency, m.lifetime, m.caExpiry); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

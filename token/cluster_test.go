@@ -157,28 +157,3 @@ func TestListReportsExpiryAndUsages(t *testing.T) {
 		t.Error("List is not sorted by id")
 	}
 }
-
-func TestStaticTokenFileAcceptedByServer(t *testing.T) {
-	testenv.Need(t)
-	needCluster(t)
-	ctx := context.Background()
-	for _, st := range staticTokens {
-		t.Run(st.User, func(t *testing.T) {
-			info, err := whoAmI(ctx, cp.TokenConfig(st.Token))
-			if err != nil {
-				t.Fatalf("static token for %q: %v", st.User, err)
-			}
-			if info.Username != st.User || info.UID != st.UID {
-				t.Errorf("user %q uid %q, want %q %q", info.Username, info.UID, st.User, st.UID)
-			}
-			want := append(slices.Clone(st.Groups), "system:authenticated")
-			if diff := cmp.Diff(want, info.Groups); diff != "" {
-				t.Errorf("groups (-want +got):\n%s", diff)
-			}
-		})
-	}
-	wrong, _ := token.GenerateStatic()
-	if err := wantUnauthorized(ctx, cp.TokenConfig(wrong))(); err != nil {
-		t.Errorf("a static token not in the file: %v", err)
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -46,25 +45,6 @@ func ExampleSecretFromSpec() {
 	// 2026-01-02T00:00:00Z
 	// system:bootstrappers:kubeadm:default-node-token
 	// system:bootstrap:abcdef [system:bootstrappers system:bootstrappers:kubeadm:default-node-token]
-}
-
-func ExampleReadTokenFile() {
-	file := `0123456789abcdef0123456789abcdef,kubelet-bootstrap,10001,"system:kubelet-bootstrap,extra"
-,nobody,2
-`
-	tokens, warnings, err := token.ReadTokenFile(strings.NewReader(file))
-	if err != nil {
-		panic(err)
-	}
-	for _, t := range tokens {
-		fmt.Println(t) // the token itself is redacted
-	}
-	for _, w := range warnings {
-		fmt.Println("warning:", w)
-	}
-	// Output:
-	// ****,kubelet-bootstrap,10001,"system:kubelet-bootstrap,extra"
-	// warning: line 2 (record 2): empty token, record skipped
 }
 
 // ExampleCreate makes a kubeadm-style token in a cluster and prints what a node needs.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,51 +16,12 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
 // cp is the package's real control plane; nil in fuzzing processes, which need none.
 var cp *controlplane.ControlPlane
 
-// staticTokens are written by the token package into the file the API server starts with.
-var staticTokens []token.StaticToken
-
-func TestMain(m *testing.M) { os.Exit(runWithControlPlane(m)) }
-
-// runWithControlPlane is testenv.RunLazy plus a static token file written by this package
-// before the API server can start (it reads --token-auth-file once, at start), removed
-// after.
-func runWithControlPlane(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "token-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "tokens.csv")
-	if err := writeStaticTokens(path); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return testenv.RunLazy(m, controlplane.Options{TokenAuthFile: path}, &cp)
-}
-
-func writeStaticTokens(path string) error {
-	for _, e := range []struct {
-		user, uid string
-		groups    []string
-	}{
-		{"kubelet-bootstrap", "10001", []string{"system:kubelet-bootstrap", "system:bootstrappers:static"}},
-		{"user, with comma", "", nil},
-	} {
-		secret, err := token.GenerateStatic()
-		if err != nil {
-			return err
-		}
-		staticTokens = append(staticTokens, token.StaticToken{Token: secret, User: e.user, UID: e.uid, Groups: e.groups})
-	}
-	return token.SaveTokenFile(path, staticTokens)
-}
+func TestMain(m *testing.M) { testenv.MainLazy(m, controlplane.Options{}, &cp) }
 
 func needCluster(t *testing.T) {
 	t.Helper()

@@ -2,6 +2,8 @@ package token
 
 import (
 	"fmt"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/redact"
 )
 
 // Secret is a bearer credential of any form: a bootstrap token's id.secret, a static
@@ -38,7 +40,7 @@ func (s Secret) goString() string { return fmt.Sprintf("token.Secret{%q}", s.Str
 
 // Format redacts for every fmt verb, %#v included. Loggers print a Token through it,
 // String or MarshalJSON: klog and zap use String, slog Format or MarshalJSON.
-func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.goString()) }
+func (s Secret) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String(), s.goString()) }
 
 // MarshalJSON redacts: use Reveal to store the real value.
 func (s Secret) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", s.String()), nil }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/redact"
 )
 
 const (
@@ -147,20 +149,7 @@ func (t Token) goString() string {
 
 // Format redacts for every fmt verb (%v, %+v, %s, %q, ...), so a Token inside a struct
 // printed with %+v does not leak either.
-func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.goString()) }
-
-// formatRedacted prints a secret-holding value's redacted forms: goString for %#v,
-// str quoted for %q, str for every other verb.
-func formatRedacted(f fmt.State, verb rune, str, goString string) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, goString)
-	case verb == 'q':
-		_, _ = fmt.Fprintf(f, "%q", str)
-	default:
-		_, _ = io.WriteString(f, str)
-	}
-}
+func (t Token) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String(), t.goString()) }
 
 // MarshalJSON redacts: a Token serialized by accident (in a status or an event) must not
 // carry its secret. Use Reveal to store the real value.

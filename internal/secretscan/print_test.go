@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenfile"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
@@ -40,7 +41,7 @@ func TestOptionsNeverPrintSecrets(t *testing.T) {
 		"token.Token":                 tok,
 		"token.Secret":                tok.Bearer(),
 		"token.Spec":                  token.Spec{Token: tok, Description: "x"},
-		"token.StaticToken":           token.StaticToken{Token: tok.Reveal(), User: "u", UID: "1"},
+		"tokenfile.Entry":             tokenfile.Entry{Token: tok.Reveal(), User: "u", UID: "1"},
 		"kubeconfig.BootstrapOptions": kubeconfig.BootstrapOptions{Server: "https://192.0.2.1", Token: tok.Bearer()},
 		"kubeconfig.DiscoverOptions":  kubeconfig.DiscoverOptions{Server: "https://192.0.2.1", Token: tok},
 		"node.Options":                node.Options{Bootstrap: bearer, Kubeconfig: "k", CertDir: "d", NodeName: "n"},

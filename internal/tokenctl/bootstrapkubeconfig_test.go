@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenfile"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
@@ -14,7 +15,7 @@ import (
 // each loads and authenticates at the real server as the token's identity.
 func TestBootstrapKubeconfig(t *testing.T) {
 	bootstrap := newToken(t)
-	entries, _, err := token.ReadTokenFile(strings.NewReader(staticLine))
+	entries, _, err := tokenfile.Read(strings.NewReader(staticLine))
 	if err != nil {
 		t.Fatal(err)
 	}

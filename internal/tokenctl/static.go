@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/tlsbootstrap/tlsbootstrap/token"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenfile"
 )
 
 // StaticOptions describe the identity of a static token file line.
@@ -28,20 +28,20 @@ func StaticLine(out io.Writer, opts StaticOptions) error {
 	if opts.UID == "" {
 		return errors.New("static: --uid is required")
 	}
-	value, err := token.GenerateStatic()
+	value, err := tokenfile.Generate()
 	if err != nil {
 		return err
 	}
-	entry := token.StaticToken{Token: value, User: opts.User, UID: opts.UID, Groups: opts.Groups}
-	if err := token.ValidateStaticToken(entry); err != nil {
+	entry := tokenfile.Entry{Token: value, User: opts.User, UID: opts.UID, Groups: opts.Groups}
+	if err := tokenfile.Validate(entry); err != nil {
 		return fmt.Errorf("static: %w", err)
 	}
-	return token.WriteTokenFile(out, []token.StaticToken{entry})
+	return tokenfile.Write(out, []tokenfile.Entry{entry})
 }
 
 // minStaticTokenLength is the length of a 128-bit token in hex: shorter tokens are weaker
 // than the seed documents' recipe.
-const minStaticTokenLength = 2 * token.StaticTokenBytes
+const minStaticTokenLength = 2 * tokenfile.TokenBytes
 
 // CheckTokenFile reads the token file at path as the API server would and prints what it
 // found: the warnings the server would log, entries a client could not use, tokens weaker
@@ -49,7 +49,7 @@ const minStaticTokenLength = 2 * token.StaticTokenBytes
 // when the server would refuse the file. Tokens are never printed; entries are named by
 // user.
 func CheckTokenFile(out io.Writer, path string) error {
-	tokens, warnings, err := token.LoadTokenFile(path)
+	tokens, warnings, err := tokenfile.Load(path)
 	if err != nil {
 		return err // it names the file and the line
 	}
@@ -58,7 +58,7 @@ func CheckTokenFile(out io.Writer, path string) error {
 		problems = append(problems, w.String())
 	}
 	for _, t := range tokens {
-		if err := token.ValidateStaticToken(t); err != nil {
+		if err := tokenfile.Validate(t); err != nil {
 			problems = append(problems, fmt.Sprintf("user %q: %v", t.User, err))
 		}
 		if len(t.Token) < minStaticTokenLength {

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenctl"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/tokenfile"
 )
 
 var hex128 = regexp.MustCompile(`\A[0-9a-f]{32}\z`)
@@ -20,7 +20,7 @@ var hex128 = regexp.MustCompile(`\A[0-9a-f]{32}\z`)
 // TestStaticLineAuthenticates: the line printed in TestMain is the API server's
 // --token-auth-file, and its token logs in as the identity asked for.
 func TestStaticLineAuthenticates(t *testing.T) {
-	entries, warnings, err := token.ReadTokenFile(strings.NewReader(staticLine))
+	entries, warnings, err := tokenfile.Read(strings.NewReader(staticLine))
 	if err != nil || len(warnings) > 0 || len(entries) != 1 {
 		t.Fatalf("static line %q reads back as %v, %v, %v", staticLine, entries, warnings, err)
 	}
@@ -61,7 +61,7 @@ func TestStaticLine(t *testing.T) {
 			if strings.Count(out.String(), "\n") != 1 {
 				t.Errorf("printed %q, want one line", out.String())
 			}
-			entries, _, err := token.ReadTokenFile(&out)
+			entries, _, err := tokenfile.Read(&out)
 			if err != nil || len(entries) != 1 {
 				t.Fatalf("line reads back as %v, %v", entries, err)
 			}

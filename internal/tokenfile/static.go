@@ -1,4 +1,4 @@
-package token
+package tokenfile
 
 import (
 	"crypto/rand"
@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/redact"
 )
 
-// StaticTokenBytes is the entropy of a generated static token: 128 bits.
-const StaticTokenBytes = 16
+// TokenBytes is the entropy of a generated static token: 128 bits.
+const TokenBytes = 16
 
-// StaticToken is one line of a --token-auth-file: a bearer token and the identity it
+// Entry is one line of a --token-auth-file: a bearer token and the identity it
 // authenticates as. Printing it with fmt, klog or slog hides the token.
-type StaticToken struct {
+type Entry struct {
 	// Token is the bearer token.
 	Token string
 	// User is the user name.
@@ -25,14 +27,14 @@ type StaticToken struct {
 	Groups []string
 }
 
-// GenerateStatic returns a 128-bit static token from crypto/rand as 32 hex characters, the
+// Generate returns a 128-bit static token from crypto/rand as 32 hex characters, the
 // way the seed documents make one (head -c 16 /dev/urandom | od -An -t x | tr -d ' ').
-func GenerateStatic() (string, error) {
-	return generateStaticFrom(rand.Reader)
+func Generate() (string, error) {
+	return generateFrom(rand.Reader)
 }
 
-func generateStaticFrom(r io.Reader) (string, error) {
-	b := make([]byte, StaticTokenBytes)
+func generateFrom(r io.Reader) (string, error) {
+	b := make([]byte, TokenBytes)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return "", fmt.Errorf("generating static token: %w", err)
 	}
@@ -40,23 +42,23 @@ func generateStaticFrom(r io.Reader) (string, error) {
 }
 
 // String prints the entry with the token redacted.
-func (s StaticToken) String() string {
+func (s Entry) String() string {
 	return fmt.Sprintf("****,%s,%s,%q", s.User, s.UID, strings.Join(s.Groups, ","))
 }
 
 // goString is %#v's form, redacted.
-func (s StaticToken) goString() string {
-	return fmt.Sprintf("token.StaticToken{Token:\"****\", User:%q, UID:%q, Groups:%#v}", s.User, s.UID, s.Groups)
+func (s Entry) goString() string {
+	return fmt.Sprintf("tokenfile.Entry{Token:\"****\", User:%q, UID:%q, Groups:%#v}", s.User, s.UID, s.Groups)
 }
 
 // Format redacts for every fmt verb, %#v included. Loggers print a Token through it,
 // String or MarshalJSON: klog and zap use String, slog Format or MarshalJSON.
-func (s StaticToken) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, s.String(), s.goString())
+func (s Entry) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, s.String(), s.goString())
 }
 
 // MarshalJSON redacts the token: an entry serialized by accident must not carry it.
-func (s StaticToken) MarshalJSON() ([]byte, error) {
+func (s Entry) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Token, User, UID string
 		Groups           []string

@@ -1,4 +1,4 @@
-package token
+package tokenfile
 
 import (
 	"bytes"
@@ -28,18 +28,18 @@ func (w Warning) String() string {
 	return fmt.Sprintf("line %d (record %d): %s", w.Line, w.Record, w.Message)
 }
 
-// ReadTokenFile parses a --token-auth-file with the API server's rules: CSV as read by
+// Read parses a --token-auth-file with the API server's rules: CSV as read by
 // encoding/csv (double quotes, no comments, no trimming), records of 3 or more columns
 // token,user,uid[,groups] where groups is a comma list (quoted when it has several) and
 // further columns are ignored. A record with fewer than 3 columns is an error naming its
 // line and column count; a record with an empty token is skipped with a warning; when a
 // token appears twice the last record wins, with a warning. Tokens come back in the order
 // of their winning records.
-func ReadTokenFile(r io.Reader) ([]StaticToken, []Warning, error) {
+func Read(r io.Reader) ([]Entry, []Warning, error) {
 	reader := csv.NewReader(r)
 	reader.FieldsPerRecord = -1
 	var (
-		entries  []StaticToken
+		entries  []Entry
 		last     = map[string]int{} // token -> index in entries of its latest record
 		warnings []Warning
 		record   int
@@ -61,7 +61,7 @@ func ReadTokenFile(r io.Reader) ([]StaticToken, []Warning, error) {
 			warnings = append(warnings, Warning{Line: line, Record: record, Message: "empty token, record skipped"})
 			continue
 		}
-		entry := StaticToken{Token: fields[0], User: fields[1], UID: fields[2]}
+		entry := Entry{Token: fields[0], User: fields[1], UID: fields[2]}
 		if len(fields) >= 4 {
 			// As the server does: split even an empty column, which yields the group "".
 			entry.Groups = strings.Split(fields[3], ",")
@@ -72,7 +72,7 @@ func ReadTokenFile(r io.Reader) ([]StaticToken, []Warning, error) {
 		last[entry.Token] = len(entries)
 		entries = append(entries, entry)
 	}
-	var tokens []StaticToken
+	var tokens []Entry
 	for i, e := range entries {
 		if last[e.Token] == i {
 			tokens = append(tokens, e)
@@ -81,24 +81,24 @@ func ReadTokenFile(r io.Reader) ([]StaticToken, []Warning, error) {
 	return tokens, warnings, nil
 }
 
-// LoadTokenFile reads the token file at path with ReadTokenFile.
-func LoadTokenFile(path string) ([]StaticToken, []Warning, error) {
+// Load reads the token file at path with Read.
+func Load(path string) ([]Entry, []Warning, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening token file: %w", err)
 	}
 	defer f.Close()
-	tokens, warnings, err := ReadTokenFile(f)
+	tokens, warnings, err := Read(f)
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%s: %w", path, err)
 	}
 	return tokens, warnings, nil
 }
 
-// ValidateStaticToken rejects an entry the API server would read back differently or that
+// Validate rejects an entry the API server would read back differently or that
 // cannot be sent as a bearer token: an empty token or user, a token with spaces, control
 // characters, commas or quotes, and an empty group or one with a comma.
-func ValidateStaticToken(t StaticToken) error {
+func Validate(t Entry) error {
 	if t.Token == "" {
 		return fmt.Errorf("static token for user %q is empty", t.User)
 	}
@@ -118,13 +118,13 @@ func ValidateStaticToken(t StaticToken) error {
 	return nil
 }
 
-// WriteTokenFile writes tokens in the --token-auth-file format, one record per token,
+// Write writes tokens in the --token-auth-file format, one record per token,
 // quoting columns when needed (groups always become one column). It validates every entry
 // and refuses duplicate tokens before writing anything.
-func WriteTokenFile(w io.Writer, tokens []StaticToken) error {
+func Write(w io.Writer, tokens []Entry) error {
 	seen := make(map[string]bool, len(tokens))
 	for i, t := range tokens {
-		if err := ValidateStaticToken(t); err != nil {
+		if err := Validate(t); err != nil {
 			return fmt.Errorf("entry %d: %w", i+1, err)
 		}
 		if seen[t.Token] {
@@ -149,10 +149,10 @@ func WriteTokenFile(w io.Writer, tokens []StaticToken) error {
 	return nil
 }
 
-// SaveTokenFile writes tokens to path atomically with mode 0600: the file holds passwords.
-func SaveTokenFile(path string, tokens []StaticToken) error {
+// Save writes tokens to path atomically with mode 0600: the file holds passwords.
+func Save(path string, tokens []Entry) error {
 	var buf bytes.Buffer
-	if err := WriteTokenFile(&buf, tokens); err != nil {
+	if err := Write(&buf, tokens); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {

@@ -1,4 +1,4 @@
-package token
+package tokenfile
 
 import (
 	"bytes"
@@ -14,19 +14,19 @@ func TestReadTokenFile(t *testing.T) {
 	tests := []struct {
 		name         string
 		in           string
-		want         []StaticToken
+		want         []Entry
 		wantWarnings []Warning
 		wantErr      string
 	}{
 		{
 			name: "seed document line",
 			in:   "02b50b05283e98dd0fd71db496ef01e8,kubelet-bootstrap,10001,\"system:kubelet-bootstrap\"\n",
-			want: []StaticToken{{Token: "02b50b05283e98dd0fd71db496ef01e8", User: "kubelet-bootstrap", UID: "10001", Groups: []string{"system:kubelet-bootstrap"}}},
+			want: []Entry{{Token: "02b50b05283e98dd0fd71db496ef01e8", User: "kubelet-bootstrap", UID: "10001", Groups: []string{"system:kubelet-bootstrap"}}},
 		},
 		{
 			name: "quoted groups, three columns, extra columns ignored",
 			in:   "t1,alice,1,\"g1,g2\"\nt2,bob,2\nt3,carol,3,g3,ignored,also ignored\n",
-			want: []StaticToken{
+			want: []Entry{
 				{Token: "t1", User: "alice", UID: "1", Groups: []string{"g1", "g2"}},
 				{Token: "t2", User: "bob", UID: "2"},
 				{Token: "t3", User: "carol", UID: "3", Groups: []string{"g3"}},
@@ -35,23 +35,23 @@ func TestReadTokenFile(t *testing.T) {
 		{
 			name: "empty fourth column is one empty group, as the server reads it",
 			in:   "t1,alice,1,\n",
-			want: []StaticToken{{Token: "t1", User: "alice", UID: "1", Groups: []string{""}}},
+			want: []Entry{{Token: "t1", User: "alice", UID: "1", Groups: []string{""}}},
 		},
 		{
 			name: "blank lines skipped, spaces kept, CRLF accepted",
 			in:   "\n t1,alice ,1\r\n\n",
-			want: []StaticToken{{Token: " t1", User: "alice ", UID: "1"}},
+			want: []Entry{{Token: " t1", User: "alice ", UID: "1"}},
 		},
 		{
 			name:         "empty token skipped with a warning",
 			in:           "t1,alice,1\n,bob,2\nt3,carol,3\n",
-			want:         []StaticToken{{Token: "t1", User: "alice", UID: "1"}, {Token: "t3", User: "carol", UID: "3"}},
+			want:         []Entry{{Token: "t1", User: "alice", UID: "1"}, {Token: "t3", User: "carol", UID: "3"}},
 			wantWarnings: []Warning{{Line: 2, Record: 2, Message: "empty token, record skipped"}},
 		},
 		{
 			name: "duplicate token: last wins, with a warning",
 			in:   "t1,alice,1\nt2,bob,2\nt1,mallory,3,evil\n",
-			want: []StaticToken{
+			want: []Entry{
 				{Token: "t2", User: "bob", UID: "2"},
 				{Token: "t1", User: "mallory", UID: "3", Groups: []string{"evil"}},
 			},
@@ -76,7 +76,7 @@ func TestReadTokenFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, warnings, err := ReadTokenFile(strings.NewReader(tc.in))
+			got, warnings, err := Read(strings.NewReader(tc.in))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -97,20 +97,20 @@ func TestReadTokenFile(t *testing.T) {
 }
 
 func TestWriteTokenFileRoundTrip(t *testing.T) {
-	static, err := GenerateStatic()
+	static, err := Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := []StaticToken{
+	tokens := []Entry{
 		{Token: static, User: "kubelet-bootstrap", UID: "10001", Groups: []string{"system:bootstrappers"}},
 		{Token: "tok-2", User: "user, with comma", UID: "", Groups: []string{"a", "b c", `q"uote`}},
 		{Token: "tok-3", User: " leading space", UID: "3"},
 	}
 	var buf bytes.Buffer
-	if err := WriteTokenFile(&buf, tokens); err != nil {
+	if err := Write(&buf, tokens); err != nil {
 		t.Fatal(err)
 	}
-	got, warnings, err := ReadTokenFile(&buf)
+	got, warnings, err := Read(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,22 +125,22 @@ func TestWriteTokenFileRoundTrip(t *testing.T) {
 func TestWriteTokenFileRejects(t *testing.T) {
 	tests := []struct {
 		name    string
-		tokens  []StaticToken
+		tokens  []Entry
 		wantErr string
 	}{
-		{"empty token", []StaticToken{{User: "u"}}, "is empty"},
-		{"token with space", []StaticToken{{Token: "a b", User: "u"}}, "character at byte 1"},
-		{"token with comma", []StaticToken{{Token: "a,b", User: "u"}}, "character at byte 1"},
-		{"token with newline", []StaticToken{{Token: "ab\n", User: "u"}}, "character at byte 2"},
-		{"empty user", []StaticToken{{Token: "t"}}, "empty user name"},
-		{"empty group", []StaticToken{{Token: "t", User: "u", Groups: []string{""}}}, "group \"\""},
-		{"group with comma", []StaticToken{{Token: "t", User: "u", Groups: []string{"a,b"}}}, "free of commas"},
-		{"duplicate", []StaticToken{{Token: "t", User: "u"}, {Token: "t", User: "v"}}, "entry 2 (user \"v\") repeats"},
+		{"empty token", []Entry{{User: "u"}}, "is empty"},
+		{"token with space", []Entry{{Token: "a b", User: "u"}}, "character at byte 1"},
+		{"token with comma", []Entry{{Token: "a,b", User: "u"}}, "character at byte 1"},
+		{"token with newline", []Entry{{Token: "ab\n", User: "u"}}, "character at byte 2"},
+		{"empty user", []Entry{{Token: "t"}}, "empty user name"},
+		{"empty group", []Entry{{Token: "t", User: "u", Groups: []string{""}}}, "group \"\""},
+		{"group with comma", []Entry{{Token: "t", User: "u", Groups: []string{"a,b"}}}, "free of commas"},
+		{"duplicate", []Entry{{Token: "t", User: "u"}, {Token: "t", User: "v"}}, "entry 2 (user \"v\") repeats"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := WriteTokenFile(&buf, tc.tokens)
+			err := Write(&buf, tc.tokens)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
 			}
@@ -153,8 +153,8 @@ func TestWriteTokenFileRejects(t *testing.T) {
 
 func TestSaveTokenFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.csv")
-	tokens := []StaticToken{{Token: "0123456789abcdef0123456789abcdef", User: "u", UID: "1"}}
-	if err := SaveTokenFile(path, tokens); err != nil {
+	tokens := []Entry{{Token: "0123456789abcdef0123456789abcdef", User: "u", UID: "1"}}
+	if err := Save(path, tokens); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
@@ -164,45 +164,45 @@ func TestSaveTokenFile(t *testing.T) {
 	if mode := info.Mode().Perm(); mode != 0o600 {
 		t.Errorf("mode = %o, want 600", mode)
 	}
-	got, _, err := LoadTokenFile(path)
+	got, _, err := Load(path)
 	if err != nil || !cmp.Equal(tokens, got) {
-		t.Errorf("LoadTokenFile = %v, %v", got, err)
+		t.Errorf("Load = %v, %v", got, err)
 	}
 	// A failed save leaves the old file and no temporary files.
-	if err := SaveTokenFile(path, []StaticToken{{User: "broken"}}); err == nil {
+	if err := Save(path, []Entry{{User: "broken"}}); err == nil {
 		t.Fatal("saving an invalid entry succeeded")
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("folder holds %d entries after a failed save, want 1", len(entries))
 	}
-	if got, _, err := LoadTokenFile(path); err != nil || !cmp.Equal(tokens, got) {
+	if got, _, err := Load(path); err != nil || !cmp.Equal(tokens, got) {
 		t.Errorf("old file damaged: %v, %v", got, err)
 	}
-	if _, _, err := LoadTokenFile(filepath.Join(t.TempDir(), "missing.csv")); err == nil {
+	if _, _, err := Load(filepath.Join(t.TempDir(), "missing.csv")); err == nil {
 		t.Error("loading a missing file succeeded")
 	}
 }
 
 func TestGenerateStatic(t *testing.T) {
-	a, err := GenerateStatic()
+	a, err := Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := GenerateStatic()
+	b, _ := Generate()
 	if len(a) != 32 || strings.Trim(a, "0123456789abcdef") != "" {
 		t.Errorf("static token %d characters, not all hex", len(a))
 	}
 	if a == b {
 		t.Error("two static tokens are equal")
 	}
-	if _, err := generateStaticFrom(strings.NewReader("short")); err == nil {
+	if _, err := generateFrom(strings.NewReader("short")); err == nil {
 		t.Error("a short random source did not fail")
 	}
-	st := StaticToken{Token: a, User: "u", UID: "1", Groups: []string{"g"}}
+	st := Entry{Token: a, User: "u", UID: "1", Groups: []string{"g"}}
 	for _, out := range []string{st.String(), fmtAll(st)} {
 		if strings.Contains(out, a) {
-			t.Errorf("StaticToken printing leaks the token: %s", out)
+			t.Errorf("Entry printing leaks the token: %s", out)
 		}
 	}
 }
