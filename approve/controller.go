@@ -115,7 +115,7 @@ func (c *Controller) enqueue(obj any) {
 func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithValues("controller", "csrapproving")
 	ctx = klog.NewContext(ctx, log)
-	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
+	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.servingEnabled())
 	defer log.Info("Stopped CSR approving controller")
 	return c.queue.Run(ctx, c.opts.Workers, c.sync, append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...)
 }
@@ -194,7 +194,7 @@ func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Dec
 
 func (c *Controller) handlesSigner(signer string) bool {
 	for _, r := range recognizers {
-		if r.signer == signer && (r.kind != KindSelfNodeServer || c.approver.ServingEnabled()) {
+		if r.signer == signer && (r.kind != KindSelfNodeServer || c.approver.servingEnabled()) {
 			return true
 		}
 	}

@@ -22,12 +22,12 @@ const (
 	messageSelfClient  = "Auto approving self kubelet client certificate after SubjectAccessReview."
 )
 
-func approverCases() []Case {
-	cases := []Case{
+func approverCases() []testCase {
+	cases := []testCase{
 		{
 			Name: "nodeclient-approved", Profile: ProfileApprover, Core: true,
 			Description: "a kubelet client CSR from a bootstrap identity with the nodeclient grant is Approved with reason AutoApproved and the upstream message",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
 				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("node")))
 				expectAutoApproved(t, t.waitApproved(ctx, s.Name), messageNodeClient)
@@ -36,7 +36,7 @@ func approverCases() []Case {
 		{
 			Name: "no-grant-stays-pending", Profile: ProfileApprover, Core: true,
 			Description: "a kubelet client CSR from a requester without an approval grant is neither Approved nor Denied",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("node")))
 				t.approverControl(ctx)
@@ -46,7 +46,7 @@ func approverCases() []Case {
 		{
 			Name: "selfnodeclient-renewal-approved", Profile: ProfileApprover, Core: true,
 			Description: "a node renewing its own client certificate with the selfnodeclient grant is Approved with the self-client message",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				nodeName := t.uniqueName("node")
 				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeClient)
 				s := t.mustSubmitCSR(ctx, who, nodeClientRequest(nodeName))
@@ -56,7 +56,7 @@ func approverCases() []Case {
 		{
 			Name: "selfnodeclient-other-node-not-approved", Profile: ProfileApprover, Core: true,
 			Description: "a node with only the selfnodeclient grant asking for another node's CN is rejected at create (NodeRestriction) or not approved",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				nodeName := t.uniqueName("node")
 				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeClient)
 				s, err := t.submitCSR(ctx, who, nodeClientRequest(nodeName+"-other"))
@@ -64,7 +64,7 @@ func approverCases() []Case {
 					return // the API server refused it: as good as not approved
 				}
 				if err != nil {
-					t.Fatalf("expected the CSR to be created or refused as Forbidden/Invalid; the API server answered: %v", err)
+					t.fatalf("expected the CSR to be created or refused as Forbidden/Invalid; the API server answered: %v", err)
 				}
 				t.approverControl(ctx)
 				t.observe(ctx, "a CSR for another node's CN to stay unapproved", []string{s.Name}, t.undecided)
@@ -72,10 +72,10 @@ func approverCases() []Case {
 		},
 	}
 	for _, n := range recognizerNegatives() {
-		cases = append(cases, Case{
+		cases = append(cases, testCase{
 			Name: "not-recognized-" + n.name, Profile: ProfileApprover, Core: true,
 			Description: "a CSR from a requester with the nodeclient grant is not approved when " + n.what,
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
 				r := nodeClientRequest(t.uniqueName("node"))
 				n.change(&r)
@@ -109,28 +109,28 @@ func recognizerNegatives() []recognizerNegative {
 
 // approverControl submits a CSR the approver must approve and waits for it: proof that
 // the approver is running, so that a CSR left undecided afterwards was looked at.
-func (t *T) approverControl(ctx context.Context) {
+func (t *caseT) approverControl(ctx context.Context) {
 	who := t.bootstrapRequester(ctx, grantCreateCSR, grantNodeClient)
 	s := t.mustSubmitCSR(ctx, who, nodeClientRequest(t.uniqueName("control")))
 	t.waitApproved(ctx, s.Name)
 }
 
-func expectAutoApproved(t *T, obj *certificatesv1.CertificateSigningRequest, message string) {
+func expectAutoApproved(t *caseT, obj *certificatesv1.CertificateSigningRequest, message string) {
 	c := findCondition(obj, certificatesv1.CertificateApproved)
 	if c == nil {
-		t.Fatalf("expected an Approved condition; saw %s", describeCSR(obj))
+		t.fatalf("expected an Approved condition; saw %s", describeCSR(obj))
 	}
 	if c.Reason != reasonAutoApproved || c.Message != message {
 		t.Errorf("expected Approved with reason %q and message %q; saw reason %q message %q", reasonAutoApproved, message, c.Reason, c.Message)
 	}
 }
 
-func servingCases() []Case {
-	return []Case{
+func servingCases() []testCase {
+	return []testCase{
 		{
 			Name: "serving-approved-with-node-sans", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
 			Description: "a node's kubelet-serving CSR whose DNS and IP SANs are among its Node's addresses is Approved",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				nodeName, own := t.servingNode(ctx)
 				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeServer)
 				s := t.mustSubmitCSR(ctx, who, own)
@@ -140,7 +140,7 @@ func servingCases() []Case {
 		{
 			Name: "serving-foreign-san-not-approved", Profile: ProfileApprover, Features: []Feature{FeatureServingApproval},
 			Description: "a node's kubelet-serving CSR with a DNS or IP SAN that is not its Node's address is not approved (denying it is allowed)",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				nodeName, own := t.servingNode(ctx)
 				who := t.nodeRequester(ctx, nodeName, grantCreateCSR, grantSelfNodeServer)
 				badDNS := t.mustSubmitCSR(ctx, who, servingRequest(nodeName, append(slices.Clone(own.DNSNames), "evil.example.com"), own.IPAddresses))
@@ -166,14 +166,14 @@ func servingRequest(nodeName string, dnsNames []string, ips []net.IP) csrRequest
 // servingNode creates a Node with a hostname and an InternalIP address of its own (a
 // documentation address no other Node of the run holds), removed at cleanup, and returns
 // the serving request a kubelet makes for those addresses (csr.NodeAddressSANs).
-func (t *T) servingNode(ctx context.Context) (string, csrRequest) {
+func (t *caseT) servingNode(ctx context.Context) (string, csrRequest) {
 	name := t.uniqueName("node")
 	sum := sha256.Sum256([]byte(name))
 	ip := net.IP(append([]byte{0x20, 0x01, 0x0d, 0xb8}, sum[:12]...)) // in 2001:db8::/32
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: suiteLabels}}
 	created, err := t.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatalf("creating Node %s: %v", name, err)
+		t.fatalf("creating Node %s: %v", name, err)
 	}
 	t.Cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(t.Client.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}))
@@ -183,7 +183,7 @@ func (t *T) servingNode(ctx context.Context) (string, csrRequest) {
 		{Type: corev1.NodeInternalIP, Address: ip.String()},
 	}
 	if _, err := t.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("setting the addresses of Node %s: %v", name, err)
+		t.fatalf("setting the addresses of Node %s: %v", name, err)
 	}
 	dnsNames, ips := csr.NodeAddressSANs(created.Status.Addresses)
 	return name, servingRequest(name, dnsNames, ips)

@@ -2,9 +2,9 @@ package conformance
 
 import "context"
 
-// Case is one check of the suite. Core cases define conformance; extended ones check a
+// testCase is one check of the suite. Core cases define conformance; extended ones check a
 // feature (Features) that an implementation may declare it lacks.
-type Case struct {
+type testCase struct {
 	// Name is unique within the profile, e.g. "nodeclient-approved".
 	Name string
 	// Profile the case belongs to.
@@ -17,20 +17,20 @@ type Case struct {
 	Features []Feature
 	// Run performs the check. It reports through t and must leave nothing behind that
 	// it did not register with t.Cleanup.
-	Run func(ctx context.Context, t *T)
+	Run func(ctx context.Context, t *caseT)
 }
 
 // FullName is "profile/name".
-func (c Case) FullName() string { return string(c.Profile) + "/" + c.Name }
+func (c testCase) FullName() string { return string(c.Profile) + "/" + c.Name }
 
 // caseSuite is a list of cases. The zero caseSuite runs nothing; newSuite returns the full one.
 type caseSuite struct {
-	Cases []Case
+	Cases []testCase
 }
 
 // newSuite returns the suite with every case, in profile order.
 func newSuite() *caseSuite {
-	var cases []Case
+	var cases []testCase
 	cases = append(cases, clusterSetupCases()...)
 	cases = append(cases, approverCases()...)
 	cases = append(cases, signerCases()...)

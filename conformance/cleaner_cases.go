@@ -53,18 +53,18 @@ var retentionCSRs = []retentionCSR{
 	{what: "pending, created now"},
 }
 
-func cleanerCases() []Case {
-	return []Case{{
+func cleanerCases() []testCase {
+	return []testCase{{
 		Name: "retention", Profile: ProfileCleaner, Features: []Feature{FeatureCSRCleaner},
 		Description: "within Config.CleanerInterval, the cleaner deletes CSRs denied or failed over 1h ago, issued and approved over 1h ago, " +
 			"approved but unissued over 24h ago, or approved with an expired certificate (conditions back-dated by the suite), " +
 			"and keeps CSRs denied now, approved 2h ago but unissued, issued 30m ago, or pending; " +
 			"pending over 24h is not covered (creationTimestamp cannot be set by a client)",
-		Run: func(ctx context.Context, t *T) {
+		Run: func(ctx context.Context, t *caseT) {
 			interval := t.Config.CleanerInterval
 			need := 2*interval + 2*cleanerMargin
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < need {
-				t.Skipf("the implementation's cleaner runs every %s (Config.CleanerInterval / --cleaner-interval), so this case needs %s; "+
+				t.skipf("the implementation's cleaner runs every %s (Config.CleanerInterval / --cleaner-interval), so this case needs %s; "+
 					"it may take %s (Config.CaseTimeout): run the cleaner every few seconds and set its interval", interval, need, time.Until(deadline).Round(time.Second))
 			}
 			names := make([]string, len(retentionCSRs))
@@ -110,7 +110,7 @@ func cleanerCases() []Case {
 
 // prepareRetentionCSR submits a CSR for cleanerSigner as the admin and gives it rc's
 // conditions and certificate, checking that the API server kept the back-dated times.
-func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
+func (t *caseT) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
 	s := t.mustSubmitCSR(ctx, nil, csrRequest{
 		Subject: pkix.Name{CommonName: "tlsbootstrap-conformance-retention"}, SignerName: cleanerSigner, Usages: clientUsages,
 	})
@@ -126,7 +126,7 @@ func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
 		at := metav1.NewTime(now.Add(-*c.ago))
 		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
-			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
+			t.fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 		obj.Status.Conditions = append(obj.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{
 			Type: c.typ, Status: corev1.ConditionTrue, Reason: "ConformanceRetention", Message: "back-dated by the tlsbootstrap conformance suite",
@@ -138,24 +138,24 @@ func (t *T) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string {
 			obj, err = api.UpdateApproval(ctx, s.Name, obj, metav1.UpdateOptions{})
 		}
 		if err != nil {
-			t.Fatalf("setting %s on CSR %s (%s): %v", c.typ, s.Name, rc.what, err)
+			t.fatalf("setting %s on CSR %s (%s): %v", c.typ, s.Name, rc.what, err)
 		}
 		if got := findCondition(obj, c.typ); got == nil || got.LastUpdateTime.Sub(at.Time).Abs() > time.Second {
-			t.Skipf("the API server did not keep the lastUpdateTime %s written with %s on CSR %s (stored: %v): retention cannot be exercised", at, c.typ, s.Name, got)
+			t.skipf("the API server did not keep the lastUpdateTime %s written with %s on CSR %s (stored: %v): retention cannot be exercised", at, c.typ, s.Name, got)
 		}
 	}
 	if rc.certValidFor != nil {
 		certPEM, err := throwawayCertificate(s.Key, now.Add(*rc.certValidFor))
 		if err != nil {
-			t.Fatalf("making a certificate for CSR %s: %v", s.Name, err)
+			t.fatalf("making a certificate for CSR %s: %v", s.Name, err)
 		}
 		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
-			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
+			t.fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 		obj.Status.Certificate = certPEM
 		if _, err := api.UpdateStatus(ctx, obj, metav1.UpdateOptions{}); err != nil {
-			t.Fatalf("writing the certificate of CSR %s (%s): %v", s.Name, rc.what, err)
+			t.fatalf("writing the certificate of CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 	}
 	return s.Name

@@ -14,12 +14,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-func clusterSetupCases() []Case {
-	return []Case{
+func clusterSetupCases() []testCase {
+	return []testCase{
 		{
 			Name: "token-authenticates", Profile: ProfileClusterSetup, Core: true,
 			Description: "a bootstrap token authenticates as system:bootstrap:<id> in system:bootstrappers, its extra groups and system:authenticated",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				group := "system:bootstrappers:" + t.uniqueName("group")
 				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(time.Hour), groups: []string{group}})
 				user, groups := t.waitAuthenticates(ctx, tok)
@@ -32,10 +32,10 @@ func clusterSetupCases() []Case {
 				}
 			},
 		},
-		unauthorizedCase("token-expired-unauthorized", "an expired token", func(ctx context.Context, t *T) string {
+		unauthorizedCase("token-expired-unauthorized", "an expired token", func(ctx context.Context, t *caseT) string {
 			return t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(-time.Minute)}).value()
 		}),
-		unauthorizedCase("token-wrong-secret-unauthorized", "a known token id with the wrong secret", func(ctx context.Context, t *T) string {
+		unauthorizedCase("token-wrong-secret-unauthorized", "a known token id with the wrong secret", func(ctx context.Context, t *caseT) string {
 			tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(time.Hour)})
 			wrong := []byte(tok.secret)
 			if wrong[0] == 'a' {
@@ -45,20 +45,20 @@ func clusterSetupCases() []Case {
 			}
 			return tok.id + "." + string(wrong)
 		}),
-		unauthorizedCase("token-without-auth-usage-unauthorized", "a token without usage-bootstrap-authentication", func(ctx context.Context, t *T) string {
+		unauthorizedCase("token-without-auth-usage-unauthorized", "a token without usage-bootstrap-authentication", func(ctx context.Context, t *caseT) string {
 			return t.createToken(ctx, tokenOptions{authentication: false, expires: time.Now().Add(time.Hour)}).value()
 		}),
 		{
 			Name: "bootstrap-rights", Profile: ProfileClusterSetup, Core: true,
 			Description: "a join token in the bootstrap group may exactly create/read CSRs, have them approved through nodeclient and get nodes (the kubeadm preset)",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(10 * time.Minute), groups: []string{t.Config.BootstrapGroup}})
 				t.waitAuthenticates(ctx, tok)
 				client := t.bearerClient(tok.value())
 				for _, row := range bootstrapRightsMatrix {
 					allowed, err := selfAllowed(ctx, client, row.attrs)
 					if err != nil {
-						t.Fatalf("SelfSubjectAccessReview as %s: %v", tok.user(), err)
+						t.fatalf("SelfSubjectAccessReview as %s: %v", tok.user(), err)
 					}
 					if allowed != row.allowed {
 						t.Errorf("expected %s to be %s %s; the API server says allowed=%t", tok.user(), allowedWord(row.allowed), describeAttrs(row.attrs), allowed)
@@ -69,7 +69,7 @@ func clusterSetupCases() []Case {
 		{
 			Name: "revoke-removes-rights", Profile: ProfileClusterSetup, Core: true,
 			Description: "deleting the binding that lets a bootstrap group create CSRs and use nodeclient takes both rights away",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				group := "system:bootstrappers:" + t.uniqueName("group")
 				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(10 * time.Minute), groups: []string{group}})
 				t.waitAuthenticates(ctx, tok)
@@ -79,11 +79,11 @@ func clusterSetupCases() []Case {
 				checks := []authorizationv1.ResourceAttributes{grantAttributes(grantCreateCSR), grantAttributes(grantNodeClient)}
 				for _, attrs := range checks {
 					if allowed, err := selfAllowed(ctx, client, attrs); err != nil || !allowed {
-						t.Fatalf("expected the granted token to be allowed %s; allowed=%t err=%v", describeAttrs(attrs), allowed, err)
+						t.fatalf("expected the granted token to be allowed %s; allowed=%t err=%v", describeAttrs(attrs), allowed, err)
 					}
 				}
 				if err := t.Client.RbacV1().ClusterRoleBindings().Delete(ctx, binding, metav1.DeleteOptions{}); err != nil {
-					t.Fatalf("deleting ClusterRoleBinding %s: %v", binding, err)
+					t.fatalf("deleting ClusterRoleBinding %s: %v", binding, err)
 				}
 				for _, attrs := range checks {
 					t.Eventually(ctx, "the token to lose "+describeAttrs(attrs)+" after its binding was deleted", func(ctx context.Context) (bool, string, error) {
@@ -98,11 +98,11 @@ func clusterSetupCases() []Case {
 
 // unauthorizedCase: the bad token made by bad gets 401. A valid token created after it
 // must authenticate first, so the authenticator's cache has seen the bad token's Secret.
-func unauthorizedCase(name, what string, bad func(ctx context.Context, t *T) string) Case {
-	return Case{
+func unauthorizedCase(name, what string, bad func(ctx context.Context, t *caseT) string) testCase {
+	return testCase{
 		Name: name, Profile: ProfileClusterSetup, Core: true,
 		Description: what + " gets 401 Unauthorized",
-		Run: func(ctx context.Context, t *T) {
+		Run: func(ctx context.Context, t *caseT) {
 			value := bad(ctx, t)
 			t.waitAuthenticates(ctx, t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(time.Hour)}))
 			user, groups, err := whoAmI(ctx, t.bearerClient(value))

@@ -56,17 +56,17 @@ type submitted struct {
 
 // SubmitCSR creates a CSR as who (admin when nil) and deletes it at cleanup. The error is
 // the API server's answer to the create, for cases that expect a rejection.
-func (t *T) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, error) {
+func (t *caseT) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, error) {
 	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
-		t.Fatalf("generating a key: %v", err)
+		t.fatalf("generating a key: %v", err)
 	}
 	reqPEM, err := csr.NewRequest(csr.RequestOptions{
 		Subject: r.Subject, DNSNames: r.DNSNames, IPAddresses: r.IPAddresses,
 		EmailAddresses: r.EmailAddresses, URIs: r.URIs,
 	}, key)
 	if err != nil {
-		t.Fatalf("building a certificate request: %v", err)
+		t.fatalf("building a certificate request: %v", err)
 	}
 	name := t.uniqueName("csr")
 	obj := &certificatesv1.CertificateSigningRequest{
@@ -89,27 +89,27 @@ func (t *T) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (*sub
 }
 
 // MustSubmitCSR is SubmitCSR that fails the case on a rejected create.
-func (t *T) mustSubmitCSR(ctx context.Context, who *csrIdentity, r csrRequest) *submitted {
+func (t *caseT) mustSubmitCSR(ctx context.Context, who *csrIdentity, r csrRequest) *submitted {
 	s, err := t.submitCSR(ctx, who, r)
 	if err != nil {
 		user := "admin"
 		if who != nil {
 			user = who.User
 		}
-		t.Fatalf("expected the API server to accept a CSR from %s (signer %s, CN %q); it answered: %v", user, r.SignerName, r.Subject.CommonName, err)
+		t.fatalf("expected the API server to accept a CSR from %s (signer %s, CN %q); it answered: %v", user, r.SignerName, r.Subject.CommonName, err)
 	}
 	return s
 }
 
 // GetCSR reads a CSR as the admin.
-func (t *T) getCSR(ctx context.Context, name string) (*certificatesv1.CertificateSigningRequest, error) {
+func (t *caseT) getCSR(ctx context.Context, name string) (*certificatesv1.CertificateSigningRequest, error) {
 	return t.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
 }
 
 // Decide adds an Approved (approve=true) or Denied condition as the admin, as
 // `kubectl certificate approve|deny` does. An existing condition of the same type is
 // kept (another approver may have been faster).
-func (t *T) decide(ctx context.Context, name string, approve bool) {
+func (t *caseT) decide(ctx context.Context, name string, approve bool) {
 	condType, reason := certificatesv1.CertificateDenied, "ConformanceDenied"
 	if approve {
 		condType, reason = certificatesv1.CertificateApproved, "ConformanceApproved"
@@ -129,13 +129,13 @@ func (t *T) decide(ctx context.Context, name string, approve bool) {
 		return err
 	})
 	if err != nil {
-		t.Fatalf("setting %s on CSR %s: %v", condType, name, err)
+		t.fatalf("setting %s on CSR %s: %v", condType, name, err)
 	}
 }
 
 // WaitApproved waits for the Approved condition and returns the CSR; a Denied or Failed
 // condition fails the case at once.
-func (t *T) waitApproved(ctx context.Context, name string) *certificatesv1.CertificateSigningRequest {
+func (t *caseT) waitApproved(ctx context.Context, name string) *certificatesv1.CertificateSigningRequest {
 	var got *certificatesv1.CertificateSigningRequest
 	t.Eventually(ctx, "CSR "+name+" to be Approved", func(ctx context.Context) (bool, string, error) {
 		obj, err := t.getCSR(ctx, name)
@@ -152,7 +152,7 @@ func (t *T) waitApproved(ctx context.Context, name string) *certificatesv1.Certi
 }
 
 // WaitCertificate waits for status.certificate and returns the first certificate.
-func (t *T) waitCertificate(ctx context.Context, name string) *x509.Certificate {
+func (t *caseT) waitCertificate(ctx context.Context, name string) *x509.Certificate {
 	var got *x509.Certificate
 	t.Eventually(ctx, "a certificate on CSR "+name, func(ctx context.Context) (bool, string, error) {
 		obj, err := t.getCSR(ctx, name)
@@ -176,14 +176,14 @@ func (t *T) waitCertificate(ctx context.Context, name string) *x509.Certificate 
 }
 
 // Issue submits r as who, approves it as the admin and returns the issued certificate.
-func (t *T) issue(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, *x509.Certificate) {
+func (t *caseT) issue(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, *x509.Certificate) {
 	s := t.mustSubmitCSR(ctx, who, r)
 	t.decide(ctx, s.Name, true)
 	return s, t.waitCertificate(ctx, s.Name)
 }
 
 // undecided is a Consistently condition: no Approved and no Denied condition.
-func (t *T) undecided(name string) func(ctx context.Context) (bool, string, error) {
+func (t *caseT) undecided(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
 		obj, err := t.getCSR(ctx, name)
 		if err != nil {
@@ -195,7 +195,7 @@ func (t *T) undecided(name string) func(ctx context.Context) (bool, string, erro
 }
 
 // notApproved is a Consistently condition: no Approved condition (Denied is fine).
-func (t *T) notApproved(name string) func(ctx context.Context) (bool, string, error) {
+func (t *caseT) notApproved(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
 		obj, err := t.getCSR(ctx, name)
 		if err != nil {
@@ -206,7 +206,7 @@ func (t *T) notApproved(name string) func(ctx context.Context) (bool, string, er
 }
 
 // unsigned is a Consistently condition: no certificate and no Failed condition.
-func (t *T) unsigned(name string) func(ctx context.Context) (bool, string, error) {
+func (t *caseT) unsigned(name string) func(ctx context.Context) (bool, string, error) {
 	return func(ctx context.Context) (bool, string, error) {
 		obj, err := t.getCSR(ctx, name)
 		if err != nil {
@@ -218,7 +218,7 @@ func (t *T) unsigned(name string) func(ctx context.Context) (bool, string, error
 }
 
 // observe checks cond for every name during the observation window.
-func (t *T) observe(ctx context.Context, expected string, names []string, cond func(name string) func(context.Context) (bool, string, error)) {
+func (t *caseT) observe(ctx context.Context, expected string, names []string, cond func(name string) func(context.Context) (bool, string, error)) {
 	conds := make([]func(context.Context) (bool, string, error), len(names))
 	for i, n := range names {
 		conds[i] = cond(n)

@@ -40,19 +40,19 @@ type csrIdentity struct {
 
 // Impersonate returns a client acting as user in groups (system:authenticated is added
 // by the server).
-func (t *T) impersonate(user string, groups ...string) *csrIdentity {
+func (t *caseT) impersonate(user string, groups ...string) *csrIdentity {
 	rc := rest.CopyConfig(t.RESTConfig)
 	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		t.Fatalf("building a client impersonating %s: %v", user, err)
+		t.fatalf("building a client impersonating %s: %v", user, err)
 	}
 	return &csrIdentity{User: user, Groups: groups, Client: client}
 }
 
 // BootstrapRequester is a bootstrap-token identity (system:bootstrap:<id> in
 // system:bootstrappers and a group of its own) holding grants.
-func (t *T) bootstrapRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
+func (t *caseT) bootstrapRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
 	id := randomLabel(6)
 	group := "system:bootstrappers:" + t.uniqueName("group")
 	who := t.impersonate("system:bootstrap:"+id, "system:bootstrappers", group)
@@ -62,7 +62,7 @@ func (t *T) bootstrapRequester(ctx context.Context, grants ...grantKind) *csrIde
 
 // NodeRequester is the node identity system:node:<name> in system:nodes, holding grants
 // given to that user alone.
-func (t *T) nodeRequester(ctx context.Context, nodeName string, grants ...grantKind) *csrIdentity {
+func (t *caseT) nodeRequester(ctx context.Context, nodeName string, grants ...grantKind) *csrIdentity {
 	who := t.impersonate(nodeUser(nodeName), "system:nodes")
 	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who.User}, who, grants...)
 	return who
@@ -70,7 +70,7 @@ func (t *T) nodeRequester(ctx context.Context, nodeName string, grants ...grantK
 
 // PlainRequester is a user outside the bootstrap and node groups, holding grants: a
 // requester no approver should act for unless granted.
-func (t *T) plainRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
+func (t *caseT) plainRequester(ctx context.Context, grants ...grantKind) *csrIdentity {
 	group := "tlsbootstrap-conformance:" + t.uniqueName("group")
 	who := t.impersonate("tlsbootstrap-conformance:"+t.uniqueName("user"), group)
 	t.grantTo(ctx, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}, who, grants...)
@@ -80,7 +80,7 @@ func (t *T) plainRequester(ctx context.Context, grants ...grantKind) *csrIdentit
 // GrantTo creates a ClusterRole with the grants and binds it to subject, removes both at
 // cleanup, and waits until the API server's authorizer allows who every grant (RBAC is
 // eventually consistent). It returns the name of the role and binding.
-func (t *T) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIdentity, grants ...grantKind) string {
+func (t *caseT) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIdentity, grants ...grantKind) string {
 	if len(grants) == 0 {
 		return ""
 	}
@@ -96,13 +96,13 @@ func (t *T) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIdentit
 	}
 	rbacClient := t.Client.RbacV1()
 	if _, err := rbacClient.ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating ClusterRole %s: %v", name, err)
+		t.fatalf("creating ClusterRole %s: %v", name, err)
 	}
 	t.Cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(rbacClient.ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{}))
 	})
 	if _, err := rbacClient.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating ClusterRoleBinding %s: %v", name, err)
+		t.fatalf("creating ClusterRoleBinding %s: %v", name, err)
 	}
 	t.Cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(rbacClient.ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{}))
@@ -118,7 +118,7 @@ func (t *T) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIdentit
 }
 
 // allowed asks a SubjectAccessReview for user and groups (plus system:authenticated).
-func (t *T) allowed(ctx context.Context, user string, groups []string, attrs authorizationv1.ResourceAttributes) (bool, string, error) {
+func (t *caseT) allowed(ctx context.Context, user string, groups []string, attrs authorizationv1.ResourceAttributes) (bool, string, error) {
 	all := slices.Clone(groups)
 	if !slices.Contains(all, "system:authenticated") {
 		all = append(all, "system:authenticated")

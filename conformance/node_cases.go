@@ -32,12 +32,12 @@ const (
 	PlaceholderNodeName            = "{node-name}"
 )
 
-func nodeCases() []Case {
-	return []Case{
+func nodeCases() []testCase {
+	return []testCase{
 		{
 			Name: "kubeconfig-authenticates-as-node", Profile: ProfileNode, Core: true,
 			Description: "after the node command, the kubeconfig it wrote authenticates as system:node:<name> in system:nodes",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				n := t.bootstrapNode(ctx)
 				n.run(ctx, t)
 				expectNodeIdentity(ctx, t, n)
@@ -46,7 +46,7 @@ func nodeCases() []Case {
 		{
 			Name: "key-files-private", Profile: ProfileNode, Core: true,
 			Description: "every file the node command wrote that holds a private key has mode 0600 (no group or other bits)",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				n := t.bootstrapNode(ctx)
 				n.run(ctx, t)
 				keys := 0
@@ -70,7 +70,7 @@ func nodeCases() []Case {
 						return nil
 					})
 					if err != nil {
-						t.Fatalf("reading what the node command wrote under %s: %v", root, err)
+						t.fatalf("reading what the node command wrote under %s: %v", root, err)
 					}
 				}
 				if keys == 0 {
@@ -81,17 +81,17 @@ func nodeCases() []Case {
 		{
 			Name: "second-run-no-new-csr", Profile: ProfileNode, Core: true,
 			Description: "running the node command again while its certificate is valid creates no new CSR and keeps the identity",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				n := t.bootstrapNode(ctx)
 				n.run(ctx, t)
 				before, err := t.csrsFor(ctx, n.name)
 				if err != nil {
-					t.Fatalf("%v", err)
+					t.fatalf("%v", err)
 				}
 				n.run(ctx, t)
 				after, err := t.csrsFor(ctx, n.name)
 				if err != nil {
-					t.Fatalf("%v", err)
+					t.fatalf("%v", err)
 				}
 				if len(after) != len(before) {
 					t.Errorf("expected no new CSR for system:node:%s on a second run; before %v, after %v", n.name, before, after)
@@ -110,16 +110,16 @@ type testNode struct {
 	argv                                           []string
 }
 
-func (t *T) bootstrapNode(ctx context.Context) *testNode {
+func (t *caseT) bootstrapNode(ctx context.Context) *testNode {
 	if len(t.Config.NodeCommand) == 0 {
-		t.Skipf("no node command configured (Config.NodeCommand / --node-command)")
+		t.skipf("no node command configured (Config.NodeCommand / --node-command)")
 	}
 	return t.prepareNode(ctx, t.Config.NodeCommand)
 }
 
 // prepareNode makes the token, grants and paths of one node and expands command, a
 // template with the node placeholders, into its argv.
-func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
+func (t *caseT) prepareNode(ctx context.Context, command []string) *testNode {
 	group := "system:bootstrappers:" + t.uniqueName("group")
 	tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(30 * time.Minute), groups: []string{group}})
 	who := &csrIdentity{User: tok.user(), Groups: []string{"system:bootstrappers", group}}
@@ -128,7 +128,7 @@ func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 
 	dir, err := os.MkdirTemp("", "tlsbootstrap-conformance-node-")
 	if err != nil {
-		t.Fatalf("creating a folder for the node: %v", err)
+		t.fatalf("creating a folder for the node: %v", err)
 	}
 	t.Cleanup(func(context.Context) error { return os.RemoveAll(dir) })
 	n := &testNode{
@@ -139,14 +139,14 @@ func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 	}
 	caData, err := servingCA(t)
 	if err != nil {
-		t.Fatalf("reading the API server's CA from the admin config: %v", err)
+		t.fatalf("reading the API server's CA from the admin config: %v", err)
 	}
 	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: t.RESTConfig.Host, CAData: caData, Token: token.NewSecret(tok.value())})
 	if err != nil {
-		t.Fatalf("building the bootstrap kubeconfig: %v", err)
+		t.fatalf("building the bootstrap kubeconfig: %v", err)
 	}
 	if err := kubeconfig.Write(n.bootstrapKubeconfig, cfg); err != nil {
-		t.Fatalf("writing the bootstrap kubeconfig: %v", err)
+		t.fatalf("writing the bootstrap kubeconfig: %v", err)
 	}
 	r := strings.NewReplacer(
 		PlaceholderBootstrapKubeconfig, n.bootstrapKubeconfig, PlaceholderKubeconfig, n.kubeconfig,
@@ -171,26 +171,26 @@ func (t *T) prepareNode(ctx context.Context, command []string) *testNode {
 }
 
 // run runs the node command to completion within the case's time.
-func (n *testNode) run(ctx context.Context, t *T) {
+func (n *testNode) run(ctx context.Context, t *caseT) {
 	cmd := exec.CommandContext(ctx, n.argv[0], n.argv[1:]...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("expected the node command %q to exit 0; it failed (%v) with output:\n%s", strings.Join(n.argv, " "), err, tail(out, 2000))
+		t.fatalf("expected the node command %q to exit 0; it failed (%v) with output:\n%s", strings.Join(n.argv, " "), err, tail(out, 2000))
 	}
 }
 
-func expectNodeIdentity(ctx context.Context, t *T, n *testNode) {
+func expectNodeIdentity(ctx context.Context, t *caseT, n *testNode) {
 	rc, err := clientcmd.BuildConfigFromFlags("", n.kubeconfig)
 	if err != nil {
-		t.Fatalf("expected the node command to write a usable kubeconfig at %s; loading it: %v", n.kubeconfig, err)
+		t.fatalf("expected the node command to write a usable kubeconfig at %s; loading it: %v", n.kubeconfig, err)
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		t.Fatalf("building a client from %s: %v", n.kubeconfig, err)
+		t.fatalf("building a client from %s: %v", n.kubeconfig, err)
 	}
 	user, groups, err := whoAmI(ctx, client)
 	if err != nil {
-		t.Fatalf("expected %s to authenticate; the API server answered: %v", n.kubeconfig, err)
+		t.fatalf("expected %s to authenticate; the API server answered: %v", n.kubeconfig, err)
 	}
 	if user != nodeUser(n.name) || !slices.Contains(groups, "system:nodes") {
 		t.Errorf("expected the kubeconfig to authenticate as %s in system:nodes; it is %s %v", nodeUser(n.name), user, groups)
@@ -198,7 +198,7 @@ func expectNodeIdentity(ctx context.Context, t *T, n *testNode) {
 }
 
 // csrsFor lists the names of the CSRs whose request's CN is system:node:<name>.
-func (t *T) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
+func (t *caseT) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
 	csrs, err := t.nodeCSRs(ctx, nodeName)
 	var names []string
 	for _, obj := range csrs {
@@ -208,7 +208,7 @@ func (t *T) csrsFor(ctx context.Context, nodeName string) ([]string, error) {
 }
 
 // nodeCSRs lists the CSRs whose request's CN is system:node:<name>.
-func (t *T) nodeCSRs(ctx context.Context, nodeName string) ([]certificatesv1.CertificateSigningRequest, error) {
+func (t *caseT) nodeCSRs(ctx context.Context, nodeName string) ([]certificatesv1.CertificateSigningRequest, error) {
 	list, err := t.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing CSRs: %w", err)
@@ -228,7 +228,7 @@ func (t *T) nodeCSRs(ctx context.Context, nodeName string) ([]certificatesv1.Cer
 }
 
 // servingCA is the PEM CA that verifies the API server, from the admin config.
-func servingCA(t *T) ([]byte, error) {
+func servingCA(t *caseT) ([]byte, error) {
 	if len(t.RESTConfig.CAData) > 0 {
 		return t.RESTConfig.CAData, nil
 	}

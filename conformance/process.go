@@ -25,13 +25,13 @@ const stopGrace = 5 * time.Second
 
 // start runs the node's command in the background and stops it at cleanup, before the
 // node's CSRs are deleted (cleanups run last registered first).
-func (n *testNode) start(t *T) *nodeProcess {
+func (n *testNode) start(t *caseT) *nodeProcess {
 	p := &nodeProcess{argv: n.argv, done: make(chan struct{})}
 	p.cmd = exec.Command(n.argv[0], n.argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	p.cmd.WaitDelay = stopGrace // a child holding the output pipe must not block Wait
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting the node command %q: %v", strings.Join(n.argv, " "), err)
+		t.fatalf("starting the node command %q: %v", strings.Join(n.argv, " "), err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()

@@ -17,15 +17,15 @@ import (
 // rotationCase runs a node that stays up (Config.NodeRotateCommand) and watches it renew
 // its client certificate through its own identity. The signer's 10-minute minimum makes
 // waiting for the natural 70–90% deadline impractical, so the command must renew early.
-func rotationCase() Case {
-	return Case{
+func rotationCase() testCase {
+	return testCase{
 		Name: "rotates-before-expiry", Profile: ProfileNode, Features: []Feature{FeatureClientRotation},
 		Description: "a running node (Config.NodeRotateCommand) renews its client certificate before it expires: " +
 			"a second CSR made by system:node:<name> itself (selfnodeclient) is issued, the certificate behind the " +
 			"kubeconfig changes serial and public key, and the kubeconfig still authenticates as the node",
-		Run: func(ctx context.Context, t *T) {
+		Run: func(ctx context.Context, t *caseT) {
 			if len(t.Config.NodeRotateCommand) == 0 {
-				t.Skipf("no rotating node command configured (Config.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
+				t.skipf("no rotating node command configured (Config.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
 			}
 			n := t.prepareNode(ctx, t.Config.NodeRotateCommand)
 			// The node renews as itself: grant system:node:<name> what kubeadm grants the
@@ -66,7 +66,7 @@ func rotationCase() Case {
 // waitKubeconfigCertificate waits until the kubeconfig's client certificate can be read
 // and, when old is set, differs from old in serial; a new serial with the old public key
 // fails the case (a renewal must use a new key).
-func (t *T) waitKubeconfigCertificate(ctx context.Context, n *testNode, p *nodeProcess, old *x509.Certificate) *x509.Certificate {
+func (t *caseT) waitKubeconfigCertificate(ctx context.Context, n *testNode, p *nodeProcess, old *x509.Certificate) *x509.Certificate {
 	expected := "the node command to write a kubeconfig with a client certificate at " + n.kubeconfig
 	if old != nil {
 		expected = fmt.Sprintf("the certificate behind %s to be replaced (serial %s)", n.kubeconfig, serial.Hex(old.SerialNumber))

@@ -86,7 +86,7 @@ func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
 	g.SetLimit(cfg.Parallelism)
 	for slot, i := range chosen {
 		g.Go(func() error {
-			t := &T{Client: client, RESTConfig: rc, Config: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
+			t := &caseT{Client: client, RESTConfig: rc, Config: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
 			results[slot] = runCase(ctx, s.Cases[i], t)
 			if cfg.Progress != nil {
 				progress.Lock()
@@ -102,7 +102,7 @@ func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
 	return report, nil
 }
 
-func runCase(ctx context.Context, c Case, t *T) CaseResult {
+func runCase(ctx context.Context, c testCase, t *caseT) CaseResult {
 	res := CaseResult{Name: c.Name, Profile: c.Profile, Core: c.Core, Features: c.Features}
 	if missing := unsupported(c.Features, t.Config.UnsupportedFeatures); len(missing) > 0 {
 		res.Result = NotSupported

@@ -19,7 +19,7 @@ import (
 const reasonSignerValidationFailure = "SignerValidationFailure"
 
 // builtinRequests returns a valid request for each built-in signer the suite checks.
-func builtinRequests(t *T) map[string]csrRequest {
+func builtinRequests(t *caseT) map[string]csrRequest {
 	nodeName := t.uniqueName("node")
 	return map[string]csrRequest{
 		certificatesv1.KubeAPIServerClientKubeletSignerName: nodeClientRequest(nodeName),
@@ -39,12 +39,12 @@ var signerNames = []string{
 	certificatesv1.KubeAPIServerClientSignerName,
 }
 
-func signerCases() []Case {
-	return []Case{
+func signerCases() []testCase {
+	return []testCase{
 		{
 			Name: "issues-only-approved", Profile: ProfileSigner, Core: true,
 			Description: "each built-in signer issues a certificate for an approved CSR and none for a pending one",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				var pending []string
@@ -58,7 +58,7 @@ func signerCases() []Case {
 		{
 			Name: "subject-and-sans-copied", Profile: ProfileSigner, Core: true,
 			Description: "the certificate's subject (CN, O) and SANs (DNS, IP, email, URI) are the request's",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				nodeName := t.uniqueName("node")
 				serving := servingRequest(nodeName, []string{nodeName, nodeName + ".example.com"}, []net.IP{net.ParseIP("10.0.0.1"), net.ParseIP("fd00::1")})
@@ -78,7 +78,7 @@ func signerCases() []Case {
 		{
 			Name: "key-usages", Profile: ProfileSigner, Core: true,
 			Description: "the certificate's key usages and extended key usages are exactly spec.usages, and it is not a CA",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				for _, signer := range signerNames {
@@ -96,7 +96,7 @@ func signerCases() []Case {
 		{
 			Name: "chains-to-configured-ca", Profile: ProfileSigner, Core: true,
 			Description: "each built-in signer's certificate verifies against the CA the signer is configured with",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				roots := t.configuredCA()
 				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
@@ -111,7 +111,7 @@ func signerCases() []Case {
 		{
 			Name: "unique-serials", Profile: ProfileSigner, Core: true,
 			Description: "serial numbers are positive, random-sized (more than 64 bits) and never repeat",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				seen := map[string]string{}
 				for i := 0; i < 5; i++ {
@@ -135,7 +135,7 @@ func signerCases() []Case {
 		{
 			Name: "bad-usages-failed", Profile: ProfileSigner, Core: true,
 			Description: "an approved CSR whose usages its signer forbids gets Failed/SignerValidationFailure and no certificate",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				reqs := builtinRequests(t)
 				bad := map[string][]certificatesv1.KeyUsage{
@@ -170,7 +170,7 @@ func signerCases() []Case {
 		{
 			Name: "denied-not-signed", Profile: ProfileSigner, Core: true,
 			Description: "a Denied CSR gets no certificate",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				var denied []string
 				for _, signer := range signerNames {
@@ -185,7 +185,7 @@ func signerCases() []Case {
 		{
 			Name: "foreign-signer-ignored", Profile: ProfileSigner, Core: true,
 			Description: "an approved CSR for a signer outside kubernetes.io gets neither a certificate nor a Failed condition",
-			Run: func(ctx context.Context, t *T) {
+			Run: func(ctx context.Context, t *caseT) {
 				who := t.plainRequester(ctx, grantCreateCSR)
 				r := builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]
 				r.SignerName = "example.com/tlsbootstrap-conformance"
@@ -199,18 +199,18 @@ func signerCases() []Case {
 }
 
 // configuredCA parses Config.CACertPEM, skipping the case when it is absent.
-func (t *T) configuredCA() *x509.CertPool {
+func (t *caseT) configuredCA() *x509.CertPool {
 	if len(t.Config.CACertPEM) == 0 {
-		t.Skipf("no CA certificate configured (Config.CACertPEM / --ca-cert): cannot check the chain")
+		t.skipf("no CA certificate configured (Config.CACertPEM / --ca-cert): cannot check the chain")
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(t.Config.CACertPEM) {
-		t.Fatalf("Config.CACertPEM holds no PEM certificate")
+		t.fatalf("Config.CACertPEM holds no PEM certificate")
 	}
 	return pool
 }
 
-func expectCopied(t *T, r csrRequest, cert *x509.Certificate) {
+func expectCopied(t *caseT, r csrRequest, cert *x509.Certificate) {
 	if cert.Subject.CommonName != r.Subject.CommonName || !slices.Equal(cert.Subject.Organization, r.Subject.Organization) {
 		t.Errorf("expected subject CN=%q O=%v; certificate has CN=%q O=%v", r.Subject.CommonName, r.Subject.Organization, cert.Subject.CommonName, cert.Subject.Organization)
 	}
@@ -239,7 +239,7 @@ var (
 	}
 )
 
-func expectUsages(t *T, signer string, usages []certificatesv1.KeyUsage, cert *x509.Certificate) {
+func expectUsages(t *caseT, signer string, usages []certificatesv1.KeyUsage, cert *x509.Certificate) {
 	var wantKU x509.KeyUsage
 	var wantEKU []x509.ExtKeyUsage
 	for _, u := range usages {
@@ -289,7 +289,7 @@ func maxDuration(a, b time.Duration) time.Duration {
 
 func durationPtr(d time.Duration) *time.Duration { return &d }
 
-func runDurationTable(ctx context.Context, t *T) {
+func runDurationTable(ctx context.Context, t *caseT) {
 	max := t.Config.SigningDuration
 	rows := []durationRow{{label: "unset"}}
 	for _, d := range []time.Duration{2 * max, max, 20 * time.Hour, 10 * time.Hour, 2 * time.Hour, 30 * time.Minute, 10 * time.Minute} {

@@ -13,10 +13,10 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// T is a case's view of the run: the admin client, the configuration, a cleanup
+// caseT is a case's view of the run: the admin client, the configuration, a cleanup
 // registry and bounded waits. Fatalf ends the case at once (like testing.T, it must be
 // called from the case's goroutine).
-type T struct {
+type caseT struct {
 	// Client is the admin clientset.
 	Client kubernetes.Interface
 	// RESTConfig is the admin's; copy it before changing it.
@@ -35,20 +35,20 @@ type T struct {
 
 // Errorf records a failure and lets the case go on. Say what was expected and what was
 // seen.
-func (t *T) Errorf(format string, args ...any) {
+func (t *caseT) Errorf(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.errs = append(t.errs, fmt.Sprintf(format, args...))
 }
 
 // Fatalf records a failure and ends the case.
-func (t *T) Fatalf(format string, args ...any) {
+func (t *caseT) fatalf(format string, args ...any) {
 	t.Errorf(format, args...)
 	runtime.Goexit()
 }
 
 // Skipf ends the case as SKIPPED (a prerequisite the configuration lacks).
-func (t *T) Skipf(format string, args ...any) {
+func (t *caseT) skipf(format string, args ...any) {
 	t.mu.Lock()
 	t.skipped = fmt.Sprintf(format, args...)
 	t.mu.Unlock()
@@ -57,7 +57,7 @@ func (t *T) Skipf(format string, args ...any) {
 
 // Cleanup registers f to run after the case, last registered first, with a fresh
 // bounded context even when the case timed out.
-func (t *T) Cleanup(f func(ctx context.Context) error) {
+func (t *caseT) Cleanup(f func(ctx context.Context) error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.cleanups = append(t.cleanups, f)
@@ -65,7 +65,7 @@ func (t *T) Cleanup(f func(ctx context.Context) error) {
 
 // UniqueName returns a DNS-label-safe name unique in this run, starting with the case's
 // prefix and hint.
-func (t *T) uniqueName(hint string) string {
+func (t *caseT) uniqueName(hint string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.counter++
@@ -75,7 +75,7 @@ func (t *T) uniqueName(hint string) string {
 // Eventually polls cond every 250ms until it returns true, fails with an error, or ctx
 // (the case's bounded context) ends; then the case fails with "expected <what>; last
 // seen: <what cond last reported>".
-func (t *T) Eventually(ctx context.Context, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
+func (t *caseT) Eventually(ctx context.Context, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		ok, seen, err := cond(ctx)
@@ -93,34 +93,34 @@ func (t *T) Eventually(ctx context.Context, expected string, cond func(ctx conte
 		if last == "" {
 			last = err.Error()
 		}
-		t.Fatalf("expected %s; last seen: %s", expected, last)
+		t.fatalf("expected %s; last seen: %s", expected, last)
 	}
 }
 
 // Consistently checks cond every 250ms for window (or until ctx ends): it must keep
 // returning true; the first false fails the case with what was expected and seen.
-func (t *T) consistently(ctx context.Context, window time.Duration, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
+func (t *caseT) consistently(ctx context.Context, window time.Duration, expected string, cond func(ctx context.Context) (ok bool, seen string, err error)) {
 	deadline := time.Now().Add(window)
 	for {
 		ok, seen, err := cond(ctx)
 		if err != nil {
-			t.Fatalf("expected %s; checking it failed: %v", expected, err)
+			t.fatalf("expected %s; checking it failed: %v", expected, err)
 		}
 		if !ok {
-			t.Fatalf("expected %s for %s; saw %s", expected, window, seen)
+			t.fatalf("expected %s for %s; saw %s", expected, window, seen)
 		}
 		if time.Now().After(deadline) {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("expected %s for %s; the case ran out of time", expected, window)
+			t.fatalf("expected %s for %s; the case ran out of time", expected, window)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-func (t *T) runCleanups(timeout time.Duration) {
+func (t *caseT) runCleanups(timeout time.Duration) {
 	t.mu.Lock()
 	cleanups := t.cleanups
 	t.cleanups = nil
@@ -134,7 +134,7 @@ func (t *T) runCleanups(timeout time.Duration) {
 	}
 }
 
-func (t *T) failures() string {
+func (t *caseT) failures() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.Join(t.errs, "; ")

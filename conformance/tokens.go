@@ -32,10 +32,10 @@ func (b bootstrapToken) value() string { return b.id + "." + b.secret }
 func (b bootstrapToken) user() string { return "system:bootstrap:" + b.id }
 
 // createToken writes kube-system/bootstrap-token-<id> and removes it at cleanup.
-func (t *T) createToken(ctx context.Context, opts tokenOptions) bootstrapToken {
+func (t *caseT) createToken(ctx context.Context, opts tokenOptions) bootstrapToken {
 	tok, err := token.Generate()
 	if err != nil {
-		t.Fatalf("generating a bootstrap token: %v", err)
+		t.fatalf("generating a bootstrap token: %v", err)
 	}
 	data := map[string]string{
 		"token-id":                tok.ID,
@@ -59,7 +59,7 @@ func (t *T) createToken(ctx context.Context, opts tokenOptions) bootstrapToken {
 	}
 	secrets := t.Client.CoreV1().Secrets(metav1.NamespaceSystem)
 	if _, err := secrets.Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating bootstrap token Secret %s: %v", secret.Name, err)
+		t.fatalf("creating bootstrap token Secret %s: %v", secret.Name, err)
 	}
 	t.Cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(secrets.Delete(ctx, secret.Name, metav1.DeleteOptions{}))
@@ -68,23 +68,23 @@ func (t *T) createToken(ctx context.Context, opts tokenOptions) bootstrapToken {
 }
 
 // bearerConfig reaches the API server like the admin config but with only a bearer token.
-func (t *T) bearerConfig(value string) *rest.Config {
+func (t *caseT) bearerConfig(value string) *rest.Config {
 	rc := rest.AnonymousClientConfig(t.RESTConfig)
 	rc.BearerToken = value
 	return rc
 }
 
-func (t *T) bearerClient(value string) kubernetes.Interface {
+func (t *caseT) bearerClient(value string) kubernetes.Interface {
 	client, err := kubernetes.NewForConfig(t.bearerConfig(value))
 	if err != nil {
-		t.Fatalf("building a bearer-token client: %v", err)
+		t.fatalf("building a bearer-token client: %v", err)
 	}
 	return client
 }
 
 // waitAuthenticates waits until the token logs in (the authenticator reads Secrets
 // through a cache) and returns who it is.
-func (t *T) waitAuthenticates(ctx context.Context, tok bootstrapToken) (string, []string) {
+func (t *caseT) waitAuthenticates(ctx context.Context, tok bootstrapToken) (string, []string) {
 	var user string
 	var groups []string
 	client := t.bearerClient(tok.value())

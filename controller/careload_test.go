@@ -100,7 +100,7 @@ func TestCAReplacedWhileControllerRuns(t *testing.T) {
 	})
 
 	var cas caSet
-	for i, kt := range []sign.KeyType{sign.KeyECDSAP256, sign.KeyRSA2048, sign.KeyECDSAP384} {
+	for i, kt := range []csr.KeyType{csr.ECDSAP256, csr.RSA2048, csr.ECDSAP384} {
 		ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: fmt.Sprintf("careload-ca-%d", i+1), KeyType: kt})
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 // download returns the certificate PEM issued for the CSR name, like
 // `kubectl get csr NAME -o jsonpath={.status.certificate} | base64 -d`. A CSR without a
-// certificate gives *NotIssuedError, a denied or failed one *DeniedError or *FailedError.
+// certificate gives *notIssuedError, a denied or failed one *DeniedError or *FailedError.
 func download(ctx context.Context, client kubernetes.Interface, name string) ([]byte, error) {
 	obj, err := client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -22,7 +22,7 @@ func download(ctx context.Context, client kubernetes.Interface, name string) ([]
 		return nil, err
 	}
 	if cert == nil {
-		return nil, &NotIssuedError{Name: name, State: state}
+		return nil, &notIssuedError{Name: name, State: state}
 	}
 	if _, err := certutil.ParseCertsPEM(cert); err != nil {
 		return nil, fmt.Errorf("CertificateSigningRequest %q: status.certificate: %w", name, err)

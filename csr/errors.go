@@ -60,13 +60,13 @@ func (e *WaitError) Error() string {
 
 func (e *WaitError) Unwrap() error { return e.Err }
 
-// NotIssuedError: download found the CSR but no certificate in it yet.
-type NotIssuedError struct {
+// notIssuedError: download found the CSR but no certificate in it yet.
+type notIssuedError struct {
 	Name  string
 	State string
 }
 
-func (e *NotIssuedError) Error() string {
+func (e *notIssuedError) Error() string {
 	return fmt.Sprintf("CertificateSigningRequest %q has no certificate yet (%s)", e.Name, e.State)
 }
 
@@ -80,13 +80,13 @@ func (e *IncompatibleError) Error() string {
 	return fmt.Sprintf("CertificateSigningRequest %q already exists and cannot be reused: %s", e.Name, e.Reason)
 }
 
-// MismatchError: an issued certificate does not match the request it answers.
-type MismatchError struct {
+// mismatchError: an issued certificate does not match the request it answers.
+type mismatchError struct {
 	Name   string
 	Reason string
 }
 
-func (e *MismatchError) Error() string {
+func (e *mismatchError) Error() string {
 	return fmt.Sprintf("certificate issued for CertificateSigningRequest %q does not match the request: %s", e.Name, e.Reason)
 }
 

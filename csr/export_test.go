@@ -19,3 +19,6 @@ var NodeClientRequest = nodeClientRequest
 
 const StateApprovedNoCert = stateApprovedNoCert
 const SANTypeIP = sanTypeIP
+
+type MismatchError = mismatchError
+type NotIssuedError = notIssuedError

@@ -4,7 +4,7 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 )
 
-// Pending states of a CSR, as WaitError and NotIssuedError report them.
+// Pending states of a CSR, as WaitError and notIssuedError report them.
 const (
 	StatePendingApproval = "pending approval"
 	stateApprovedNoCert  = "approved, waiting for the signer to issue the certificate"

@@ -6,7 +6,7 @@
 //     ConfigMap; Signer (and the one-shot SignClusterInfo) keep one jws-kubeconfig-<id>
 //     detached signature in it per valid token with the signing usage, removing stale ones,
 //     as kube-controller-manager's bootstrapsigner does;
-//   - the primitives the node side needs: Sign and Verify for the detached HS256 JWS keyed
+//   - the primitives the node side needs: signJWS and Verify for the detached HS256 JWS keyed
 //     by the token secret (through k8s.io/cluster-bootstrap/token/jws), Pin, ParsePins and
 //     Pins.Check for `sha256:<hex>` pins of the CA's SubjectPublicKeyInfo, and
 //     ParseClusterInfo for the published kubeconfig.

@@ -2,3 +2,4 @@ package discovery
 
 // Names the external tests use; unexported for importers.
 var ParsePin = parsePin
+var Sign = signJWS

@@ -17,11 +17,11 @@ import (
 // was made for another token id or does not match the content and token secret.
 var ErrBadSignature = errors.New("bad cluster-info signature")
 
-// Sign computes the detached JWS (RFC 7515 Appendix F) the bootstrap signer stores for
+// signJWS computes the detached JWS (RFC 7515 Appendix F) the bootstrap signer stores for
 // tok: HS256 keyed by the token secret, protected header {"alg":"HS256","kid":"<id>"},
 // serialized as "<header>..<signature>". The token's format is not checked, so any id and
 // secret can be signed with (the id must not be empty).
-func Sign(content []byte, tok token.Token) (string, error) {
+func signJWS(content []byte, tok token.Token) (string, error) {
 	if tok.ID == "" {
 		return "", errors.New("signing cluster-info: token id is empty")
 	}
@@ -44,7 +44,7 @@ func Verify(signature string, content []byte, tok token.Token) error {
 	if err := checkHeader(header, tok.ID); err != nil {
 		return err
 	}
-	want, err := Sign(content, tok)
+	want, err := signJWS(content, tok)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func signedConfigMap(cm *corev1.ConfigMap, secrets []*corev1.Secret, now time.Ti
 			if !ok {
 				continue
 			}
-			sig, err := Sign([]byte(content), tok)
+			sig, err := signJWS([]byte(content), tok)
 			if err != nil {
 				return nil, time.Time{}, err
 			}

@@ -30,7 +30,7 @@ func TestSignedConfigMap(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	const content = "apiVersion: v1\nkind: Config\n"
 	sig := func(id, secret string) string {
-		s, err := Sign([]byte(content), token.Token{ID: id, Secret: secret})
+		s, err := signJWS([]byte(content), token.Token{ID: id, Secret: secret})
 		if err != nil {
 			t.Fatal(err)
 		}

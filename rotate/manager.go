@@ -404,7 +404,7 @@ func (m *Manager) checkSkew(log klog.Logger, cert *x509.Certificate, csrName str
 	if skew == nil {
 		return nil
 	}
-	if skew.NotYetValid() {
+	if skew.notYetValid() {
 		log.Info("Warning: clock skew", "csr", csrName, "clockOffset", skew.Offset.String(), "detail", skew.Error())
 		return nil
 	}

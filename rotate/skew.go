@@ -45,7 +45,7 @@ func CheckIssued(cert *x509.Certificate, now time.Time) *ClockSkewError {
 }
 
 // NotYetValid is true when the certificate starts after Now.
-func (e *ClockSkewError) NotYetValid() bool { return e.Now.Before(e.NotBefore) }
+func (e *ClockSkewError) notYetValid() bool { return e.Now.Before(e.NotBefore) }
 
 // certificateInvalid is true when the certificate is outside its validity period.
 func (e *ClockSkewError) certificateInvalid() bool { return !e.Now.IsZero() }
@@ -63,7 +63,7 @@ func (e *ClockSkewError) Error() string {
 		ErrClockSkew, offset, direction, how, csr.Backdate)
 	switch {
 	case !e.certificateInvalid():
-	case e.NotYetValid():
+	case e.notYetValid():
 		msg += fmt.Sprintf("; the certificate issued just now is not valid until %s, %s after this machine's time %s", utc(e.NotBefore), e.NotBefore.Sub(e.Now).Round(time.Second), utc(e.Now))
 	default:
 		msg += fmt.Sprintf("; the certificate issued just now expired at %s, %s before this machine's time %s", utc(e.NotAfter), e.Now.Sub(e.NotAfter).Round(time.Second), utc(e.Now))

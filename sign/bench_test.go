@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
-func benchmarkIssue(b *testing.B, kt sign.KeyType) {
+func benchmarkIssue(b *testing.B, kt csr.KeyType) {
 	ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{KeyType: kt})
 	if err != nil {
 		b.Fatal(err)
@@ -23,7 +24,7 @@ func benchmarkIssue(b *testing.B, kt sign.KeyType) {
 }
 
 // BenchmarkIssueECDSA issues a kubelet client certificate with an ECDSA P-256 CA.
-func BenchmarkIssueECDSA(b *testing.B) { benchmarkIssue(b, sign.KeyECDSAP256) }
+func BenchmarkIssueECDSA(b *testing.B) { benchmarkIssue(b, csr.ECDSAP256) }
 
 // BenchmarkIssueRSA issues a kubelet client certificate with an RSA-2048 CA.
-func BenchmarkIssueRSA(b *testing.B) { benchmarkIssue(b, sign.KeyRSA2048) }
+func BenchmarkIssueRSA(b *testing.B) { benchmarkIssue(b, csr.RSA2048) }

@@ -7,29 +7,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"k8s.io/utils/clock"
-)
 
-// KeyType names a CA key algorithm for NewSelfSignedCA: the csr package's key types.
-type KeyType = csr.KeyType
-
-// Key types NewSelfSignedCA can generate.
-const (
-	KeyECDSAP256 = csr.ECDSAP256
-	KeyECDSAP384 = csr.ECDSAP384
-	KeyRSA2048   = csr.RSA2048
-	KeyRSA3072   = csr.RSA3072
-	KeyRSA4096   = csr.RSA4096
-	KeyEd25519   = csr.Ed25519
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
 // SelfSignedOptions configure NewSelfSignedCA. The zero value is usable.
 type SelfSignedOptions struct {
 	// CommonName of the CA. Default "tlsbootstrap-ca".
 	CommonName string
-	// KeyType of the CA key. Default KeyECDSAP256.
-	KeyType KeyType
+	// KeyType of the CA key. Default csr.ECDSAP256.
+	KeyType csr.KeyType
 	// Validity is the CA's lifetime from now. Default 10 years.
 	Validity time.Duration
 	// Clock tells the time the CA starts at (backdated by csr.Backdate). Default the
@@ -44,7 +32,7 @@ func NewSelfSignedCA(opts SelfSignedOptions) (*CA, error) {
 		opts.CommonName = "tlsbootstrap-ca"
 	}
 	if opts.KeyType == "" {
-		opts.KeyType = KeyECDSAP256
+		opts.KeyType = csr.ECDSAP256
 	}
 	if opts.Validity == 0 {
 		opts.Validity = 10 * 365 * 24 * time.Hour

@@ -16,6 +16,7 @@ import (
 
 	testingclock "k8s.io/utils/clock/testing"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -49,9 +50,9 @@ func keyPEMAs(t *testing.T, key crypto.Signer, format string) []byte {
 }
 
 func TestParseCAKeyTypesAndEncodings(t *testing.T) {
-	rsaCA := mustCA(t, sign.SelfSignedOptions{KeyType: sign.KeyRSA2048})
-	ecCA := mustCA(t, sign.SelfSignedOptions{KeyType: sign.KeyECDSAP384})
-	edCA := mustCA(t, sign.SelfSignedOptions{KeyType: sign.KeyEd25519})
+	rsaCA := mustCA(t, sign.SelfSignedOptions{KeyType: csr.RSA2048})
+	ecCA := mustCA(t, sign.SelfSignedOptions{KeyType: csr.ECDSAP384})
+	edCA := mustCA(t, sign.SelfSignedOptions{KeyType: csr.Ed25519})
 	ecParams := []byte("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n")
 	for _, tc := range []struct {
 		name   string
@@ -133,7 +134,7 @@ func leafOf(t *testing.T, ca *sign.CA) (certPEM, keyPEM []byte) {
 
 func TestLoadCANamesTheFile(t *testing.T) {
 	dir := t.TempDir()
-	ca := mustCA(t, sign.SelfSignedOptions{KeyType: sign.KeyEd25519})
+	ca := mustCA(t, sign.SelfSignedOptions{KeyType: csr.Ed25519})
 	certFile, keyFile := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
 	if err := ca.WriteFiles(certFile, keyFile); err != nil {
 		t.Fatal(err)
@@ -169,7 +170,7 @@ func TestLoadCANamesTheFile(t *testing.T) {
 
 func TestNewSelfSignedCA(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, kt := range []sign.KeyType{sign.KeyECDSAP256, sign.KeyECDSAP384, sign.KeyRSA2048, sign.KeyEd25519} {
+	for _, kt := range []csr.KeyType{csr.ECDSAP256, csr.ECDSAP384, csr.RSA2048, csr.Ed25519} {
 		t.Run(string(kt), func(t *testing.T) {
 			ca := mustCA(t, sign.SelfSignedOptions{CommonName: "unit", KeyType: kt, Validity: 48 * time.Hour, Clock: testingclock.NewFakePassiveClock(now)})
 			c := ca.Cert

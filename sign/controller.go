@@ -107,7 +107,7 @@ func (c *Controller) enqueue(obj any) {
 	if !ok {
 		return
 	}
-	sign, why := c.signer.Decide(req)
+	sign, why := c.signer.decide(req)
 	switch {
 	case sign:
 		c.queue.Add(req.Name)
@@ -180,7 +180,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if sign, why := c.signer.Decide(req); !sign {
+	if sign, why := c.signer.decide(req); !sign {
 		if claimOver(why) {
 			c.claimed.Delete(req.UID)
 		}

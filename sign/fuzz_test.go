@@ -3,13 +3,14 @@ package sign_test
 import (
 	"testing"
 
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // FuzzParseCA: any certificate and key input gives a CA or an error, never a panic, and a
 // CA it returns is usable.
 func FuzzParseCA(f *testing.F) {
-	for _, kt := range []sign.KeyType{sign.KeyECDSAP256, sign.KeyRSA2048, sign.KeyEd25519} {
+	for _, kt := range []csr.KeyType{csr.ECDSAP256, csr.RSA2048, csr.Ed25519} {
 		ca, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{KeyType: kt})
 		if err != nil {
 			f.Fatal(err)

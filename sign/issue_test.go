@@ -98,7 +98,7 @@ func TestIssueRefusesExpiredCAAndClamps(t *testing.T) {
 }
 
 func TestIssueCertificateContents(t *testing.T) {
-	for _, kt := range []sign.KeyType{sign.KeyECDSAP256, sign.KeyRSA2048, sign.KeyEd25519} {
+	for _, kt := range []csr.KeyType{csr.ECDSAP256, csr.RSA2048, csr.Ed25519} {
 		t.Run(string(kt), func(t *testing.T) {
 			ca := mustCA(t, sign.SelfSignedOptions{KeyType: kt})
 			key := newKey(t)

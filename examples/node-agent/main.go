@@ -4,7 +4,7 @@
 // certificate before it expires (--rotate-certificates, default true) and, with
 // --rotate-server-certificates, keeping a serving certificate for --node-ip and the node
 // name, logging each rotation. It leaves the Node object to the kubelet; on a test
-// cluster without one, --register-node creates it (see node.Register).
+// cluster without one, --register-node creates it (see internal/nodereg).
 //
 //	go run ./examples/node-agent --bootstrap-kubeconfig bootstrap.kubeconfig \
 //	    --kubeconfig kubelet.kubeconfig --cert-dir pki --node-name node-1 --once

@@ -7,8 +7,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/nodereg"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
-	"github.com/tlsbootstrap/tlsbootstrap/node"
 )
 
 // registerNode creates or updates the node's own Node object with its new identity, with
@@ -23,7 +23,7 @@ func registerNode(ctx context.Context, f *flags) error {
 	if err != nil {
 		return fmt.Errorf("register node: %w", err)
 	}
-	n, err := node.Register(ctx, client, node.RegisterOptions{NodeName: f.nodeName, Addresses: node.Addresses(f.nodeIPs, f.nodeName)})
+	n, err := nodereg.Register(ctx, client, nodereg.Options{NodeName: f.nodeName, Addresses: nodereg.Addresses(f.nodeIPs, f.nodeName)})
 	if err != nil {
 		return err
 	}

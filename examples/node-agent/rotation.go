@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/nodereg"
 	"github.com/tlsbootstrap/tlsbootstrap/node"
 )
 
@@ -16,7 +17,7 @@ import (
 func (f *flags) runOptions(opts node.Options) node.RunOptions {
 	ro := node.RunOptions{Options: opts}
 	if f.rotateServing {
-		ro.ServingAddresses = func() []corev1.NodeAddress { return node.Addresses(f.nodeIPs, f.nodeName) }
+		ro.ServingAddresses = func() []corev1.NodeAddress { return nodereg.Addresses(f.nodeIPs, f.nodeName) }
 	}
 	if f.renewAfter > 0 {
 		after := f.renewAfter

@@ -1,4 +1,8 @@
-package node
+// Package nodereg creates or updates a node's own Node object, for test clusters without a
+// kubelet (node-agent --register-node): a kubelet registers its Node itself, with what it
+// and the cloud provider know (labels, taints, capacity, providerID), which a Node made
+// beforehand would lack.
+package nodereg
 
 import (
 	"context"
@@ -17,8 +21,8 @@ import (
 // hostnameLabel is the label the kubelet sets on its Node to its hostname.
 const hostnameLabel = "kubernetes.io/hostname"
 
-// RegisterOptions configure Register.
-type RegisterOptions struct {
+// Options configure Register.
+type Options struct {
 	// NodeName of the Node object; it must be the client's own node (system:node:<name>).
 	NodeName string
 	// Addresses become status.addresses; see Addresses.
@@ -48,7 +52,7 @@ func Addresses(ips []net.IP, hostname string) []corev1.NodeAddress {
 //
 // The API server's Node authorizer and NodeRestriction admission allow a node this for
 // its own object only; another node's object is refused with a clear error.
-func Register(ctx context.Context, client kubernetes.Interface, opts RegisterOptions) (*corev1.Node, error) {
+func Register(ctx context.Context, client kubernetes.Interface, opts Options) (*corev1.Node, error) {
 	if opts.NodeName == "" {
 		return nil, errors.New("register node: node name is empty")
 	}

@@ -1,4 +1,4 @@
-package node_test
+package nodereg_test
 
 import (
 	"context"
@@ -10,11 +10,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tlsbootstrap/tlsbootstrap/node"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/nodereg"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
+
+var cp *controlplane.ControlPlane
+
+func TestMain(m *testing.M) { testenv.MainLazy(m, controlplane.Options{}, &cp) }
 
 func nodeClient(t *testing.T, name string) kubernetes.Interface {
 	t.Helper()
+	testenv.Need(t)
 	cfg, err := cp.UserConfig("system:node:"+name, "system:nodes")
 	if err != nil {
 		t.Fatal(err)
@@ -25,8 +32,8 @@ func nodeClient(t *testing.T, name string) kubernetes.Interface {
 func TestRegister(t *testing.T) {
 	ctx := context.Background()
 	client := nodeClient(t, "reg-a")
-	addrs := node.Addresses([]net.IP{net.ParseIP("10.0.0.7")}, "reg-a")
-	got, err := node.Register(ctx, client, node.RegisterOptions{NodeName: "reg-a", Addresses: addrs})
+	addrs := nodereg.Addresses([]net.IP{net.ParseIP("10.0.0.7")}, "reg-a")
+	got, err := nodereg.Register(ctx, client, nodereg.Options{NodeName: "reg-a", Addresses: addrs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +41,13 @@ func TestRegister(t *testing.T) {
 	if len(got.Status.Addresses) != 2 || got.Status.Addresses[0] != want[0] || got.Status.Addresses[1] != want[1] {
 		t.Errorf("addresses %v, want %v", got.Status.Addresses, want)
 	}
-	if got.Labels[node.HostnameLabel] != "reg-a" {
-		t.Errorf("labels %v lack %s=reg-a", got.Labels, node.HostnameLabel)
+	if got.Labels["kubernetes.io/hostname"] != "reg-a" {
+		t.Errorf("labels %v lack %s=reg-a", got.Labels, "kubernetes.io/hostname")
 	}
 
 	// Registering again with a new address updates it.
-	moved := node.Addresses([]net.IP{net.ParseIP("10.0.0.8")}, "reg-a")
-	got, err = node.Register(ctx, client, node.RegisterOptions{NodeName: "reg-a", Addresses: moved})
+	moved := nodereg.Addresses([]net.IP{net.ParseIP("10.0.0.8")}, "reg-a")
+	got, err = nodereg.Register(ctx, client, nodereg.Options{NodeName: "reg-a", Addresses: moved})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,13 +56,13 @@ func TestRegister(t *testing.T) {
 	}
 
 	// Another node's object: creating it and updating it are both refused.
-	if _, err := node.Register(ctx, client, node.RegisterOptions{NodeName: "reg-b", Addresses: addrs}); err == nil || !strings.Contains(err.Error(), "only its own") {
+	if _, err := nodereg.Register(ctx, client, nodereg.Options{NodeName: "reg-b", Addresses: addrs}); err == nil || !strings.Contains(err.Error(), "only its own") {
 		t.Errorf("registering another node: %v, want a refusal naming the rule", err)
 	}
 	if _, err := cp.Client().CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "reg-c"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.Register(ctx, client, node.RegisterOptions{NodeName: "reg-c", Addresses: addrs}); err == nil || !strings.Contains(err.Error(), "only its own") {
+	if _, err := nodereg.Register(ctx, client, nodereg.Options{NodeName: "reg-c", Addresses: addrs}); err == nil || !strings.Contains(err.Error(), "only its own") {
 		t.Errorf("updating another node's addresses: %v, want a refusal", err)
 	}
 	other, err := cp.Client().CoreV1().Nodes().Get(ctx, "reg-c", metav1.GetOptions{})
@@ -65,7 +72,7 @@ func TestRegister(t *testing.T) {
 	if len(other.Status.Addresses) != 0 {
 		t.Errorf("another node's addresses were changed: %v", other.Status.Addresses)
 	}
-	if _, err := node.Register(ctx, client, node.RegisterOptions{}); err == nil {
+	if _, err := nodereg.Register(ctx, client, nodereg.Options{}); err == nil {
 		t.Error("empty node name accepted")
 	}
 }

@@ -1,4 +1,0 @@
-package node
-
-// Names the external tests use; unexported for importers.
-const HostnameLabel = hostnameLabel
