@@ -123,7 +123,7 @@ func TestParseCARejects(t *testing.T) {
 func leafOf(t *testing.T, ca *sign.CA) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key := newKey(t)
-	obj := csrObject("leaf", sign.LegacyUnknownSignerName, request{cn: "leaf"}.pem(t, key), clientUsages, nil)
+	obj := csrObject("leaf", sign.LegacyUnknownSignerName, request{CN: "leaf"}.PEM(t, key), clientUsages, nil)
 	certPEM, err := sign.Issue(ca, obj, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)

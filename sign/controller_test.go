@@ -119,18 +119,7 @@ func (e *controllerEnv) histogramCount(t *testing.T, name string) uint64 {
 }
 
 func clientCSR(t *testing.T, usages ...certificatesv1.KeyUsage) *certificatesv1.CertificateSigningRequest {
-	return csrObject(uniqueName(t), controllerSigner, request{cn: "robot", orgs: []string{"robots"}}.pem(t, newKey(t)), usages, nil)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return csrObject(uniqueName(t), controllerSigner, request{CN: "robot", Orgs: []string{"robots"}}.PEM(t, newKey(t)), usages, nil)
 }
 
 func getCSR(t *testing.T, client kubernetes.Interface, name string) *certificatesv1.CertificateSigningRequest {

@@ -30,8 +30,8 @@ func splitUsages(s string) []certificatesv1.KeyUsage {
 func FuzzIssue(f *testing.F) {
 	ca := mustCA(f, sign.SelfSignedOptions{})
 	key := newKey(f)
-	client := request{cn: "system:node:n1", orgs: []string{"system:nodes"}}.pem(f, key)
-	serving := request{cn: "system:node:n1", orgs: []string{"system:nodes"}, dns: []string{"n1"}}.pem(f, key)
+	client := request{CN: "system:node:n1", Orgs: []string{"system:nodes"}}.PEM(f, key)
+	serving := request{CN: "system:node:n1", Orgs: []string{"system:nodes"}, DNS: []string{"n1"}}.PEM(f, key)
 	f.Add(client, "digital signature,client auth", certificatesv1.KubeAPIServerClientKubeletSignerName, int32(3600))
 	f.Add(serving, "digital signature,key encipherment,server auth", certificatesv1.KubeletServingSignerName, int32(0))
 	f.Add(client, "client auth,server auth", certificatesv1.KubeAPIServerClientSignerName, int32(-1))
@@ -77,9 +77,9 @@ func FuzzIssue(f *testing.F) {
 // package's kubelet client rules.
 func FuzzValidateRequest(f *testing.F) {
 	key := newKey(f)
-	f.Add(request{cn: "system:node:n1", orgs: []string{"system:nodes"}}.pem(f, key), "client auth", certificatesv1.KubeAPIServerClientKubeletSignerName)
-	f.Add(request{cn: "system:node:n1", orgs: []string{"system:nodes"}, dns: []string{"n1"}}.pem(f, key), "digital signature,server auth", certificatesv1.KubeletServingSignerName)
-	f.Add(request{cn: "alice", emails: []string{"a@example.com"}}.pem(f, key), "client auth", certificatesv1.KubeAPIServerClientSignerName)
+	f.Add(request{CN: "system:node:n1", Orgs: []string{"system:nodes"}}.PEM(f, key), "client auth", certificatesv1.KubeAPIServerClientKubeletSignerName)
+	f.Add(request{CN: "system:node:n1", Orgs: []string{"system:nodes"}, DNS: []string{"n1"}}.PEM(f, key), "digital signature,server auth", certificatesv1.KubeletServingSignerName)
+	f.Add(request{CN: "alice", Emails: []string{"a@example.com"}}.PEM(f, key), "client auth", certificatesv1.KubeAPIServerClientSignerName)
 	f.Add([]byte("-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n"), "", "example.com/x")
 	f.Fuzz(func(t *testing.T, request []byte, usages, signer string) {
 		req, err := csr.ParseRequestPEM(request)

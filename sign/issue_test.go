@@ -102,8 +102,8 @@ func TestIssueCertificateContents(t *testing.T) {
 		t.Run(string(kt), func(t *testing.T) {
 			ca := mustCA(t, sign.SelfSignedOptions{KeyType: kt})
 			key := newKey(t)
-			req := request{cn: "system:node:web-1", orgs: []string{"system:nodes"}, dns: []string{"web-1", "web-1.example.com"}, ips: []net.IP{net.ParseIP("10.0.0.7").To4(), net.ParseIP("fd00::7")}}
-			obj := csrObject("contents", certificatesv1.KubeletServingSignerName, req.pem(t, key), servingUsages, nil)
+			req := request{CN: "system:node:web-1", Orgs: []string{"system:nodes"}, DNS: []string{"web-1", "web-1.example.com"}, IPs: []net.IP{net.ParseIP("10.0.0.7").To4(), net.ParseIP("fd00::7")}}
+			obj := csrObject("contents", certificatesv1.KubeletServingSignerName, req.PEM(t, key), servingUsages, nil)
 			now := time.Now()
 			certPEM, err := sign.Issue(ca, obj, now, time.Hour)
 			if err != nil {
@@ -118,14 +118,14 @@ func TestIssueCertificateContents(t *testing.T) {
 			if !cert.BasicConstraintsValid || cert.IsCA {
 				t.Errorf("basic constraints valid=%v CA=%v, want CA:false", cert.BasicConstraintsValid, cert.IsCA)
 			}
-			if cert.Subject.CommonName != req.cn || !slices.Equal(cert.Subject.Organization, req.orgs) {
+			if cert.Subject.CommonName != req.CN || !slices.Equal(cert.Subject.Organization, req.Orgs) {
 				t.Errorf("subject %s", cert.Subject)
 			}
-			if diff := cmp.Diff(req.dns, cert.DNSNames); diff != "" {
+			if diff := cmp.Diff(req.DNS, cert.DNSNames); diff != "" {
 				t.Errorf("DNS SANs (-want +got):\n%s", diff)
 			}
-			if len(cert.IPAddresses) != 2 || !cert.IPAddresses[0].Equal(req.ips[0]) || !cert.IPAddresses[1].Equal(req.ips[1]) {
-				t.Errorf("IP SANs %v, want %v", cert.IPAddresses, req.ips)
+			if len(cert.IPAddresses) != 2 || !cert.IPAddresses[0].Equal(req.IPs[0]) || !cert.IPAddresses[1].Equal(req.IPs[1]) {
+				t.Errorf("IP SANs %v, want %v", cert.IPAddresses, req.IPs)
 			}
 			if cert.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment {
 				t.Errorf("key usage %b", cert.KeyUsage)
@@ -171,8 +171,8 @@ func TestIssueUniqueSerials(t *testing.T) {
 
 func TestIssuePerSignerRules(t *testing.T) {
 	ca := mustCA(t, sign.SelfSignedOptions{})
-	node := request{cn: "system:node:n1", orgs: []string{"system:nodes"}}
-	serving := request{cn: "system:node:n1", orgs: []string{"system:nodes"}, dns: []string{"n1"}}
+	node := request{CN: "system:node:n1", Orgs: []string{"system:nodes"}}
+	serving := request{CN: "system:node:n1", Orgs: []string{"system:nodes"}, DNS: []string{"n1"}}
 	u := func(us ...certificatesv1.KeyUsage) []certificatesv1.KeyUsage { return us }
 	const (
 		ds  = certificatesv1.UsageDigitalSignature
@@ -192,21 +192,21 @@ func TestIssuePerSignerRules(t *testing.T) {
 		{"kubelet client with server auth", certificatesv1.KubeAPIServerClientKubeletSignerName, node, u(ds, ca_, sa), csr.RuleUsages},
 		{"kubelet client without ds", certificatesv1.KubeAPIServerClientKubeletSignerName, node, u(ca_), csr.RuleUsages},
 		{"kubelet client with DNS SAN", certificatesv1.KubeAPIServerClientKubeletSignerName, serving, u(ds, ca_), csr.RuleNoDNSNames},
-		{"kubelet client wrong O", certificatesv1.KubeAPIServerClientKubeletSignerName, request{cn: "system:node:n1", orgs: []string{"system:masters"}}, u(ds, ca_), csr.RuleOrganization},
-		{"kubelet client wrong CN", certificatesv1.KubeAPIServerClientKubeletSignerName, request{cn: "mike", orgs: []string{"system:nodes"}}, u(ds, ca_), csr.RuleCommonNamePrefix},
+		{"kubelet client wrong O", certificatesv1.KubeAPIServerClientKubeletSignerName, request{CN: "system:node:n1", Orgs: []string{"system:masters"}}, u(ds, ca_), csr.RuleOrganization},
+		{"kubelet client wrong CN", certificatesv1.KubeAPIServerClientKubeletSignerName, request{CN: "mike", Orgs: []string{"system:nodes"}}, u(ds, ca_), csr.RuleCommonNamePrefix},
 		{"kubelet serving ds+sa", certificatesv1.KubeletServingSignerName, serving, u(ds, sa), ""},
 		{"kubelet serving ds+ke+sa", certificatesv1.KubeletServingSignerName, serving, u(ds, ke, sa), ""},
 		{"kubelet serving with client auth", certificatesv1.KubeletServingSignerName, serving, u(ds, sa, ca_), csr.RuleUsages},
 		{"kubelet serving without SAN", certificatesv1.KubeletServingSignerName, node, u(ds, sa), csr.RuleDNSOrIPRequired},
-		{"kubelet serving with email", certificatesv1.KubeletServingSignerName, request{cn: "system:node:n1", orgs: []string{"system:nodes"}, dns: []string{"n1"}, emails: []string{"a@b.c"}}, u(ds, sa), csr.RuleNoEmailAddresses},
-		{"apiserver client ca", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice"}, u(ca_), ""},
-		{"apiserver client ds+ke+ca", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice"}, u(ds, ke, ca_), ""},
-		{"apiserver client without client auth", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice"}, u(ds, ke), csr.RuleUsages},
-		{"apiserver client with server auth", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice"}, u(ca_, sa), csr.RuleUsages},
-		{"legacy unknown anything", sign.LegacyUnknownSignerName, request{cn: "anything", emails: []string{"a@b.c"}}, u(certificatesv1.UsageCodeSigning, certificatesv1.UsageCertSign, sa), ""},
+		{"kubelet serving with email", certificatesv1.KubeletServingSignerName, request{CN: "system:node:n1", Orgs: []string{"system:nodes"}, DNS: []string{"n1"}, Emails: []string{"a@b.c"}}, u(ds, sa), csr.RuleNoEmailAddresses},
+		{"apiserver client ca", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice"}, u(ca_), ""},
+		{"apiserver client ds+ke+ca", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice"}, u(ds, ke, ca_), ""},
+		{"apiserver client without client auth", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice"}, u(ds, ke), csr.RuleUsages},
+		{"apiserver client with server auth", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice"}, u(ca_, sa), csr.RuleUsages},
+		{"legacy unknown anything", sign.LegacyUnknownSignerName, request{CN: "anything", Emails: []string{"a@b.c"}}, u(certificatesv1.UsageCodeSigning, certificatesv1.UsageCertSign, sa), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obj := csrObject("rules", tc.signer, tc.req.pem(t, newKey(t)), tc.usages, nil)
+			obj := csrObject("rules", tc.signer, tc.req.PEM(t, newKey(t)), tc.usages, nil)
 			certPEM, err := sign.Issue(ca, obj, time.Now(), time.Hour)
 			if tc.wantRule == "" {
 				if err != nil {
@@ -231,7 +231,7 @@ func TestIssueBadInput(t *testing.T) {
 	foreign.Spec.SignerName = "example.com/mine"
 	garbage := good.DeepCopy()
 	garbage.Spec.Request = []byte("not a request")
-	unknownUsage := csrObject("u", sign.LegacyUnknownSignerName, request{cn: "x"}.pem(t, newKey(t)), []certificatesv1.KeyUsage{"telepathy"}, nil)
+	unknownUsage := csrObject("u", sign.LegacyUnknownSignerName, request{CN: "x"}.PEM(t, newKey(t)), []certificatesv1.KeyUsage{"telepathy"}, nil)
 	for _, tc := range []struct {
 		name           string
 		ca             *sign.CA

@@ -78,19 +78,19 @@ func TestSignerPolicyValidate(t *testing.T) {
 		wantRule csr.Rule // empty: allowed
 		wantIn   string   // text the message must contain
 	}{
-		{name: "service names and IPs", req: request{cn: "web", dns: []string{"web.ns.svc.cluster.local", "web.ns.svc"}, ips: []net.IP{net.ParseIP("10.96.0.10"), net.ParseIP("127.0.0.1")}}, usages: serving},
-		{name: "exact name", req: request{dns: []string{"localhost"}}, usages: servingUsages},
-		{name: "DNS outside suffixes", req: request{dns: []string{"web.ns.svc.cluster.local", "evil.example.com"}}, usages: serving, wantRule: sign.RulePolicyDNSName, wantIn: `"evil.example.com"`},
-		{name: "apex of suffix", req: request{dns: []string{"svc.cluster.local"}}, usages: serving, wantRule: sign.RulePolicyDNSName, wantIn: `"svc.cluster.local"`},
-		{name: "IP outside ranges", req: request{ips: []net.IP{net.ParseIP("192.168.1.5")}}, usages: serving, wantRule: sign.RulePolicyIP, wantIn: "192.168.1.5"},
-		{name: "IPv6 outside ranges", req: request{ips: []net.IP{net.ParseIP("fd00::1")}}, usages: serving, wantRule: sign.RulePolicyIP, wantIn: "fd00::1"},
-		{name: "client auth not allowed", req: request{dns: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, wantRule: sign.RulePolicyUsage, wantIn: `"client auth"`},
-		{name: "cert sign not allowed", req: request{dns: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageCertSign}, wantRule: sign.RulePolicyUsage, wantIn: `"cert sign"`},
-		{name: "no usages", req: request{dns: []string{"a.svc"}}, wantRule: sign.RulePolicyUsage, wantIn: "no usages"},
-		{name: "email SAN", req: request{dns: []string{"a.svc"}, emails: []string{"me@example.com"}}, usages: serving, wantRule: sign.RulePolicyEmail, wantIn: "me@example.com"},
+		{name: "service names and IPs", req: request{CN: "web", DNS: []string{"web.ns.svc.cluster.local", "web.ns.svc"}, IPs: []net.IP{net.ParseIP("10.96.0.10"), net.ParseIP("127.0.0.1")}}, usages: serving},
+		{name: "exact name", req: request{DNS: []string{"localhost"}}, usages: servingUsages},
+		{name: "DNS outside suffixes", req: request{DNS: []string{"web.ns.svc.cluster.local", "evil.example.com"}}, usages: serving, wantRule: sign.RulePolicyDNSName, wantIn: `"evil.example.com"`},
+		{name: "apex of suffix", req: request{DNS: []string{"svc.cluster.local"}}, usages: serving, wantRule: sign.RulePolicyDNSName, wantIn: `"svc.cluster.local"`},
+		{name: "IP outside ranges", req: request{IPs: []net.IP{net.ParseIP("192.168.1.5")}}, usages: serving, wantRule: sign.RulePolicyIP, wantIn: "192.168.1.5"},
+		{name: "IPv6 outside ranges", req: request{IPs: []net.IP{net.ParseIP("fd00::1")}}, usages: serving, wantRule: sign.RulePolicyIP, wantIn: "fd00::1"},
+		{name: "client auth not allowed", req: request{DNS: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, wantRule: sign.RulePolicyUsage, wantIn: `"client auth"`},
+		{name: "cert sign not allowed", req: request{DNS: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageCertSign}, wantRule: sign.RulePolicyUsage, wantIn: `"cert sign"`},
+		{name: "no usages", req: request{DNS: []string{"a.svc"}}, wantRule: sign.RulePolicyUsage, wantIn: "no usages"},
+		{name: "email SAN", req: request{DNS: []string{"a.svc"}, Emails: []string{"me@example.com"}}, usages: serving, wantRule: sign.RulePolicyEmail, wantIn: "me@example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cr, err := csr.ParseRequestPEM(tc.req.pem(t, key))
+			cr, err := csr.ParseRequestPEM(tc.req.PEM(t, key))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestSignerPolicySubjectsAndURIs(t *testing.T) {
 	p := workloadPolicy(t)
 	p.AllowedSubjects = []string{"*.svc.cluster.local"}
 	key := newKey(t)
-	cr, err := csr.ParseRequestPEM(request{cn: "root", dns: []string{"a.svc"}}.pem(t, key))
+	cr, err := csr.ParseRequestPEM(request{CN: "root", DNS: []string{"a.svc"}}.PEM(t, key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestNewSignerCustomSigners(t *testing.T) {
 func TestSignerPolicyIssueDuration(t *testing.T) {
 	p := workloadPolicy(t) // MaxDuration 24h
 	key := newKey(t)
-	reqPEM := request{cn: "web", dns: []string{"web.ns.svc.cluster.local"}}.pem(t, key)
+	reqPEM := request{CN: "web", DNS: []string{"web.ns.svc.cluster.local"}}.PEM(t, key)
 	now := time.Now()
 	for _, tc := range []struct {
 		name  string
@@ -263,13 +263,13 @@ func TestSignCustomSigner(t *testing.T) {
 		want    sign.Outcome
 		message string
 	}{
-		{name: "inside", req: request{cn: "web", dns: []string{"web.ns.svc.cluster.local"}, ips: []net.IP{net.ParseIP("10.96.0.20")}}, usages: servingUsages, want: sign.Signed},
-		{name: "dns outside", req: request{cn: "web", dns: []string{"web.example.net"}}, usages: servingUsages, want: sign.Failed, message: `DNS name "web.example.net"`},
-		{name: "ip outside", req: request{cn: "web", ips: []net.IP{net.ParseIP("8.8.8.8")}}, usages: servingUsages, want: sign.Failed, message: "IP address 8.8.8.8"},
-		{name: "usage", req: request{cn: "web", dns: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, want: sign.Failed, message: `usage "client auth"`},
+		{name: "inside", req: request{CN: "web", DNS: []string{"web.ns.svc.cluster.local"}, IPs: []net.IP{net.ParseIP("10.96.0.20")}}, usages: servingUsages, want: sign.Signed},
+		{name: "dns outside", req: request{CN: "web", DNS: []string{"web.example.net"}}, usages: servingUsages, want: sign.Failed, message: `DNS name "web.example.net"`},
+		{name: "ip outside", req: request{CN: "web", IPs: []net.IP{net.ParseIP("8.8.8.8")}}, usages: servingUsages, want: sign.Failed, message: "IP address 8.8.8.8"},
+		{name: "usage", req: request{CN: "web", DNS: []string{"a.svc"}}, usages: []certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, want: sign.Failed, message: `usage "client auth"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obj := create(t, client, csrObject(uniqueName(t), workloadSigner, tc.req.pem(t, newKey(t)), tc.usages, nil))
+			obj := create(t, client, csrObject(uniqueName(t), workloadSigner, tc.req.PEM(t, newKey(t)), tc.usages, nil))
 			obj = setCondition(t, client, obj, certificatesv1.CertificateApproved)
 			written, res, err := s.Sign(ctx, client, obj)
 			if err != nil {

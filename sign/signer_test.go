@@ -95,8 +95,8 @@ func TestSignOutcomes(t *testing.T) {
 		}
 	}
 	approve := cond(certificatesv1.CertificateApproved)
-	nodeReq := request{cn: "system:node:o1", orgs: []string{"system:nodes"}}
-	servingReq := request{cn: "system:node:o1", orgs: []string{"system:nodes"}, dns: []string{"o1.example.com"}}
+	nodeReq := request{CN: "system:node:o1", Orgs: []string{"system:nodes"}}
+	servingReq := request{CN: "system:node:o1", Orgs: []string{"system:nodes"}, DNS: []string{"o1.example.com"}}
 	for _, tc := range []struct {
 		name       string
 		signer     string
@@ -115,11 +115,11 @@ func TestSignOutcomes(t *testing.T) {
 		{"kubelet serving", certificatesv1.KubeletServingSignerName, servingReq, servingUsages, []step{approve}, sign.Signed, ""},
 		{"kubelet serving with client auth", certificatesv1.KubeletServingSignerName, servingReq, append(slices.Clone(servingUsages), certificatesv1.UsageClientAuth), []step{approve}, sign.Failed, sign.ReasonSignerValidationFailure},
 		{"kubelet serving without SAN", certificatesv1.KubeletServingSignerName, nodeReq, servingUsages, []step{approve}, sign.Failed, sign.ReasonSignerValidationFailure},
-		{"apiserver client", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice", orgs: []string{"devs"}}, []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}, []step{approve}, sign.Signed, ""},
-		{"apiserver client with server auth", certificatesv1.KubeAPIServerClientSignerName, request{cn: "alice"}, []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth, certificatesv1.UsageServerAuth}, []step{approve}, sign.Failed, sign.ReasonSignerValidationFailure},
+		{"apiserver client", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice", Orgs: []string{"devs"}}, []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth}, []step{approve}, sign.Signed, ""},
+		{"apiserver client with server auth", certificatesv1.KubeAPIServerClientSignerName, request{CN: "alice"}, []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth, certificatesv1.UsageServerAuth}, []step{approve}, sign.Failed, sign.ReasonSignerValidationFailure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obj := create(t, client, csrObject(uniqueName(t), tc.signer, tc.req.pem(t, newKey(t)), tc.usages, nil))
+			obj := create(t, client, csrObject(uniqueName(t), tc.signer, tc.req.PEM(t, newKey(t)), tc.usages, nil))
 			for _, s := range tc.steps {
 				obj = s(t, obj)
 			}

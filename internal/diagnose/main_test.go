@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
 
@@ -47,7 +46,7 @@ func withDNS(r csr.RequestOptions, names ...string) csr.RequestOptions {
 // system:node-bootstrapper so).
 func bootstrapUser(t *testing.T) (string, []string) {
 	user := "system:bootstrap:" + name("tok")
-	bindClusterRole(t, "system:node-bootstrapper", user)
+	csrtest.BindClusterRole(t, cp, "system:node-bootstrapper", user)
 	return user, []string{"system:bootstrappers"}
 }
 
@@ -55,43 +54,12 @@ func bootstrapUser(t *testing.T) (string, []string) {
 // and waits until the RBAC authorizer (an informer) allows it.
 func grant(t *testing.T, user string, groups []string, kind approve.Kind) {
 	t.Helper()
-	bindClusterRole(t, "system:certificates.k8s.io:certificatesigningrequests:"+string(kind), user)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		sar, err := cp.Client().AuthorizationV1().SubjectAccessReviews().Create(context.Background(), &authorizationv1.SubjectAccessReview{
-			Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups, ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: string(kind), Verb: "create"}},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sar.Status.Allowed {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not allowed %s within 10s", user, kind)
-		}
-	}
-}
-
-func bindClusterRole(t *testing.T, role, user string) {
-	t.Helper()
-	_, err := cp.Client().RbacV1().ClusterRoleBindings().Create(context.Background(), &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name("diagnose")},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	csrtest.BindClusterRole(t, cp, "system:certificates.k8s.io:certificatesigningrequests:"+string(kind), user)
+	csrtest.WaitFor(t, user+" allowed "+string(kind), func() bool { return csrtest.Allowed(t, cp, user, groups, string(kind)) })
 }
 
 func clientAs(t *testing.T, user string, groups ...string) kubernetes.Interface {
-	t.Helper()
-	c, err := kubernetes.NewForConfig(cp.ImpersonatingConfig(user, groups...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return csrtest.ClientAs(t, cp, user, groups...)
 }
 
 // createCSR creates a CSR as the given client, retrying while a fresh binding reaches the

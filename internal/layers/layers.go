@@ -64,6 +64,7 @@ func Allowed() map[string][]string {
 		"internal":                 nil,
 		"internal/controlplane":    join(leaves, bottom, middle),
 		"internal/controllerflags": nil,
+		"internal/csrtest":         {"internal/controlplane"},
 		"internal/diagnose":        join(leaves, bottom, middle),
 		"internal/nodereg":         nil,
 		"internal/tokenfile":       leaves,
