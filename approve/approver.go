@@ -67,7 +67,7 @@ func NewApprover(opts Options) (*Approver, error) {
 }
 
 // ServingEnabled reports whether this approver handles kubelet serving CSRs.
-func (a *Approver) servingEnabled() bool { return a.serving != nil }
+func (a *Approver) ServingEnabled() bool { return a.serving != nil }
 
 // Decide works out what to do with a CSR without writing anything: skip it when it is
 // already approved, denied or issued; classify it; try each recognized kind in order with
@@ -87,7 +87,7 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 	}
 	var tried, refusals []string
 	for _, kind := range c.Kinds {
-		if kind == KindSelfNodeServer && !a.servingEnabled() {
+		if kind == KindSelfNodeServer && !a.ServingEnabled() {
 			continue
 		}
 		allowed, reason, err := a.authorizer.Authorize(ctx, obj, kind)
@@ -119,11 +119,11 @@ func (a *Approver) Decide(ctx context.Context, obj *certificatesv1.CertificateSi
 func (a *Approver) notRecognized(c Classification) Decision {
 	var why []*NotRecognizedError
 	for _, e := range c.NotRecognized {
-		if e.Kind != KindSelfNodeServer || a.servingEnabled() {
+		if e.Kind != KindSelfNodeServer || a.ServingEnabled() {
 			why = append(why, e)
 		}
 	}
-	if !a.servingEnabled() && c.Is(KindSelfNodeServer) {
+	if !a.ServingEnabled() && c.Is(KindSelfNodeServer) {
 		return ignore(reasonNotRecognized, "kubelet serving CSR, and serving approval is not enabled", false, nil)
 	}
 	parts := make([]string, 0, len(why))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/approving"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,7 @@ import (
 
 // runController starts an approval controller against the test API server and stops it
 // when the test ends.
-func runController(t *testing.T, serving *approve.ServingPolicy, handoff approve.Handoff) *prometheus.Registry {
+func runController(t *testing.T, serving *approve.ServingPolicy, handoff approving.Handoff) *prometheus.Registry {
 	t.Helper()
 	admin := cp.Client()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,11 +50,11 @@ func runController(t *testing.T, serving *approve.ServingPolicy, handoff approve
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: admin.CoreV1().Events("")})
 	registry := prometheus.NewRegistry()
-	metrics, err := approve.NewMetrics(registry)
+	metrics, err := approving.NewMetrics(registry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctrl, err := approve.NewController(admin, factory.Certificates().V1().CertificateSigningRequests(), approve.ControllerOptions{
+	ctrl, err := approving.NewController(admin, factory.Certificates().V1().CertificateSigningRequests(), approving.ControllerOptions{
 		Approver:   approver,
 		Recorder:   broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tlsbootstrap-approver"}),
 		Metrics:    metrics,
@@ -163,10 +164,10 @@ func TestControllerApprovesOnceGranted(t *testing.T) {
 	waitFor(t, 10*time.Second, "an AutoApproved event", func() bool {
 		return hasEvent(eventsFor(t, created.Name), corev1.EventTypeNormal, "AutoApproved", "kubelet client")
 	})
-	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "nodeclient", "result": approve.ResultApproved}); n < 1 {
+	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "nodeclient", "result": approving.ResultApproved}); n < 1 {
 		t.Errorf("approved nodeclient decisions = %v, want ≥ 1", n)
 	}
-	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "", "result": approve.ResultIgnored}); n < 1 {
+	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "", "result": approving.ResultIgnored}); n < 1 {
 		t.Errorf("ignored decisions = %v, want ≥ 1", n)
 	}
 }
@@ -200,10 +201,10 @@ func TestControllerServing(t *testing.T) {
 	waitFor(t, 10*time.Second, "a Warning event naming the SAN", func() bool {
 		return hasEvent(eventsFor(t, bad.Name), corev1.EventTypeWarning, approve.ReasonAutoDenied, "evil.example.com")
 	})
-	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "selfnodeserver", "result": approve.ResultDenied}); n != 1 {
+	if n := sample(t, metrics, "tlsbootstrap_approval_decisions_total", map[string]string{"kind": "selfnodeserver", "result": approving.ResultDenied}); n != 1 {
 		t.Errorf("denied selfnodeserver decisions = %v, want 1", n)
 	}
-	for _, result := range []string{approve.ResultApproved, approve.ResultDenied} {
+	for _, result := range []string{approving.ResultApproved, approving.ResultDenied} {
 		if n := sample(t, metrics, "tlsbootstrap_approval_latency_seconds", map[string]string{"kind": "selfnodeserver", "result": result}); n != 1 {
 			t.Errorf("latency observations for %s = %v, want 1", result, n)
 		}

@@ -59,10 +59,6 @@ func (d Decision) String() string {
 	return fmt.Sprintf("%s (%s): %s", d.Action, d.Reason, d.Message)
 }
 
-func auditMessage(v *ServingViolation) string {
-	return fmt.Sprintf("Would deny kubelet serving certificate of node %q (rule %s, audit mode): %s.", v.Node, v.Rule, v.Detail)
-}
-
 func ignore(reason, message string, requeue bool, cause error) Decision {
 	return Decision{Action: ActionIgnore, Reason: reason, Message: message, Requeue: requeue, Cause: cause}
 }

@@ -1,7 +1,7 @@
 // Package approve owns approval of CertificateSigningRequests: classifying a CSR into the
 // recognized kinds (selfnodeclient, nodeclient, selfnodeserver), authorizing the requester
-// by SubjectAccessReview, deciding, and the approval controller; plus manual approve and
-// deny.
+// by SubjectAccessReview and deciding; plus manual approve and deny. controller.Run runs
+// an Approver as kube-controller-manager's csrapproving controller does.
 //
 // The pieces, each usable alone:
 //   - Classify applies Kubernetes' kubelet client rules (and the kubelet serving rules for
@@ -27,11 +27,8 @@
 //     a rule in ModeAudit only reports. ServingPolicy is the configuration (a Go value or
 //     LoadServingPolicy's YAML); ServingFacts say who holds each address: ClusterFacts
 //     from watches and an index, StaticFacts from fixed values.
-//   - Controller runs an Approver over an informer and a rate-limited workqueue (the
-//     kube-controller-manager pacing), with optional Events, Prometheus metrics and an
-//     Handoff to a signer in the same process.
 //   - Approve and Deny are `kubectl certificate approve|deny` as functions.
-//   - Explain says why a CSR is Pending (kinds or broken rules, SubjectAccessReview per
-//     kind, whether a signer serves it) or what it was issued (serial, validity, approver,
-//     trust by the API server's client CAs, clock skew), each problem with its fix.
+//
+// Why a CSR is Pending, with the fix, is tokenctl csr explain's business (internal/diagnose),
+// built on Classify and the Authorizer.
 package approve

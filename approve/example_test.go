@@ -10,19 +10,11 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
-	"net/netip"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 )
@@ -77,54 +69,6 @@ func ExampleApprover_Decide() {
 	// Output:
 	// Approve selfnodeclient AutoApproved
 	// Auto approving self kubelet client certificate after SubjectAccessReview.
-}
-
-// ExampleNewController runs the approval controller the way kube-controller-manager's
-// csrapproving does, with serving approval, Events and metrics turned on.
-func ExampleNewController() {
-	run := func(ctx context.Context, client kubernetes.Interface) error {
-		factory := informers.NewSharedInformerFactory(client, 0)
-		// Serving approval reads Nodes (indexed by address), the kubernetes Service and
-		// EndpointSlice, ServiceCIDRs and the API server's certificate.
-		facts, err := approve.NewClusterFacts(client, factory.Core().V1().Nodes().Informer())
-		if err != nil {
-			return err
-		}
-		go func() { _ = facts.Run(ctx) }()
-		approver, err := approve.NewApprover(approve.Options{
-			Authorizer: approve.NewSARAuthorizer(client, approve.SAROptions{CacheTTL: new(5 * time.Second)}),
-			Serving: &approve.ServingOptions{
-				Facts: facts,
-				// The zero policy enforces every rule; ModeAudit reports instead while a
-				// policy is rolled out.
-				Policy: approve.ServingPolicy{ForbiddenCIDRs: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}},
-			},
-		})
-		if err != nil {
-			return err
-		}
-		metrics, err := approve.NewMetrics(prometheus.DefaultRegisterer)
-		if err != nil {
-			return err
-		}
-		events := record.NewBroadcaster(record.WithContext(ctx))
-		events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-		defer events.Shutdown()
-		ctrl, err := approve.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), approve.ControllerOptions{
-			Approver:   approver,
-			Recorder:   events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "csr-approver"}),
-			Metrics:    metrics,
-			CacheSyncs: []cache.InformerSynced{facts.HasSynced},
-			// Handoff: a *sign.Controller in this process, to sign each CSR right after
-			// approving it.
-		})
-		if err != nil {
-			return err
-		}
-		factory.Start(ctx.Done())
-		return ctrl.Run(ctx) // blocks until ctx ends
-	}
-	_ = run
 }
 
 // ExampleApprove is `kubectl certificate approve` as a function.

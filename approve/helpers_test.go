@@ -1,16 +1,12 @@
 package approve_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"net"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,22 +48,7 @@ func (r request) withURI(raw string) request {
 }
 
 func (r request) pem(tb testing.TB) []byte {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject:        pkix.Name{CommonName: r.cn, Organization: r.orgs},
-		DNSNames:       r.dns,
-		IPAddresses:    r.ips,
-		EmailAddresses: r.emails,
-		URIs:           r.uris,
-	}, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+	return csrtest.Request{CN: r.cn, Orgs: r.orgs, DNS: r.dns, IPs: r.ips, Emails: r.emails, URIs: r.uris}.PEM(tb, csrtest.NewKey(tb))
 }
 
 var (

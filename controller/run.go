@@ -29,6 +29,8 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csrcleaner"
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/approving"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/signing"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
@@ -132,18 +134,18 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	csrInformer := factory.Certificates().V1().CertificateSigningRequests()
 	g, ctx := errgroup.WithContext(ctx)
 
-	var signer *sign.Controller
+	var signer *signing.Controller
 	if opts.enabled(CSRSigning) {
 		s, err := sign.NewSigner(sign.SignerOptions{SigningDuration: opts.SigningDuration, CA: opts.ClusterSigningCA,
 			SignerCAs: opts.SignerCAs, CustomSigners: opts.CustomSigners})
 		if err != nil {
 			return err
 		}
-		metrics, err := sign.NewMetrics(reg)
+		metrics, err := signing.NewMetrics(reg)
 		if err != nil {
 			return err
 		}
-		signer, err = sign.NewController(client, csrInformer, sign.ControllerOptions{
+		signer, err = signing.NewController(client, csrInformer, signing.ControllerOptions{
 			Signer: s, Workers: opts.Workers, Recorder: recorder, Metrics: metrics,
 		})
 		if err != nil {
@@ -169,11 +171,11 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		if err != nil {
 			return err
 		}
-		metrics, err := approve.NewMetrics(reg)
+		metrics, err := approving.NewMetrics(reg)
 		if err != nil {
 			return err
 		}
-		ctrlOpts := approve.ControllerOptions{
+		ctrlOpts := approving.ControllerOptions{
 			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics,
 			CacheSyncs: cacheSyncs,
 		}
@@ -181,7 +183,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 			// Sign in this process right away instead of waiting for the watch.
 			ctrlOpts.Handoff = signer
 		}
-		c, err := approve.NewController(client, csrInformer, ctrlOpts)
+		c, err := approving.NewController(client, csrInformer, ctrlOpts)
 		if err != nil {
 			return err
 		}
@@ -193,11 +195,11 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return cleaner.Run(ctx) })
 	}
 	if opts.enabled(TokenCleaner) {
-		cleaner := token.NewCleaner(client, token.CleanerOptions{})
+		cleaner := token.NewCleaner(client, token.WatchOptions{})
 		g.Go(func() error { return cleaner.Run(ctx) })
 	}
 	if opts.enabled(BootstrapSigner) {
-		bootstrapSigner := discovery.NewClusterInfoSigner(client, discovery.ClusterInfoSignerOptions{})
+		bootstrapSigner := discovery.NewClusterInfoSigner(client, token.WatchOptions{})
 		g.Go(func() error { return bootstrapSigner.Run(ctx) })
 	}
 	if opts.enabled(TrustPublisher) {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
+
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csrcleaner"
@@ -25,9 +27,9 @@ import (
 func TestShouldDelete(t *testing.T) {
 	now := time.Date(2032, 3, 4, 12, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) metav1.Time { return metav1.NewTime(now.Add(-d)) }
-	ca := mustCA(t, sign.SelfSignedOptions{Clock: testingclock.NewFakePassiveClock(now.Add(-30 * 24 * time.Hour))})
+	ca := csrtest.MustCA(t, sign.SelfSignedOptions{Clock: testingclock.NewFakePassiveClock(now.Add(-30 * 24 * time.Hour))})
 	certValidUntil := func(notAfter time.Time) []byte {
-		obj, _ := kubeletClientCSR(t, "c", "n1")
+		obj, _ := csrtest.KubeletClientCSR(t, "c", "n1")
 		ttl := notAfter.Sub(now.Add(-2 * time.Hour))
 		p, err := sign.Issue(ca, obj, now.Add(-2*time.Hour), ttl)
 		if err != nil {
@@ -112,15 +114,15 @@ func TestCleanOnce(t *testing.T) {
 }
 
 func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interface, informer certinformers.CertificateSigningRequestInformer) {
-	signer := clusterSigner(t)
+	signer := csrtest.ClusterSigner(t, cp)
 	mk := func() *certificatesv1.CertificateSigningRequest {
-		obj, _ := kubeletClientCSR(t, uniqueName(t), "clean")
-		return create(t, client, obj)
+		obj, _ := csrtest.KubeletClientCSR(t, csrtest.UniqueName(t), "clean")
+		return csrtest.Create(t, client, obj)
 	}
 	pending := mk()
-	denied := setCondition(t, client, mk(), certificatesv1.CertificateDenied)
-	approvedUnissued := setCondition(t, client, mk(), certificatesv1.CertificateApproved)
-	issued, res, err := signer.Sign(ctx, client, setCondition(t, client, mk(), certificatesv1.CertificateApproved))
+	denied := csrtest.SetCondition(t, client, mk(), certificatesv1.CertificateDenied)
+	approvedUnissued := csrtest.SetCondition(t, client, mk(), certificatesv1.CertificateApproved)
+	issued, res, err := signer.Sign(ctx, client, csrtest.SetCondition(t, client, mk(), certificatesv1.CertificateApproved))
 	if err != nil || res.Outcome != sign.Signed {
 		t.Fatalf("Sign: %+v %v", res, err)
 	}
@@ -136,7 +138,7 @@ func testCleanOnce(t *testing.T, ctx context.Context, client kubernetes.Interfac
 		if informer == nil {
 			return
 		}
-		waitFor(t, "the informer to catch up", func() bool {
+		csrtest.WaitFor(t, "the informer to catch up", func() bool {
 			for _, obj := range objs {
 				cached, err := informer.Lister().Get(obj.Name)
 				live, lerr := client.CertificatesV1().CertificateSigningRequests().Get(ctx, obj.Name, metav1.GetOptions{})
@@ -183,8 +185,8 @@ func TestCleanerRunStopsWithContext(t *testing.T) {
 	client := cp.Client()
 	for _, source := range []string{"list", "informer"} {
 		t.Run(source, func(t *testing.T) {
-			obj, _ := kubeletClientCSR(t, uniqueName(t), "run")
-			old := create(t, client, obj)
+			obj, _ := csrtest.KubeletClientCSR(t, csrtest.UniqueName(t), "run")
+			old := csrtest.Create(t, client, obj)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			opts := csrcleaner.Options{Interval: time.Hour, Clock: testingclock.NewFakePassiveClock(time.Now().Add(48 * time.Hour))}
@@ -204,7 +206,7 @@ func TestCleanerRunStopsWithContext(t *testing.T) {
 				_ = cleaner.Run(ctx)
 				close(done)
 			}()
-			waitFor(t, "Run's first pass to delete the old pending CSR", func() bool {
+			csrtest.WaitFor(t, "Run's first pass to delete the old pending CSR", func() bool {
 				_, err := client.CertificatesV1().CertificateSigningRequests().Get(context.Background(), old.Name, metav1.GetOptions{})
 				return apierrors.IsNotFound(err)
 			})

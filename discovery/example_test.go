@@ -71,7 +71,7 @@ func ExampleNewClusterInfoSigner() {
 	if err := discovery.PublishClusterInfo(ctx, client, "https://10.0.0.1:6443", caPEM); err != nil {
 		log.Fatal(err)
 	}
-	if err := discovery.NewClusterInfoSigner(client, discovery.ClusterInfoSignerOptions{}).Run(ctx); err != nil {
+	if err := discovery.NewClusterInfoSigner(client, token.WatchOptions{}).Run(ctx); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -16,29 +16,10 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
-
-// ClusterInfoSignerOptions configure a ClusterInfoSigner. The zero value is usable.
-type ClusterInfoSignerOptions struct {
-	// ResyncPeriod makes the informers re-deliver every object. Default 10 minutes.
-	ResyncPeriod time.Duration
-	// Clock tells the time tokens expire against. Default the real clock.
-	Clock clock.PassiveClock
-}
-
-func (o ClusterInfoSignerOptions) withDefaults() ClusterInfoSignerOptions {
-	if o.ResyncPeriod <= 0 {
-		o.ResyncPeriod = 10 * time.Minute
-	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
-	}
-	return o
-}
 
 // ClusterInfoSigner is the bootstrap signer controller (kube-controller-manager's
 // bootstrapsigner): it watches the token Secrets in kube-system and kube-public/cluster-info,
@@ -46,14 +27,14 @@ func (o ClusterInfoSignerOptions) withDefaults() ClusterInfoSignerOptions {
 // including those of tokens that expire while it runs.
 type ClusterInfoSigner struct {
 	client kubernetes.Interface
-	opts   ClusterInfoSignerOptions
+	opts   token.WatchOptions
 }
 
 // NewClusterInfoSigner returns a ClusterInfoSigner writing through client, which needs
 // list/watch on Secrets in kube-system and get/list/watch/update on ConfigMaps in
 // kube-public.
-func NewClusterInfoSigner(client kubernetes.Interface, opts ClusterInfoSignerOptions) *ClusterInfoSigner {
-	return &ClusterInfoSigner{client: client, opts: opts.withDefaults()}
+func NewClusterInfoSigner(client kubernetes.Interface, opts token.WatchOptions) *ClusterInfoSigner {
+	return &ClusterInfoSigner{client: client, opts: opts.Complete()}
 }
 
 // signKey is the only queue key: every event leads to one re-computation of cluster-info.
@@ -63,7 +44,7 @@ const signKey = Namespace + "/" + ConfigMapName
 // cache never synced).
 func (s *ClusterInfoSigner) Run(ctx context.Context) error {
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("bootstrap-signer"))
-	secretFactory := token.NewSecretInformers(s.client, s.opts.ResyncPeriod)
+	secretFactory := token.NewSecretInformers(s.client, s.opts)
 	cmFactory := informers.NewSharedInformerFactoryWithOptions(s.client, s.opts.ResyncPeriod,
 		informers.WithNamespace(Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {

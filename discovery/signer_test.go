@@ -19,7 +19,7 @@ func runSigner(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx)
+		done <- discovery.NewClusterInfoSigner(cp.Client(), token.WatchOptions{}).Run(ctx)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -41,7 +41,7 @@ func startDiscovery(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- discovery.NewClusterInfoSigner(cp.Client(), discovery.ClusterInfoSignerOptions{}).Run(ctx)
+		done <- discovery.NewClusterInfoSigner(cp.Client(), token.WatchOptions{}).Run(ctx)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -17,17 +17,11 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
-func mustCA(t testing.TB, opts sign.SelfSignedOptions) *sign.CA {
-	t.Helper()
-	ca, err := sign.NewSelfSignedCA(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
+var mustCA = csrtest.MustCA
 
 // keyPEMAs encodes key in a given PEM flavour.
 func keyPEMAs(t *testing.T, key crypto.Signer, format string) []byte {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/signing"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,7 @@ const controllerSigner = certificatesv1.KubeAPIServerClientSignerName
 
 type controllerEnv struct {
 	client kubernetes.Interface
-	ctrl   *sign.Controller
+	ctrl   *signing.Controller
 	reg    *prometheus.Registry
 }
 
@@ -43,7 +44,7 @@ func startController(t *testing.T, run bool) *controllerEnv {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics, err := sign.NewMetrics(reg)
+	metrics, err := signing.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func startController(t *testing.T, run bool) *controllerEnv {
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "tlsbootstrap-csrsigning-test"})
 
 	factory := informers.NewSharedInformerFactory(client, 0)
-	ctrl, err := sign.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), sign.ControllerOptions{
+	ctrl, err := signing.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), signing.ControllerOptions{
 		Signer: signer, Workers: 2, Recorder: recorder, Metrics: metrics,
 	})
 	if err != nil {
@@ -203,9 +204,9 @@ func TestControllerSignsExactlyOnce(t *testing.T) {
 		t.Error("the certificate changed after SignNow")
 	}
 	waitFor(t, "events on the CSRs", func() bool {
-		return hasReason(eventReasons(t, client, viaWatch.Name), sign.EventSigned) &&
-			hasReason(eventReasons(t, client, approved.Name), sign.EventSigned) &&
-			hasReason(eventReasons(t, client, bad.Name), sign.EventSigningFailed)
+		return hasReason(eventReasons(t, client, viaWatch.Name), signing.EventSigned) &&
+			hasReason(eventReasons(t, client, approved.Name), signing.EventSigned) &&
+			hasReason(eventReasons(t, client, bad.Name), signing.EventSigningFailed)
 	})
 
 	// Pending and denied CSRs stay untouched.
@@ -240,7 +241,7 @@ func TestSignNowWithoutRun(t *testing.T) {
 func TestNewControllerRequiresSigner(t *testing.T) {
 	testenv.Need(t)
 	factory := informers.NewSharedInformerFactory(cp.Client(), 0)
-	if _, err := sign.NewController(cp.Client(), factory.Certificates().V1().CertificateSigningRequests(), sign.ControllerOptions{}); err == nil {
+	if _, err := signing.NewController(cp.Client(), factory.Certificates().V1().CertificateSigningRequests(), signing.ControllerOptions{}); err == nil {
 		t.Error("NewController without a Signer succeeded")
 	}
 }

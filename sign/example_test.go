@@ -1,7 +1,6 @@
 package sign_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,15 +9,9 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log"
-	"os"
-	"os/signal"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	certificatesv1 "k8s.io/api/certificates/v1"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
@@ -50,41 +43,4 @@ func ExampleIssue() {
 	cert, _ := x509.ParseCertificate(block.Bytes)
 	fmt.Println(cert.Subject, cert.Issuer.CommonName, cert.IsCA, cert.NotAfter.Sub(cert.NotBefore))
 	// Output: CN=system:node:worker-1,O=system:nodes example-ca false 2h5m0s
-}
-
-// A kube-controller-manager-like signer: the CA files are reloaded when they change, CSRs
-// are signed as approvals arrive.
-func ExampleNewController() {
-	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	client := kubernetes.NewForConfigOrDie(cfg)
-	ca, err := sign.NewFileCA(context.Background(), "/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key", sign.FileCAOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	signer, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 8760 * time.Hour})
-	if err != nil {
-		log.Fatal(err)
-	}
-	metrics, err := sign.NewMetrics(prometheus.DefaultRegisterer)
-	if err != nil {
-		log.Fatal(err)
-	}
-	factory := informers.NewSharedInformerFactory(client, 0)
-	ctrl, err := sign.NewController(client, factory.Certificates().V1().CertificateSigningRequests(), sign.ControllerOptions{
-		Signer: signer, Workers: 5, Metrics: metrics,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	factory.Start(ctx.Done())
-	// An approver in this process calls ctrl.SignNow(ctx, approvedCSR) right after approving.
-	if err := ctrl.Run(ctx); err != nil {
-		log.Fatal(err)
-	}
 }

@@ -6,7 +6,6 @@ const LegacyUnknownSignerName = legacyUnknownSignerName
 
 var CertificateTTL = certificateTTL
 
-const EventSigningFailed = eventSigningFailed
 const RulePolicyUsage = rulePolicyUsage
 const RulePolicyDNSName = rulePolicyDNSName
 const RulePolicyIP = rulePolicyIP

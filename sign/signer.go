@@ -163,7 +163,7 @@ func (s *Signer) Sign(ctx context.Context, client kubernetes.Interface, req *cer
 
 // Decide reports whether req should be signed now, and if not, why (a Skip* reason). It
 // reads nothing but req.
-func (s *Signer) decide(req *certificatesv1.CertificateSigningRequest) (sign bool, skipReason string) {
+func (s *Signer) Decide(req *certificatesv1.CertificateSigningRequest) (sign bool, skipReason string) {
 	st := csr.StateOf(req)
 	switch {
 	case st.Issued:
@@ -181,7 +181,7 @@ func (s *Signer) decide(req *certificatesv1.CertificateSigningRequest) (sign boo
 }
 
 func (s *Signer) signOnce(ctx context.Context, client kubernetes.Interface, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
-	if ok, why := s.decide(req); !ok {
+	if ok, why := s.Decide(req); !ok {
 		return req, Result{Outcome: Skipped, Reason: why}, nil
 	}
 	ca, err := s.cas[req.Spec.SignerName].Current()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -22,19 +23,8 @@ import (
 )
 
 // clusterSigner signs with the test cluster's CA, loaded from its files as a
-// kube-controller-manager would, with the §9 signer duration of 24h.
-func clusterSigner(t testing.TB) *sign.Signer {
-	t.Helper()
-	ca, err := sign.LoadCA(cp.CACertFile, cp.CAKeyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// kube-controller-manager would, with the signer duration of Kubernetes' tests (24h).
+func clusterSigner(t testing.TB) *sign.Signer { return csrtest.ClusterSigner(t, cp) }
 
 // TestDurationTable is the duration table of kube-controller-manager's signer tests (pkg/controller/certificates/signer/signer_test.go) against the real API server.
 func TestDurationTable(t *testing.T) {

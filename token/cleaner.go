@@ -23,9 +23,10 @@ import (
 const SecretFieldSelector = "type=" + string(SecretType)
 
 // NewSecretInformers returns an informer factory for the bootstrap token Secrets in
-// Namespace and nothing else: what the token cleaner and the bootstrap signer watch.
-func NewSecretInformers(client kubernetes.Interface, resync time.Duration) informers.SharedInformerFactory {
-	return informers.NewSharedInformerFactoryWithOptions(client, resync,
+// Namespace and nothing else, re-delivering them every opts.ResyncPeriod: what the token
+// cleaner and the cluster-info signer watch.
+func NewSecretInformers(client kubernetes.Interface, opts WatchOptions) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(client, opts.Complete().ResyncPeriod,
 		informers.WithNamespace(Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = SecretFieldSelector }))
 }
@@ -75,15 +76,18 @@ func deleteExpired(ctx context.Context, client kubernetes.Interface, secret *cor
 	}
 }
 
-// CleanerOptions configure a Cleaner. The zero value is usable.
-type CleanerOptions struct {
-	// ResyncPeriod makes the informer re-deliver every token Secret. Default 10 minutes.
+// WatchOptions configure the controllers that watch bootstrap token Secrets: the token
+// cleaner (NewCleaner) and the cluster-info signer (discovery.NewClusterInfoSigner). The
+// zero value is usable.
+type WatchOptions struct {
+	// ResyncPeriod makes the informers re-deliver every object. Default 10 minutes.
 	ResyncPeriod time.Duration
 	// Clock tells the time tokens expire against. Default the real clock.
 	Clock clock.PassiveClock
 }
 
-func (o CleanerOptions) withDefaults() CleanerOptions {
+// Complete returns o with the defaults filled in.
+func (o WatchOptions) Complete() WatchOptions {
 	if o.ResyncPeriod <= 0 {
 		o.ResyncPeriod = 10 * time.Minute
 	}
@@ -98,20 +102,20 @@ func (o CleanerOptions) withDefaults() CleanerOptions {
 // expired ones (UID precondition) and looks again at the others when they are due.
 type Cleaner struct {
 	client kubernetes.Interface
-	opts   CleanerOptions
+	opts   WatchOptions
 }
 
 // NewCleaner returns a Cleaner using client, which needs list, watch and delete on Secrets
 // in Namespace.
-func NewCleaner(client kubernetes.Interface, opts CleanerOptions) *Cleaner {
-	return &Cleaner{client: client, opts: opts.withDefaults()}
+func NewCleaner(client kubernetes.Interface, opts WatchOptions) *Cleaner {
+	return &Cleaner{client: client, opts: opts.Complete()}
 }
 
 // Run cleans until ctx is done. It returns an error only when it cannot start (the
 // informer cache never synced).
 func (c *Cleaner) Run(ctx context.Context) error {
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithName("token-cleaner"))
-	factory := NewSecretInformers(c.client, c.opts.ResyncPeriod)
+	factory := NewSecretInformers(c.client, c.opts)
 	secrets := factory.Core().V1().Secrets()
 	q := queue.New("tokencleaner")
 	enqueue := func(obj any) {

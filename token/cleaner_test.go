@@ -51,7 +51,7 @@ func TestExpiredTokenIsRefusedThenCleaned(t *testing.T) {
 	}
 
 	done := make(chan error, 1)
-	go func() { done <- token.NewCleaner(client, token.CleanerOptions{}).Run(ctx) }()
+	go func() { done <- token.NewCleaner(client, token.WatchOptions{}).Run(ctx) }()
 	err := eventually(15*time.Second, func() error {
 		_, err := client.CoreV1().Secrets(token.Namespace).Get(ctx, token.SecretName(short.Token.ID), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -86,7 +86,7 @@ func TestCleanerDeletesWhenDue(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	client := cp.Client()
-	go func() { _ = token.NewCleaner(client, token.CleanerOptions{}).Run(ctx) }()
+	go func() { _ = token.NewCleaner(client, token.WatchOptions{}).Run(ctx) }()
 
 	spec := token.Spec{Token: token.Token{ID: "later1", Secret: "0123456789abcdef"}, Expires: time.Now().Add(3 * time.Second), Usages: []string{token.UsageAuthentication}}
 	if _, err := token.Create(ctx, client, spec); err != nil {

@@ -8,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
@@ -30,17 +27,7 @@ func needCluster(t *testing.T) {
 	}
 }
 
-func whoAmI(ctx context.Context, cfg *rest.Config) (*authenticationv1.UserInfo, error) {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	review, err := client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return &review.Status.UserInfo, nil
-}
+var whoAmI = testenv.UserOf
 
 func statusCode(err error) int32 {
 	var status apierrors.APIStatus

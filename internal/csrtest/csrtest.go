@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // Usages of kubelet client and serving CSRs.
@@ -43,6 +45,7 @@ type Request struct {
 	DNS    []string
 	IPs    []net.IP
 	Emails []string
+	URIs   []*url.URL
 }
 
 // PEM signs the request with key.
@@ -53,6 +56,7 @@ func (r Request) PEM(t testing.TB, key crypto.Signer) []byte {
 		DNSNames:       r.DNS,
 		IPAddresses:    r.IPs,
 		EmailAddresses: r.Emails,
+		URIs:           r.URIs,
 	}, key)
 	if err != nil {
 		t.Fatal(err)
@@ -191,4 +195,28 @@ func ClientAs(t *testing.T, cp *controlplane.ControlPlane, user string, groups .
 		t.Fatal(err)
 	}
 	return c
+}
+
+// MustCA is a self-signed CA.
+func MustCA(t testing.TB, opts sign.SelfSignedOptions) *sign.CA {
+	t.Helper()
+	ca, err := sign.NewSelfSignedCA(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// ClusterSigner signs with cp's cluster CA for at most 24h, as the tests' signers do.
+func ClusterSigner(t testing.TB, cp *controlplane.ControlPlane) *sign.Signer {
+	t.Helper()
+	ca, err := sign.LoadCA(cp.CACertFile, cp.CAKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sign.NewSigner(sign.SignerOptions{CA: ca, SigningDuration: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 	"k8s.io/apimachinery/pkg/util/rand"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/faults"
 )
 
 // stormTimeout bounds the wait for a storm of n CSRs to be issued.

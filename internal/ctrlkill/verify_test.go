@@ -16,8 +16,8 @@ import (
 	certutil "k8s.io/client-go/util/cert"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/signing"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
-	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // outcome sums one storm.
@@ -153,7 +153,7 @@ func signedEvents(t *testing.T, client kubernetes.Interface, prefix string, issu
 	t.Helper()
 	selector := fields.AndSelectors(
 		fields.OneTermEqualSelector("involvedObject.kind", "CertificateSigningRequest"),
-		fields.OneTermEqualSelector("reason", sign.EventSigned),
+		fields.OneTermEqualSelector("reason", signing.EventSigned),
 	).String()
 	var counts map[string]int
 	last, stableSince := -1, time.Now()

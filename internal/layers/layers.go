@@ -53,7 +53,7 @@ func Allowed() map[string][]string {
 
 		// The top composes the middle; node and controller do not import each other.
 		"node":       join(leaves, bottom, middle),
-		"controller": join(leaves, bottom, middle),
+		"controller": join(leaves, bottom, middle, []string{"internal/approving", "internal/signing"}),
 
 		// The conformance runner and the exported test control plane.
 		"conformance": join(leaves, bottom, middle),
@@ -62,9 +62,11 @@ func Allowed() map[string][]string {
 
 		// Internal helpers of the programs and tests.
 		"internal":                 nil,
+		"internal/approving":       join(leaves, bottom, middle),
+		"internal/signing":         join(leaves, bottom, middle),
 		"internal/controlplane":    join(leaves, bottom, middle),
 		"internal/controllerflags": nil,
-		"internal/csrtest":         {"internal/controlplane"},
+		"internal/csrtest":         join(leaves, bottom, middle, []string{"internal/controlplane"}),
 		"internal/diagnose":        join(leaves, bottom, middle),
 		"internal/nodereg":         nil,
 		"internal/tokenfile":       leaves,

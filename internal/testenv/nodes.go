@@ -9,6 +9,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
@@ -68,13 +69,22 @@ func WhoAmI(t testing.TB, kubeconfigPath string) authenticationv1.UserInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	review, err := client.AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	info, err := UserOf(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("kubeconfig %s does not authenticate: %v", kubeconfigPath, err)
 	}
-	return review.Status.UserInfo
+	return *info
+}
+
+// UserOf returns who cfg authenticates as, by a SelfSubjectReview.
+func UserOf(ctx context.Context, cfg *rest.Config) (*authenticationv1.UserInfo, error) {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	review, err := client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &review.Status.UserInfo, nil
 }

@@ -10,11 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
@@ -60,17 +56,7 @@ func runWithControlPlane(m *testing.M) int {
 	return testenv.RunLazy(m, controlplane.Options{TokenAuthFile: path}, &cp)
 }
 
-func whoAmI(ctx context.Context, cfg *rest.Config) (*authenticationv1.UserInfo, error) {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	review, err := client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return &review.Status.UserInfo, nil
-}
+var whoAmI = testenv.UserOf
 
 // A static token written by Save authenticates as its user, uid and groups; any other is 401.
 func TestStaticTokenFileAcceptedByServer(t *testing.T) {

@@ -1,4 +1,4 @@
-package approve
+package approving
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/metrics"
 )
 
@@ -24,10 +25,10 @@ type Metrics struct {
 
 // Results a decision counter is labelled with.
 const (
-	resultApproved = "approved"
-	resultDenied   = "denied"
-	resultIgnored  = "ignored"
-	resultError    = "error"
+	ResultApproved = "approved"
+	ResultDenied   = "denied"
+	ResultIgnored  = "ignored"
+	ResultError    = "error"
 )
 
 // NewMetrics creates the metrics and registers them with reg:
@@ -56,30 +57,30 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-func (m *Metrics) observe(d Decision, err error, sinceCreation time.Duration) {
+func (m *Metrics) observe(d approve.Decision, err error, sinceCreation time.Duration) {
 	if m == nil {
 		return
 	}
-	result := resultIgnored
+	result := ResultIgnored
 	switch {
 	case err != nil:
-		result = resultError
-	case d.Action == ActionApprove:
-		result = resultApproved
-	case d.Action == ActionDeny:
-		result = resultDenied
+		result = ResultError
+	case d.Action == approve.ActionApprove:
+		result = ResultApproved
+	case d.Action == approve.ActionDeny:
+		result = ResultDenied
 	}
 	m.decisions.WithLabelValues(string(d.Kind), result).Inc()
 	if err == nil {
-		var v *ServingViolation
-		if errors.As(d.Cause, &v) && d.Action == ActionDeny {
+		var v *approve.ServingViolation
+		if errors.As(d.Cause, &v) && d.Action == approve.ActionDeny {
 			m.servingViolations.WithLabelValues(string(v.Rule), "enforce").Inc()
 		}
 		for _, a := range d.Audit {
 			m.servingViolations.WithLabelValues(string(a.Rule), "audit").Inc()
 		}
 	}
-	if err == nil && d.Action != ActionIgnore {
+	if err == nil && d.Action != approve.ActionIgnore {
 		m.latency.WithLabelValues(string(d.Kind), result).Observe(sinceCreation.Seconds())
 	}
 }

@@ -1,4 +1,8 @@
-package sign
+// Package signing runs the sign package's sign.Signer as a controller, as
+// kube-controller-manager's csrsigning does: a CSR informer and a rate-limited queue of
+// workers (internal/queue), Events and metrics, and signing at once the CSRs an approver in
+// the same process hands over (approving.Handoff). controller.Run is its user.
+package signing
 
 import (
 	"context"
@@ -23,22 +27,23 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
+	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
 // Event reasons the controller records on CSRs.
 const (
 	EventSigned        = "Signed"
-	eventSigningFailed = "SigningFailed"
+	EventSigningFailed = "SigningFailed"
 )
 
 // ControllerOptions configure NewController.
 type ControllerOptions struct {
 	// Signer decides and signs. Required.
-	Signer *Signer
+	Signer *sign.Signer
 	// Workers is the number of CSRs signed in parallel. Default 5.
 	Workers int
 	// Recorder, when set, receives an Event on each CSR signed (Normal, EventSigned) or
-	// failed (Warning, eventSigningFailed, with the validation error).
+	// failed (Warning, EventSigningFailed, with the validation error).
 	Recorder record.EventRecorder
 	// Metrics, when set, are updated for every signing attempt.
 	Metrics *Metrics
@@ -51,7 +56,7 @@ type Controller struct {
 	lister  certlisters.CertificateSigningRequestLister
 	synced  cache.InformerSynced
 	queue   *queue.Queue
-	signer  *Signer
+	signer  *sign.Signer
 	workers int
 	rec     record.EventRecorder
 	metrics *Metrics
@@ -107,11 +112,11 @@ func (c *Controller) enqueue(obj any) {
 	if !ok {
 		return
 	}
-	sign, why := c.signer.decide(req)
+	ready, _ := c.signer.Decide(req)
 	switch {
-	case sign:
+	case ready:
 		c.queue.Add(req.Name)
-	case claimOver(why):
+	case claimOver(req):
 		c.claimed.Delete(req.UID)
 	}
 }
@@ -122,10 +127,13 @@ func issuedOrSettled(req *certificatesv1.CertificateSigningRequest) bool {
 	return st.Issued || st.Denied || st.Failed
 }
 
-// claimOver reports whether a CSR skipped for reason why can never need signing again, so
+// claimOver reports whether a CSR the signer skips can never need signing again, so
 // a claim on it is over. A CSR not approved yet keeps its claim: the approver claims it
 // before writing the approval, and this process's watch may still be catching up.
-func claimOver(why string) bool { return why != skipNotApproved }
+func claimOver(req *certificatesv1.CertificateSigningRequest) bool {
+	st := csr.StateOf(req)
+	return st.Approved || st.Denied || st.Issued
+}
 
 // forget drops the claim of a deleted CSR.
 func (c *Controller) forget(obj any) {
@@ -180,8 +188,8 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if sign, why := c.signer.decide(req); !sign {
-		if claimOver(why) {
+	if ready, _ := c.signer.Decide(req); !ready {
+		if claimOver(req) {
 			c.claimed.Delete(req.UID)
 		}
 		return nil
@@ -194,7 +202,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 }
 
 // Claim makes the workers leave req to SignNow or SignApproved until Release, or until the
-// CSR is issued, denied, failed or deleted. Part of approve.Handoff: the approver claims a
+// CSR is issued, denied, failed or deleted. Part of approving.Handoff: the approver claims a
 // CSR before writing its approval, so the watch delivering that approval first does not
 // start a second signature.
 func (c *Controller) Claim(req *certificatesv1.CertificateSigningRequest) {
@@ -209,7 +217,7 @@ func (c *Controller) Release(req *certificatesv1.CertificateSigningRequest) {
 
 // SignApproved gives req, as its approval was just written, to the workers, which sign it
 // without waiting for the watch to deliver the approval; the caller goes on at once (the
-// approval and the signature are written by separate workers). Part of approve.Handoff.
+// approval and the signature are written by separate workers). Part of approving.Handoff.
 // Without Run, it signs at once like SignNow.
 func (c *Controller) SignApproved(ctx context.Context, req *certificatesv1.CertificateSigningRequest) {
 	if !c.running.Load() {
@@ -227,9 +235,9 @@ func (c *Controller) SignApproved(ctx context.Context, req *certificatesv1.Certi
 // CSR returned by the approval you just wrote. The watch may deliver the same CSR to the
 // workers too; writes carry the resourceVersion, so it is signed once either way. It works
 // whether or not Run is running.
-func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
+func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, sign.Result, error) {
 	if req == nil {
-		return nil, Result{}, errors.New("SignNow: no CSR")
+		return nil, sign.Result{}, errors.New("SignNow: no CSR")
 	}
 	c.claimed.Store(req.UID, struct{}{})
 	return c.signClaimed(ctx, req)
@@ -237,9 +245,9 @@ func (c *Controller) SignNow(ctx context.Context, req *certificatesv1.Certificat
 
 // signClaimed signs a claimed CSR; when it is not done, the claim ends and the CSR goes
 // back to the workers (which may have skipped it while it was claimed).
-func (c *Controller) signClaimed(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
+func (c *Controller) signClaimed(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, sign.Result, error) {
 	out, res, err := c.handle(ctx, req.DeepCopy())
-	if err != nil || res.Outcome == Skipped {
+	if err != nil || res.Outcome == sign.Skipped {
 		c.claimed.Delete(req.UID)
 		c.queue.Add(req.Name)
 	}
@@ -247,7 +255,7 @@ func (c *Controller) signClaimed(ctx context.Context, req *certificatesv1.Certif
 }
 
 // handle signs and reports the decision as a log line, an Event and metrics.
-func (c *Controller) handle(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, Result, error) {
+func (c *Controller) handle(ctx context.Context, req *certificatesv1.CertificateSigningRequest) (*certificatesv1.CertificateSigningRequest, sign.Result, error) {
 	signer := req.Spec.SignerName
 	written, res, err := c.signer.Sign(ctx, c.client, req)
 	log := klog.FromContext(ctx).WithValues("csr", req.Name, "signer", signer)
@@ -255,18 +263,18 @@ func (c *Controller) handle(ctx context.Context, req *certificatesv1.Certificate
 	case err != nil:
 		c.metrics.observe(signer, resultError)
 		return written, res, err
-	case res.Outcome == Signed:
+	case res.Outcome == sign.Signed:
 		cert := parseCertPEM(res.Certificate)
-		now := c.signer.now()
+		now := time.Now()
 		c.metrics.observeSigned(signer, req.CreationTimestamp.Time, now, cert, res.Issuer)
 		if cert != nil {
 			log.Info("Signed CSR", "subject", cert.Subject.String(), "serial", serial.Hex(cert.SerialNumber), "notAfter", cert.NotAfter)
 			c.event(written, corev1.EventTypeNormal, EventSigned, "Certificate issued by %s for %s, valid until %s", signer, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
 		}
-	case res.Outcome == Failed:
+	case res.Outcome == sign.Failed:
 		c.metrics.observe(signer, resultFailed)
 		log.Info("Refused CSR", "reason", res.Reason, "message", res.Message)
-		c.event(written, corev1.EventTypeWarning, eventSigningFailed, "%s: %s", res.Reason, res.Message)
+		c.event(written, corev1.EventTypeWarning, EventSigningFailed, "%s: %s", res.Reason, res.Message)
 	default:
 		log.V(4).Info("Skipped CSR", "reason", res.Reason)
 	}

@@ -1,4 +1,8 @@
-package approve
+// Package approving runs the approve package's approve.Approver as a controller, as
+// kube-controller-manager's csrapproving does: a CSR informer, a rate-limited queue of
+// workers (internal/queue), Events and metrics, and the handoff of each approval to a
+// signer in the same process. controller.Run is its user.
+package approving
 
 import (
 	"context"
@@ -16,13 +20,15 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 )
 
 // ControllerOptions configure NewController.
 type ControllerOptions struct {
 	// Approver decides and writes. Required.
-	Approver *Approver
+	Approver *approve.Approver
 	// Workers is how many CSRs are handled at once. Default 5, as kube-controller-manager.
 	Workers int
 	// Recorder, when set, receives an Event on the CSR for each approval, denial and
@@ -32,7 +38,7 @@ type ControllerOptions struct {
 	Metrics *Metrics
 	// Handoff, when set, is a signer in the same process: it claims each CSR before the
 	// approval is written and signs it right after, instead of waiting for the watch to
-	// bring the approval back (sign.Controller implements it).
+	// bring the approval back (signing.Controller implements it).
 	Handoff Handoff
 	// Clock measures latency. Default: the real clock.
 	Clock clock.PassiveClock
@@ -61,7 +67,7 @@ type Controller struct {
 	synced   cache.InformerSynced
 	queue    *queue.Queue
 	opts     ControllerOptions
-	approver *Approver
+	approver *approve.Approver
 }
 
 // NewController wires a controller to informer (from a SharedInformerFactory's
@@ -70,10 +76,10 @@ type Controller struct {
 // approve on the signers, and create on subjectaccessreviews (for NewSARAuthorizer).
 func NewController(client kubernetes.Interface, informer certificatesinformers.CertificateSigningRequestInformer, opts ControllerOptions) (*Controller, error) {
 	if client == nil || informer == nil {
-		return nil, errors.New("approve: NewController needs a client and an informer")
+		return nil, errors.New("approving: NewController needs a client and an informer")
 	}
 	if opts.Approver == nil {
-		return nil, errors.New("approve: ControllerOptions.Approver is required")
+		return nil, errors.New("approving: ControllerOptions.Approver is required")
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 5
@@ -93,7 +99,7 @@ func NewController(client kubernetes.Interface, informer certificatesinformers.C
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("approve: registering CSR event handler: %w", err)
+		return nil, fmt.Errorf("approving: registering CSR event handler: %w", err)
 	}
 	c.synced = reg.HasSynced
 	return c, nil
@@ -104,7 +110,7 @@ func (c *Controller) enqueue(obj any) {
 	if !ok {
 		return
 	}
-	if _, done := alreadyDecided(csr); done {
+	if settled(csr) {
 		return
 	}
 	c.queue.Add(csr.Name)
@@ -115,7 +121,7 @@ func (c *Controller) enqueue(obj any) {
 func (c *Controller) Run(ctx context.Context) error {
 	log := klog.FromContext(ctx).WithValues("controller", "csrapproving")
 	ctx = klog.NewContext(ctx, log)
-	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.servingEnabled())
+	log.Info("Starting CSR approving controller", "workers", c.opts.Workers, "servingApproval", c.approver.ServingEnabled())
 	defer log.Info("Stopped CSR approving controller")
 	return c.queue.Run(ctx, c.opts.Workers, c.sync, append([]cache.InformerSynced{c.synced}, c.opts.CacheSyncs...)...)
 }
@@ -136,15 +142,15 @@ func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (
 	if err != nil {
 		return false, err
 	}
+	if settled(obj) {
+		return false, nil // someone decided it: nothing to log or count
+	}
 	d, err := c.approver.Decide(ctx, obj)
 	if err != nil {
 		c.opts.Metrics.observe(d, err, 0)
 		return false, err
 	}
-	if isSettled(d) {
-		return false, nil
-	}
-	handoff := c.opts.Handoff != nil && d.Action == ActionApprove
+	handoff := c.opts.Handoff != nil && d.Action == approve.ActionApprove
 	if handoff {
 		c.opts.Handoff.Claim(obj)
 	}
@@ -173,7 +179,7 @@ func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (
 
 // record emits an Event for d; ignores only for CSRs of a signer this approver handles,
 // so other signers' CSRs do not collect noise.
-func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Decision) {
+func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d approve.Decision) {
 	if c.opts.Recorder == nil {
 		return
 	}
@@ -181,9 +187,9 @@ func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Dec
 		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, reasonServingAudit, auditMessage(v))
 	}
 	switch d.Action {
-	case ActionApprove:
+	case approve.ActionApprove:
 		c.opts.Recorder.Event(obj, corev1.EventTypeNormal, d.Reason, d.Message)
-	case ActionDeny:
+	case approve.ActionDeny:
 		c.opts.Recorder.Event(obj, corev1.EventTypeWarning, d.Reason, d.Message)
 	default:
 		if c.handlesSigner(obj.Spec.SignerName) {
@@ -193,19 +199,25 @@ func (c *Controller) record(obj *certificatesv1.CertificateSigningRequest, d Dec
 }
 
 func (c *Controller) handlesSigner(signer string) bool {
-	for _, r := range recognizers {
-		if r.signer == signer && (r.kind != KindSelfNodeServer || c.approver.servingEnabled()) {
+	for _, k := range []approve.Kind{approve.KindNodeClient, approve.KindSelfNodeClient, approve.KindSelfNodeServer} {
+		if k.SignerName() == signer && (k != approve.KindSelfNodeServer || c.approver.ServingEnabled()) {
 			return true
 		}
 	}
 	return false
 }
 
-// isSettled reports an ignore of a CSR someone already decided: nothing to log or count.
-func isSettled(d Decision) bool {
-	switch d.Reason {
-	case reasonAlreadyApproved, reasonAlreadyDenied, reasonAlreadyIssued:
-		return d.Action == ActionIgnore
-	}
-	return false
+// settled reports a CSR that was decided or holds a certificate: the approver has
+// nothing to do with it.
+func settled(obj *certificatesv1.CertificateSigningRequest) bool {
+	st := csr.StateOf(obj)
+	return st.Decided() || st.Issued
+}
+
+// reasonServingAudit is the Event reason of a serving rule in audit mode that a CSR
+// breaks: the CSR is decided by the other rules, and the finding is reported.
+const reasonServingAudit = "ServingPolicyAudit"
+
+func auditMessage(v *approve.ServingViolation) string {
+	return fmt.Sprintf("Would deny kubelet serving certificate of node %q (rule %s, audit mode): %s.", v.Node, v.Rule, v.Detail)
 }
