@@ -56,16 +56,16 @@ var retentionCSRs = []retentionCSR{
 func cleanerCases() []testCase {
 	return []testCase{{
 		Name: "retention", Profile: ProfileCleaner, Features: []Feature{FeatureCSRCleaner},
-		Description: "within Config.CleanerInterval, the cleaner deletes CSRs denied or failed over 1h ago, issued and approved over 1h ago, " +
+		Description: "within Options.CleanerInterval, the cleaner deletes CSRs denied or failed over 1h ago, issued and approved over 1h ago, " +
 			"approved but unissued over 24h ago, or approved with an expired certificate (conditions back-dated by the suite), " +
 			"and keeps CSRs denied now, approved 2h ago but unissued, issued 30m ago, or pending; " +
 			"pending over 24h is not covered (creationTimestamp cannot be set by a client)",
 		Run: func(ctx context.Context, t *caseT) {
-			interval := t.Config.CleanerInterval
+			interval := t.Options.CleanerInterval
 			need := 2*interval + 2*cleanerMargin
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < need {
-				t.skipf("the implementation's cleaner runs every %s (Config.CleanerInterval / --cleaner-interval), so this case needs %s; "+
-					"it may take %s (Config.CaseTimeout): run the cleaner every few seconds and set its interval", interval, need, time.Until(deadline).Round(time.Second))
+				t.skipf("the implementation's cleaner runs every %s (Options.CleanerInterval / --cleaner-interval), so this case needs %s; "+
+					"it may take %s (Options.CaseTimeout): run the cleaner every few seconds and set its interval", interval, need, time.Until(deadline).Round(time.Second))
 			}
 			names := make([]string, len(retentionCSRs))
 			for i, rc := range retentionCSRs {

@@ -52,7 +52,7 @@ func clusterSetupCases() []testCase {
 			Name: "bootstrap-rights", Profile: ProfileClusterSetup, Core: true,
 			Description: "a join token in the bootstrap group may exactly create/read CSRs, have them approved through nodeclient and get nodes (the kubeadm preset)",
 			Run: func(ctx context.Context, t *caseT) {
-				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(10 * time.Minute), groups: []string{t.Config.BootstrapGroup}})
+				tok := t.createToken(ctx, tokenOptions{authentication: true, expires: time.Now().Add(10 * time.Minute), groups: []string{t.Options.BootstrapGroup}})
 				t.waitAuthenticates(ctx, tok)
 				client := t.bearerClient(tok.value())
 				for _, row := range bootstrapRightsMatrix {

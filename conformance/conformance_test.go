@@ -36,7 +36,7 @@ func nodeAgentRotateCommand() []string {
 
 // runSuite runs cfg on the package's control plane and fails t unless every case
 // listed in mustPass (and every core case) SUCCEEDED.
-func runSuite(t *testing.T, cfg conformance.Config, mustPass ...string) *conformance.Report {
+func runSuite(t *testing.T, cfg conformance.Options, mustPass ...string) *conformance.Report {
 	t.Helper()
 	cfg.RESTConfig = cp.Config
 	cfg.CACertPEM = cp.CA.CertPEM
@@ -84,7 +84,7 @@ func TestOwnImplementation(t *testing.T) {
 			t.Errorf("controller.Run: %v", err)
 		}
 	}()
-	report := runSuite(t, conformance.Config{
+	report := runSuite(t, conformance.Options{
 		Implementation:    conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
 		NodeCommand:       nodeAgentCommand(),
 		NodeRotateCommand: nodeAgentRotateCommand(),
@@ -118,7 +118,7 @@ func TestKubeControllerManager(t *testing.T) {
 			t.Logf("kube-controller-manager logs:\n%s", tail(logs.String(), 4000))
 		}
 	}()
-	report := runSuite(t, conformance.Config{
+	report := runSuite(t, conformance.Options{
 		Implementation:      conformance.Implementation{Name: "kube-controller-manager", Version: controlplane.KubernetesVersion},
 		Profiles:            []conformance.Profile{conformance.ProfileApprover, conformance.ProfileSigner},
 		UnsupportedFeatures: []conformance.Feature{conformance.FeatureServingApproval},
@@ -140,7 +140,7 @@ func tail(s string, n int) string {
 // TestFailsWithoutController: with no approver running, the approval case fails and
 // says what it expected and saw; the run then does not pass.
 func TestFailsWithoutController(t *testing.T) {
-	report, err := conformance.Run(context.Background(), conformance.Config{
+	report, err := conformance.Run(context.Background(), conformance.Options{
 		RESTConfig:  cp.Config,
 		Focus:       []string{"approver/nodeclient-approved"},
 		CaseTimeout: 5 * time.Second,
@@ -169,11 +169,11 @@ func TestRotationPrerequisites(t *testing.T) {
 		want    conformance.Result
 		message string
 	}{
-		{"no command", nil, conformance.Skipped, "Config.NodeRotateCommand"},
+		{"no command", nil, conformance.Skipped, "Options.NodeRotateCommand"},
 		{"command exits", []string{"true", conformance.PlaceholderNodeName}, conformance.Failed, "must keep running, ended (exit status 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			report, err := conformance.Run(context.Background(), conformance.Config{
+			report, err := conformance.Run(context.Background(), conformance.Options{
 				RESTConfig:        cp.Config,
 				NodeRotateCommand: tc.command,
 				Focus:             []string{"node/rotates-before-expiry"},
@@ -202,11 +202,11 @@ func TestCleanerPrerequisites(t *testing.T) {
 		want     conformance.Result
 		message  string
 	}{
-		{"hourly cleaner", 0, conformance.Skipped, "Config.CleanerInterval"},
+		{"hourly cleaner", 0, conformance.Skipped, "Options.CleanerInterval"},
 		{"no cleaner running", 2 * time.Second, conformance.Failed, "to delete the CSRs past their retention within 12s; last seen: still there: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			report, err := conformance.Run(context.Background(), conformance.Config{
+			report, err := conformance.Run(context.Background(), conformance.Options{
 				RESTConfig:      cp.Config,
 				CleanerInterval: tc.interval,
 				Focus:           []string{"cleaner/retention"},

@@ -223,7 +223,7 @@ func (t *caseT) observe(ctx context.Context, expected string, names []string, co
 	for i, n := range names {
 		conds[i] = cond(n)
 	}
-	t.consistently(ctx, t.Config.ObservationWindow, expected, func(ctx context.Context) (bool, string, error) {
+	t.consistently(ctx, t.Options.ObservationWindow, expected, func(ctx context.Context) (bool, string, error) {
 		for i, c := range conds {
 			ok, seen, err := c(ctx)
 			if err != nil || !ok {

@@ -8,19 +8,19 @@
 // their own tokens, RBAC grants, Nodes and CSRs (impersonating requesters, since the API
 // server records the caller in spec.username), wait with bounded timeouts, clean up, and
 // report SUCCEEDED, FAILED (with what was expected and what was seen), SKIPPED (a
-// missing prerequisite such as Config.NodeCommand) or NOT_SUPPORTED (a feature listed in
-// Config.UnsupportedFeatures). The Report renders as a table, JSON, YAML and JUnit XML.
+// missing prerequisite such as Options.NodeCommand) or NOT_SUPPORTED (a feature listed in
+// Options.UnsupportedFeatures). The Report renders as a table, JSON, YAML and JUnit XML.
 //
 // Cases that check something must not happen (no approval, no certificate) first wait
-// for a control object to be handled, then watch for Config.ObservationWindow.
+// for a control object to be handled, then watch for Options.ObservationWindow.
 //
-// Node cases run the implementation's own programs: Config.NodeCommand bootstraps a node
-// and exits; Config.NodeRotateCommand keeps one running, renewing early, for as long as
+// Node cases run the implementation's own programs: Options.NodeCommand bootstraps a node
+// and exits; Options.NodeRotateCommand keeps one running, renewing early, for as long as
 // node/rotates-before-expiry watches it.
 //
 // The cleaner profile back-dates the conditions of CSRs for a signer nobody handles (a
 // client may write lastUpdateTime on /approval and /status) and waits one pass of the
-// cleaner, Config.CleanerInterval: kube-controller-manager's hour is longer than a case
+// cleaner, Options.CleanerInterval: kube-controller-manager's hour is longer than a case
 // may wait, so the case is SKIPPED unless the cleaner under test runs every few seconds.
 // Pending for over 24h is the one retention rule not covered: creationTimestamp is set
 // by the API server.

@@ -16,7 +16,7 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	report, err := conformance.Run(context.Background(), conformance.Config{
+	report, err := conformance.Run(context.Background(), conformance.Options{
 		Kubeconfig:          "admin.kubeconfig",
 		Implementation:      conformance.Implementation{Name: "my-approver", Version: "0.1.0"},
 		Profiles:            []conformance.Profile{conformance.ProfileApprover, conformance.ProfileSigner},

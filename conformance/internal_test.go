@@ -58,7 +58,7 @@ func TestReportFormats(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
 	}
-	for name, render := range map[string]func() ([]byte, error){"json": r.JSON, "yaml": r.YAML} {
+	for name, render := range map[string]func() ([]byte, error){"json": r.jsonReport, "yaml": r.yamlReport} {
 		data, err := render()
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +73,7 @@ func TestReportFormats(t *testing.T) {
 			t.Errorf("%s round trip: err=%v report=%+v", name, err, back)
 		}
 	}
-	data, err := r.JUnit()
+	data, err := r.junitReport()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,21 +92,21 @@ func TestReportFormats(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  Config
+		cfg  Options
 		ok   bool
 	}{
-		{"defaults", Config{}, true},
-		{"known profile and feature", Config{Profiles: []Profile{ProfileSigner}, UnsupportedFeatures: []Feature{FeatureServingApproval}}, true},
-		{"unknown profile", Config{Profiles: []Profile{"signers"}}, false},
-		{"unknown feature", Config{UnsupportedFeatures: []Feature{"Serving"}}, false},
-		{"signing duration too short", Config{SigningDuration: time.Minute}, false},
+		{"defaults", Options{}, true},
+		{"known profile and feature", Options{Profiles: []Profile{ProfileSigner}, UnsupportedFeatures: []Feature{FeatureServingApproval}}, true},
+		{"unknown profile", Options{Profiles: []Profile{"signers"}}, false},
+		{"unknown feature", Options{UnsupportedFeatures: []Feature{"Serving"}}, false},
+		{"signing duration too short", Options{SigningDuration: time.Minute}, false},
 	} {
 		err := tc.cfg.withDefaults().validate()
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: validate() = %v, want ok=%t", tc.name, err, tc.ok)
 		}
 	}
-	if _, err := (Config{}).restConfig(); err == nil || !strings.Contains(err.Error(), "admin") {
+	if _, err := (Options{}).restConfig(); err == nil || !strings.Contains(err.Error(), "admin") {
 		t.Errorf("restConfig without RESTConfig or Kubeconfig: %v, want an error naming the admin identity", err)
 	}
 }

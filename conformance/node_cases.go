@@ -24,7 +24,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
 )
 
-// The placeholders of Config.NodeCommand.
+// The placeholders of Options.NodeCommand.
 const (
 	PlaceholderBootstrapKubeconfig = "{bootstrap-kubeconfig}"
 	PlaceholderKubeconfig          = "{kubeconfig}"
@@ -111,10 +111,10 @@ type testNode struct {
 }
 
 func (t *caseT) bootstrapNode(ctx context.Context) *testNode {
-	if len(t.Config.NodeCommand) == 0 {
-		t.skipf("no node command configured (Config.NodeCommand / --node-command)")
+	if len(t.Options.NodeCommand) == 0 {
+		t.skipf("no node command configured (Options.NodeCommand / --node-command)")
 	}
-	return t.prepareNode(ctx, t.Config.NodeCommand)
+	return t.prepareNode(ctx, t.Options.NodeCommand)
 }
 
 // prepareNode makes the token, grants and paths of one node and expands command, a

@@ -38,7 +38,7 @@ func (r *Report) CorePassed() bool {
 }
 
 // Counts returns how many cases had each result.
-func (r *Report) Counts() map[Result]int {
+func (r *Report) tally() map[Result]int {
 	counts := map[Result]int{}
 	for _, c := range r.Cases {
 		counts[c.Result]++
@@ -57,7 +57,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	counts := r.Counts()
+	counts := r.tally()
 	fmt.Fprintf(w, "\n%s %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
 		orUnknown(r.Implementation.Name), r.Implementation.Version,
 		counts[Succeeded], counts[Failed], counts[Skipped], counts[NotSupported], r.Duration.Round(100*time.Millisecond))
@@ -71,14 +71,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 // JSON is the report as indented JSON.
-func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+func (r *Report) jsonReport() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
 
 // YAML is the report as YAML (the same fields as JSON).
-func (r *Report) YAML() ([]byte, error) { return yaml.Marshal(r) }
+func (r *Report) yamlReport() ([]byte, error) { return yaml.Marshal(r) }
 
 // JUnit is the report as JUnit XML: one testsuite per profile, extended cases marked by
 // a property, NOT_SUPPORTED and SKIPPED as skipped.
-func (r *Report) JUnit() ([]byte, error) {
+func (r *Report) junitReport() ([]byte, error) {
 	suites := junitSuites{Name: "tlsbootstrap-conformance " + r.Implementation.Name + " " + r.Implementation.Version}
 	index := map[Profile]int{}
 	for _, c := range r.Cases {
@@ -121,7 +121,7 @@ func (r *Report) WriteFiles(dir string) error {
 		return fmt.Errorf("creating report folder %s: %w", dir, err)
 	}
 	for name, render := range map[string]func() ([]byte, error){
-		"report.json": r.JSON, "report.yaml": r.YAML, "junit.xml": r.JUnit,
+		"report.json": r.jsonReport, "report.yaml": r.yamlReport, "junit.xml": r.junitReport,
 	} {
 		data, err := render()
 		if err != nil {

@@ -14,20 +14,20 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
-// rotationCase runs a node that stays up (Config.NodeRotateCommand) and watches it renew
+// rotationCase runs a node that stays up (Options.NodeRotateCommand) and watches it renew
 // its client certificate through its own identity. The signer's 10-minute minimum makes
 // waiting for the natural 70–90% deadline impractical, so the command must renew early.
 func rotationCase() testCase {
 	return testCase{
 		Name: "rotates-before-expiry", Profile: ProfileNode, Features: []Feature{FeatureClientRotation},
-		Description: "a running node (Config.NodeRotateCommand) renews its client certificate before it expires: " +
+		Description: "a running node (Options.NodeRotateCommand) renews its client certificate before it expires: " +
 			"a second CSR made by system:node:<name> itself (selfnodeclient) is issued, the certificate behind the " +
 			"kubeconfig changes serial and public key, and the kubeconfig still authenticates as the node",
 		Run: func(ctx context.Context, t *caseT) {
-			if len(t.Config.NodeRotateCommand) == 0 {
-				t.skipf("no rotating node command configured (Config.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
+			if len(t.Options.NodeRotateCommand) == 0 {
+				t.skipf("no rotating node command configured (Options.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
 			}
-			n := t.prepareNode(ctx, t.Config.NodeRotateCommand)
+			n := t.prepareNode(ctx, t.Options.NodeRotateCommand)
 			// The node renews as itself: grant system:node:<name> what kubeadm grants the
 			// system:nodes group, so the case does not depend on the cluster's bindings.
 			t.nodeRequester(ctx, n.name, grantCreateCSR, grantSelfNodeClient)

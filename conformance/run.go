@@ -44,14 +44,14 @@ type CaseResult struct {
 func (r CaseResult) FullName() string { return string(r.Profile) + "/" + r.Name }
 
 // Run runs the full suite (new_) with cfg.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
+func Run(ctx context.Context, cfg Options) (*Report, error) {
 	return newSuite().Run(ctx, cfg)
 }
 
 // Run runs the cases of the chosen profiles one after another and returns the report.
 // The error is for a run that could not start (bad configuration, unreachable server);
 // failing cases are in the report.
-func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
+func (s *caseSuite) Run(ctx context.Context, cfg Options) (*Report, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
 	g.SetLimit(cfg.Parallelism)
 	for slot, i := range chosen {
 		g.Go(func() error {
-			t := &caseT{Client: client, RESTConfig: rc, Config: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
+			t := &caseT{Client: client, RESTConfig: rc, Options: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
 			results[slot] = runCase(ctx, s.Cases[i], t)
 			if cfg.Progress != nil {
 				progress.Lock()
@@ -104,13 +104,13 @@ func (s *caseSuite) Run(ctx context.Context, cfg Config) (*Report, error) {
 
 func runCase(ctx context.Context, c testCase, t *caseT) CaseResult {
 	res := CaseResult{Name: c.Name, Profile: c.Profile, Core: c.Core, Features: c.Features}
-	if missing := unsupported(c.Features, t.Config.UnsupportedFeatures); len(missing) > 0 {
+	if missing := unsupported(c.Features, t.Options.UnsupportedFeatures); len(missing) > 0 {
 		res.Result = NotSupported
 		res.Message = "the implementation does not support " + strings.Join(missing, ", ")
 		return res
 	}
 	start := time.Now()
-	caseCtx, cancel := context.WithTimeout(ctx, t.Config.CaseTimeout)
+	caseCtx, cancel := context.WithTimeout(ctx, t.Options.CaseTimeout)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -153,7 +153,7 @@ func focused(focus []string, name string) bool {
 	return false
 }
 
-func chosenProfiles(cfg Config) []Profile {
+func chosenProfiles(cfg Options) []Profile {
 	if len(cfg.Profiles) == 0 {
 		return slices.Clone(Profiles)
 	}

@@ -198,14 +198,14 @@ func signerCases() []testCase {
 	}
 }
 
-// configuredCA parses Config.CACertPEM, skipping the case when it is absent.
+// configuredCA parses Options.CACertPEM, skipping the case when it is absent.
 func (t *caseT) configuredCA() *x509.CertPool {
-	if len(t.Config.CACertPEM) == 0 {
-		t.skipf("no CA certificate configured (Config.CACertPEM / --ca-cert): cannot check the chain")
+	if len(t.Options.CACertPEM) == 0 {
+		t.skipf("no CA certificate configured (Options.CACertPEM / --ca-cert): cannot check the chain")
 	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(t.Config.CACertPEM) {
-		t.fatalf("Config.CACertPEM holds no PEM certificate")
+	if !pool.AppendCertsFromPEM(t.Options.CACertPEM) {
+		t.fatalf("Options.CACertPEM holds no PEM certificate")
 	}
 	return pool
 }
@@ -290,7 +290,7 @@ func maxDuration(a, b time.Duration) time.Duration {
 func durationPtr(d time.Duration) *time.Duration { return &d }
 
 func runDurationTable(ctx context.Context, t *caseT) {
-	max := t.Config.SigningDuration
+	max := t.Options.SigningDuration
 	rows := []durationRow{{label: "unset"}}
 	for _, d := range []time.Duration{2 * max, max, 20 * time.Hour, 10 * time.Hour, 2 * time.Hour, 30 * time.Minute, 10 * time.Minute} {
 		if d <= 2*max && d/time.Second <= 1<<31-1 {
@@ -300,8 +300,8 @@ func runDurationTable(ctx context.Context, t *caseT) {
 	who := t.plainRequester(ctx, grantCreateCSR)
 	base := builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]
 	var caNotAfter time.Time
-	if len(t.Config.CACertPEM) > 0 {
-		if ca, err := firstCertificate(t.Config.CACertPEM); err == nil {
+	if len(t.Options.CACertPEM) > 0 {
+		if ca, err := firstCertificate(t.Options.CACertPEM); err == nil {
 			caNotAfter = ca.NotAfter
 		}
 	}

@@ -34,7 +34,7 @@ const (
 var Profiles = []Profile{ProfileClusterSetup, ProfileApprover, ProfileSigner, ProfileNode, ProfileCleaner}
 
 // Feature is an optional capability an extended case needs. An implementation lists
-// the features it lacks in Config.UnsupportedFeatures; their cases report NOT_SUPPORTED.
+// the features it lacks in Options.UnsupportedFeatures; their cases report NOT_SUPPORTED.
 type Feature string
 
 // The features extended cases declare.
@@ -57,21 +57,24 @@ type Implementation struct {
 	Version string `json:"version"`
 }
 
-// Defaults of Config's zero fields.
-const (
-	DefaultCaseTimeout       = 90 * time.Second
-	DefaultObservationWindow = 5 * time.Second
-	// defaultParallelism is how many cases run at once by default.
-	defaultParallelism     = 4
-	DefaultSigningDuration = 8760 * time.Hour
-	// DefaultCleanerInterval is kube-controller-manager's csrcleaner period.
-	DefaultCleanerInterval = time.Hour
-)
+// DefaultOptions are the values Run uses for the fields an Options leaves zero: what the
+// conformance program's flags default to.
+func DefaultOptions() Options {
+	return Options{
+		SigningDuration:   8760 * time.Hour,
+		BootstrapGroup:    token.KubeadmDefaultGroup,
+		CaseTimeout:       90 * time.Second,
+		ObservationWindow: 5 * time.Second,
+		// kube-controller-manager's csrcleaner period.
+		CleanerInterval: time.Hour,
+		Parallelism:     4,
+	}
+}
 
-// Config says where and what to test. RESTConfig (or Kubeconfig) must be an admin
+// Options say where and what to test. RESTConfig (or Kubeconfig) must be an admin
 // identity: the suite creates tokens, RBAC objects, Nodes and CSRs, approves and denies,
 // and impersonates requesters.
-type Config struct {
+type Options struct {
 	// RESTConfig of an admin. Wins over Kubeconfig.
 	RESTConfig *rest.Config
 	// Kubeconfig is a path to an admin kubeconfig, used when RESTConfig is nil.
@@ -102,15 +105,15 @@ type Config struct {
 	// node/rotates-before-expiry is SKIPPED.
 	NodeRotateCommand []string
 	// CleanerInterval is how often the implementation's CSR cleaner makes a pass, which
-	// bounds how long cleaner/retention waits for a deletion. Default
-	// DefaultCleanerInterval (kube-controller-manager's hour), longer than a case may
-	// wait: set it to a cleaner configured to run every few seconds.
+	// bounds how long cleaner/retention waits for a deletion. Default 1h
+	// (kube-controller-manager's), longer than a case may wait: set it to a cleaner
+	// configured to run every few seconds.
 	CleanerInterval time.Duration
-	// CaseTimeout bounds each case. Default DefaultCaseTimeout.
+	// CaseTimeout bounds each case. Default 90s.
 	CaseTimeout time.Duration
 	// ObservationWindow is how long a case watches for something that must not happen
 	// (an approval, a certificate) after a control object proved the controller is
-	// working. Default DefaultObservationWindow.
+	// working. Default 5s.
 	ObservationWindow time.Duration
 	// Focus, when set, runs only the cases whose full name (profile/name) it contains.
 	Focus []string
@@ -118,38 +121,39 @@ type Config struct {
 	Progress func(CaseResult)
 	// Parallelism is how many cases run at once. Cases are independent (each makes its own
 	// identities, bindings and CSRs), and most of a run is waiting: observation windows and
-	// approvals. Default defaultParallelism; 1 runs them one after another.
+	// approvals. Default 4; 1 runs them one after another.
 	Parallelism int
 }
 
-func (c Config) withDefaults() Config {
+func (c Options) withDefaults() Options {
+	d := DefaultOptions()
 	if c.SigningDuration == 0 {
-		c.SigningDuration = DefaultSigningDuration
+		c.SigningDuration = d.SigningDuration
 	}
 	if c.BootstrapGroup == "" {
-		c.BootstrapGroup = token.KubeadmDefaultGroup
+		c.BootstrapGroup = d.BootstrapGroup
 	}
 	if c.CaseTimeout == 0 {
-		c.CaseTimeout = DefaultCaseTimeout
+		c.CaseTimeout = d.CaseTimeout
 	}
 	if c.Parallelism <= 0 {
-		c.Parallelism = defaultParallelism
+		c.Parallelism = d.Parallelism
 	}
 	if c.CleanerInterval <= 0 {
-		c.CleanerInterval = DefaultCleanerInterval
+		c.CleanerInterval = d.CleanerInterval
 	}
 	if c.ObservationWindow == 0 {
-		c.ObservationWindow = DefaultObservationWindow
+		c.ObservationWindow = d.ObservationWindow
 	}
 	return c
 }
 
-func (c Config) restConfig() (*rest.Config, error) {
+func (c Options) restConfig() (*rest.Config, error) {
 	if c.RESTConfig != nil {
 		return rest.CopyConfig(c.RESTConfig), nil
 	}
 	if c.Kubeconfig == "" {
-		return nil, errors.New("conformance: Config needs RESTConfig or Kubeconfig (an admin identity)")
+		return nil, errors.New("conformance: Options needs RESTConfig or Kubeconfig (an admin identity)")
 	}
 	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	if err != nil {
@@ -158,7 +162,7 @@ func (c Config) restConfig() (*rest.Config, error) {
 	return rc, nil
 }
 
-func (c Config) validate() error {
+func (c Options) validate() error {
 	for _, p := range c.Profiles {
 		if !slices.Contains(Profiles, p) {
 			return fmt.Errorf("conformance: unknown profile %q (known: %v)", p, Profiles)
@@ -175,6 +179,6 @@ func (c Config) validate() error {
 	return nil
 }
 
-func (c Config) wantsProfile(p Profile) bool {
+func (c Options) wantsProfile(p Profile) bool {
 	return len(c.Profiles) == 0 || slices.Contains(c.Profiles, p)
 }

@@ -21,8 +21,8 @@ type caseT struct {
 	Client kubernetes.Interface
 	// RESTConfig is the admin's; copy it before changing it.
 	RESTConfig *rest.Config
-	// Config is the run's configuration, with defaults applied.
-	Config Config
+	// Options is the run's configuration, with defaults applied.
+	Options Options
 
 	prefix string // unique per case run, a valid DNS label prefix
 

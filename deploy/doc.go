@@ -2,7 +2,7 @@
 // (examples/csr-controller) in a cluster, as a kustomize base with optional components,
 // and embeds them for Go programs that install the controller themselves.
 //
-//   - base/: Namespace tlsbootstrap-system, serviceAccount csr-controller, a ClusterRole with
+//   - base/: namespace tlsbootstrap-system, serviceAccount csr-controller, a ClusterRole with
 //     exactly the rights of csrapproving, csrsigning and csrcleaner (approve on the kubelet
 //     client signer, sign on the two kubelet signers, SubjectAccessReviews, CSR read,
 //     delete and /approval, /status updates), Roles for the leader election Lease (own

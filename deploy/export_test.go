@@ -8,3 +8,7 @@ const ServiceAccount = serviceAccount
 var ServiceAccountGroups = serviceAccountGroups
 
 const ServiceAccountUser = serviceAccountUser
+
+var Manifests = manifestFS
+
+const Namespace = controllerNamespace

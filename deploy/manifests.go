@@ -2,28 +2,28 @@ package deploy
 
 import "embed"
 
-// Manifests holds the kustomize base, the components and the example installation, with
+// manifestFS holds the kustomize base, the components and the example installation, with
 // paths as in this directory (e.g. "base/kustomization.yaml").
 //
 //go:embed base components example/kustomization.yaml
-var Manifests embed.FS
+var manifestFS embed.FS
 
 // The names the manifests use, for programs and tests that refer to them.
 const (
-	// Namespace the controller runs in.
-	Namespace = "tlsbootstrap-system"
+	// controllerNamespace is the namespace the controller runs in.
+	controllerNamespace = "tlsbootstrap-system"
 	// serviceAccount the controller runs as.
 	serviceAccount = "csr-controller"
 	// caSecret is the kubernetes.io/tls Secret holding the signing CA (tls.crt, tls.key).
 	caSecret = "csr-controller-ca"
-	// leaseName is the leader election Lease, in Namespace.
+	// leaseName is the leader election Lease, in controllerNamespace.
 	leaseName = "csr-controller"
-	// Image is the controller image the Deployment names; it must be built (see Dockerfile).
-	Image = "ghcr.io/tlsbootstrap/csr-controller:dev"
+	// controllerImage is the controller image the Deployment names; it must be built (see Dockerfile).
+	controllerImage = "ghcr.io/tlsbootstrap/csr-controller:dev"
 )
 
 // serviceAccountUser is the user name the controller's serviceAccount authenticates as.
-const serviceAccountUser = "system:serviceaccount:" + Namespace + ":" + serviceAccount
+const serviceAccountUser = "system:serviceaccount:" + controllerNamespace + ":" + serviceAccount
 
 // serviceAccountGroups are the groups the API server gives the serviceAccount's tokens.
-var serviceAccountGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"}
+var serviceAccountGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + controllerNamespace, "system:authenticated"}

@@ -20,7 +20,7 @@ import (
 
 // Defaults of DiscoverOptions, kubeadm's.
 const (
-	DefaultDiscoveryTimeout       = 5 * time.Minute
+	defaultDiscoveryTimeout       = 5 * time.Minute
 	defaultDiscoveryRetryInterval = 5 * time.Second
 )
 
@@ -50,8 +50,8 @@ type DiscoverOptions struct {
 	// UnsafeSkipCAVerification trusts whatever CA the token-signed cluster-info names when
 	// no pins are given: anyone who knows the token could then impersonate the cluster.
 	UnsafeSkipCAVerification bool
-	// Timeout bounds the whole discovery, including waiting for the signature. Default
-	// DefaultDiscoveryTimeout.
+	// Timeout bounds the whole discovery, including waiting for the signature. Default 5m
+	// (as kubeadm).
 	Timeout time.Duration
 	// RetryInterval is the wait between fetches while cluster-info is unreadable or not
 	// yet signed for the token. Default defaultDiscoveryRetryInterval.
@@ -87,7 +87,7 @@ func Discover(ctx context.Context, opts DiscoverOptions) (*clientcmdapi.Config, 
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
-		timeout = DefaultDiscoveryTimeout
+		timeout = defaultDiscoveryTimeout
 	}
 	interval := opts.RetryInterval
 	if interval <= 0 {

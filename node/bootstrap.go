@@ -24,9 +24,9 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
-// TempKeyFile is the key kept in the cert-dir while a bootstrap is under way, so that a
+// tempKeyFile is the key kept in the cert-dir while a bootstrap is under way, so that a
 // retry after a failure or crash reuses the same key and so finds the same CSR.
-const TempKeyFile = "kubelet-client.key.tmp"
+const tempKeyFile = "kubelet-client.key.tmp"
 
 // Options configure Bootstrap. Kubeconfig, CertDir and NodeName are required, and the
 // bootstrap credentials (Bootstrap or BootstrapKubeconfig) unless the kubeconfig is
@@ -152,7 +152,7 @@ func bootstrap(ctx context.Context, opts Options) (*Result, error) {
 	}
 	result.ClockOffset = offset
 
-	keyPath := filepath.Join(opts.CertDir, TempKeyFile)
+	keyPath := filepath.Join(opts.CertDir, tempKeyFile)
 	key, keyPEM, err := loadOrCreateKey(keyPath, opts.KeyType, log)
 	if err != nil {
 		return nil, err

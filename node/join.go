@@ -25,7 +25,7 @@ type Discovery struct {
 	CACertHashes []string
 	// UnsafeSkipCAVerification trusts whatever CA the token-signed cluster-info names.
 	UnsafeSkipCAVerification bool
-	// Timeout bounds the discovery. Default kubeconfig.DefaultDiscoveryTimeout.
+	// Timeout bounds the discovery. Default 5m (kubeconfig.DiscoverOptions).
 	Timeout time.Duration
 }
 

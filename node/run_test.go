@@ -25,7 +25,7 @@ func TestRun(t *testing.T) {
 	renewals := rbac.Preset{Name: "run-node renewals", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{{
 		ObjectMeta: metav1.ObjectMeta{Name: "node-test-run-renewal"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"},
-		Subjects:   []rbacv1.Subject{rbac.UserSubject("system:node:" + nodeName)},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "system:node:" + nodeName}},
 	}}}
 	if err := rbac.Apply(context.Background(), cp.Client(), renewals); err != nil {
 		t.Fatal(err)

@@ -5,3 +5,5 @@ const KubeadmNodeAutoapproveBootstrapBinding = kubeadmNodeAutoapproveBootstrapBi
 const ManagedByLabel = managedByLabel
 const ManagedByValue = managedByValue
 const NodeBootstrapperRole = nodeBootstrapperRole
+var GroupSubject = groupSubject
+var UserSubject = userSubject

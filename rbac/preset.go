@@ -64,10 +64,10 @@ func KubeadmPreset(group string) Preset {
 			clusterRole(KubeadmGetNodesRole, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
-			binding(KubeadmKubeletBootstrapBinding, nodeBootstrapperRole, GroupSubject(group)),
-			binding(kubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, GroupSubject(group)),
-			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, GroupSubject(csr.NodesGroup)),
-			binding(kubeadmGetNodesBinding, KubeadmGetNodesRole, GroupSubject(group)),
+			binding(KubeadmKubeletBootstrapBinding, nodeBootstrapperRole, groupSubject(group)),
+			binding(kubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, groupSubject(group)),
+			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, groupSubject(csr.NodesGroup)),
+			binding(kubeadmGetNodesBinding, KubeadmGetNodesRole, groupSubject(group)),
 		},
 	}
 }
@@ -100,14 +100,14 @@ func SeedPreset(opts SeedOptions) Preset {
 			csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
-			binding(seedKubeletBootstrapBinding, nodeBootstrapperRole, GroupSubject(group)),
-			binding(seedAutoApproveCSRBinding, ApproveNodeClientCSRRole, GroupSubject(group)),
+			binding(seedKubeletBootstrapBinding, nodeBootstrapperRole, groupSubject(group)),
+			binding(seedAutoApproveCSRBinding, ApproveNodeClientCSRRole, groupSubject(group)),
 		},
 	}
 	if len(opts.Nodes) == 0 {
 		p.ClusterRoleBindings = append(p.ClusterRoleBindings,
-			binding(seedClientRenewBinding, approveNodeClientRenewalCSRRole, GroupSubject(csr.NodesGroup)),
-			binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(csr.NodesGroup)))
+			binding(seedClientRenewBinding, approveNodeClientRenewalCSRRole, groupSubject(csr.NodesGroup)),
+			binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, groupSubject(csr.NodesGroup)))
 		return p
 	}
 	for _, node := range opts.Nodes {
@@ -124,7 +124,7 @@ func ServingRenewalPreset() Preset {
 	return Preset{
 		Name:                "serving-renewal",
 		ClusterRoles:        []rbacv1.ClusterRole{csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource)},
-		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, GroupSubject(csr.NodesGroup))},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{binding(seedServerRenewBinding, ApproveNodeServerRenewalCSRRole, groupSubject(csr.NodesGroup))},
 	}
 }
 
@@ -133,13 +133,13 @@ func ServingRenewalPreset() Preset {
 // auto-approval of that node's client renewals: the node drops out when its certificate
 // expires.
 func NodeRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, UserSubject(csr.NodeUserPrefix+nodeName))
+	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, userSubject(csr.NodeUserPrefix+nodeName))
 }
 
 // NodeServingRenewalBinding binds approve-node-server-renewal-csr to the user
 // system:node:<name> alone, in a binding named node-server-auto-renew-crt:<name>.
 func NodeServingRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(nodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, UserSubject(csr.NodeUserPrefix+nodeName))
+	return binding(nodeServerRenewBindingPrefix+nodeName, ApproveNodeServerRenewalCSRRole, userSubject(csr.NodeUserPrefix+nodeName))
 }
 
 // nodeBootstrapperBinding binds system:node-bootstrapper to subject (for example the user
@@ -154,13 +154,13 @@ func NodeBootstrapperPreset(subject rbacv1.Subject) Preset {
 	return Preset{Name: "node-bootstrapper", ClusterRoleBindings: []rbacv1.ClusterRoleBinding{nodeBootstrapperBinding(subject)}}
 }
 
-// UserSubject is the RBAC subject for a user.
-func UserSubject(name string) rbacv1.Subject {
+// userSubject is the RBAC subject for a user.
+func userSubject(name string) rbacv1.Subject {
 	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
 }
 
-// GroupSubject is the RBAC subject for a group.
-func GroupSubject(name string) rbacv1.Subject {
+// groupSubject is the RBAC subject for a group.
+func groupSubject(name string) rbacv1.Subject {
 	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
 }
 

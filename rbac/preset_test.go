@@ -81,7 +81,7 @@ func TestPresetBindings(t *testing.T) {
 		},
 		{
 			name:   "node bootstrapper for a static-token user",
-			preset: NodeBootstrapperPreset(UserSubject("kubelet-bootstrap")),
+			preset: NodeBootstrapperPreset(userSubject("kubelet-bootstrap")),
 			want: []bindingRow{
 				{"tlsbootstrap:node-bootstrapper:user:kubelet-bootstrap", "system:node-bootstrapper", "User", "kubelet-bootstrap"},
 			},
@@ -131,7 +131,7 @@ func TestSeedRoleRules(t *testing.T) {
 }
 
 func TestMergeKeepsOrderAndInputs(t *testing.T) {
-	a, b := KubeadmPreset(""), NodeBootstrapperPreset(GroupSubject("g"))
+	a, b := KubeadmPreset(""), NodeBootstrapperPreset(groupSubject("g"))
 	m := a.Merge(b)
 	if m.Name != "kubeadm+node-bootstrapper" || len(m.ClusterRoleBindings) != 5 || m.ClusterRoleBindings[4].Name != b.ClusterRoleBindings[0].Name {
 		t.Errorf("merge = %s with %d bindings", m.Name, len(m.ClusterRoleBindings))

@@ -7,7 +7,7 @@ import (
 
 // Backoff spaces out retries after a failed renewal. Delay n (counting from 0) is
 // Initial×Factor^min(n, Steps−1), stretched by up to Jitter (a fraction); after Steps
-// failures the delay stays at its last value. The zero value means DefaultBackoff.
+// failures the delay stays at its last value. The zero value means defaultBackoff.
 type Backoff struct {
 	Initial time.Duration
 	Factor  float64
@@ -15,9 +15,9 @@ type Backoff struct {
 	Steps   int
 }
 
-// DefaultBackoff is client-go's certificate manager's: 2s doubling for 5 steps with 10%
+// defaultBackoff is client-go's certificate manager's: 2s doubling for 5 steps with 10%
 // jitter (2s, 4s, 8s, 16s, 32s), then every 32s.
-var DefaultBackoff = Backoff{Initial: 2 * time.Second, Factor: 2, Jitter: 0.1, Steps: 5}
+var defaultBackoff = Backoff{Initial: 2 * time.Second, Factor: 2, Jitter: 0.1, Steps: 5}
 
 // defaultRequestTimeout bounds each wait for a renewal CSR's certificate, as client-go's
 // certificateWaitTimeout. A CSR nobody approves fails the attempt after it, and the
@@ -26,7 +26,7 @@ const defaultRequestTimeout = 15 * time.Minute
 
 func (b Backoff) orDefault() Backoff {
 	if b.Initial <= 0 {
-		return DefaultBackoff
+		return defaultBackoff
 	}
 	if b.Factor < 1 {
 		b.Factor = 1

@@ -60,7 +60,7 @@ type Config struct {
 	KeyType csr.KeyType
 	// ExpirationSeconds asks for a lifetime; nil leaves it to the signer.
 	ExpirationSeconds *int32
-	// Backoff after a failed attempt. Default DefaultBackoff.
+	// Backoff after a failed attempt. Default defaultBackoff.
 	Backoff Backoff
 	// RequestTimeout bounds each wait for a CSR's certificate. Default
 	// defaultRequestTimeout.

@@ -200,13 +200,13 @@ func (m *Manager) failed(log klog.Logger, err error, failures *int, path Path) t
 }
 
 // template is what the certificate must hold now.
-func (m *Manager) template() (Template, error) {
+func (m *Manager) template() (certTemplate, error) {
 	if c := m.cfg.Certificate; c != nil {
 		opts, err := c.Template()
 		if err != nil {
-			return Template{}, err
+			return certTemplate{}, err
 		}
-		return Template{CommonName: opts.Subject.CommonName, Organization: opts.Subject.Organization,
+		return certTemplate{CommonName: opts.Subject.CommonName, Organization: opts.Subject.Organization,
 			DNSNames: opts.DNSNames, IPAddresses: opts.IPAddresses}, nil
 	}
 	if m.cfg.Kind == KindClient {
@@ -214,7 +214,7 @@ func (m *Manager) template() (Template, error) {
 	}
 	dns, ips := m.cfg.Addresses()
 	if len(dns) == 0 && len(ips) == 0 {
-		return Template{}, errNoAddresses
+		return certTemplate{}, errNoAddresses
 	}
 	return servingTemplate(m.cfg.NodeName, dns, ips), nil
 }
@@ -268,7 +268,7 @@ func (m *Manager) RenewNow(ctx context.Context) (*x509.Certificate, error) {
 // renewJoined is renew, shared by the callers that ask at the same time.
 // OnRotated runs after the shared renewal has ended, in the caller that made it, so a
 // RenewNow asked from OnRotated, or once it has run, is a renewal of its own.
-func (m *Manager) renewJoined(ctx context.Context, log klog.Logger, tmpl Template, reason string) (Path, error) {
+func (m *Manager) renewJoined(ctx context.Context, log klog.Logger, tmpl certTemplate, reason string) (Path, error) {
 	var rotated [2]*x509.Certificate // old, new; set by the caller that ran the renewal
 	v, err, _ := m.flight.Do("renew", func() (any, error) { return m.renew(ctx, log, tmpl, reason, &rotated) })
 	if rotated[1] != nil && m.cfg.OnRotated != nil {
@@ -281,7 +281,7 @@ func (m *Manager) renewJoined(ctx context.Context, log klog.Logger, tmpl Templat
 // renew makes one attempt: new key, new CSR with the client the path chose, store. It
 // records a success in the Status and the old and new certificate in rotated (for
 // OnRotated, which renewJoined calls); the caller records a failure.
-func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, reason string, rotated *[2]*x509.Certificate) (Path, error) {
+func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl certTemplate, reason string, rotated *[2]*x509.Certificate) (Path, error) {
 	client, path, err := m.cfg.Client()
 	if err != nil {
 		return path, fmt.Errorf("renewing the %s certificate: no client (%s): %w", m.cfg.Kind, orNone(string(path)), err)
@@ -357,7 +357,7 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl Template, rea
 }
 
 // spec is the CSR of one attempt with key: a kubelet's, or Config.Certificate's.
-func (m *Manager) spec(key crypto.Signer, tmpl Template) (csr.Spec, error) {
+func (m *Manager) spec(key crypto.Signer, tmpl certTemplate) (csr.Spec, error) {
 	switch {
 	case m.cfg.Certificate != nil:
 		c := m.cfg.Certificate

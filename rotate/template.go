@@ -11,10 +11,10 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// Template is what a certificate must hold to stay in use: when the current certificate
+// certTemplate is what a certificate must hold to stay in use: when the current certificate
 // no longer matches it (another CN or O, SANs added or removed), it is renewed at once.
 // Order and duplicates do not matter.
-type Template struct {
+type certTemplate struct {
 	CommonName   string
 	Organization []string
 	DNSNames     []string
@@ -23,19 +23,19 @@ type Template struct {
 
 // clientTemplate is the kubelet client certificate of node: CN system:node:<node>, O
 // system:nodes, no SANs.
-func clientTemplate(nodeName string) Template {
-	return Template{CommonName: csr.NodeUserPrefix + nodeName, Organization: []string{csr.NodesGroup}}
+func clientTemplate(nodeName string) certTemplate {
+	return certTemplate{CommonName: csr.NodeUserPrefix + nodeName, Organization: []string{csr.NodesGroup}}
 }
 
 // servingTemplate is the kubelet serving certificate of node with the given SANs.
-func servingTemplate(nodeName string, dnsNames []string, ips []net.IP) Template {
+func servingTemplate(nodeName string, dnsNames []string, ips []net.IP) certTemplate {
 	t := clientTemplate(nodeName)
 	t.DNSNames, t.IPAddresses = dnsNames, ips
 	return t
 }
 
 // Mismatch says how cert differs from t, or "" when it matches.
-func (t Template) Mismatch(cert *x509.Certificate) string {
+func (t certTemplate) Mismatch(cert *x509.Certificate) string {
 	switch {
 	case cert == nil:
 		return "no certificate"
@@ -53,7 +53,7 @@ func (t Template) Mismatch(cert *x509.Certificate) string {
 
 // renewReason says why cert must be renewed at once (no certificate, expired, a weak
 // key, or not matching t), or "" when it may wait for its deadline.
-func renewReason(cert *x509.Certificate, t Template, now time.Time) string {
+func renewReason(cert *x509.Certificate, t certTemplate, now time.Time) string {
 	if cert == nil {
 		return "no certificate"
 	}

@@ -88,10 +88,10 @@ func parse(args []string) (*flags, error) {
 	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate the signer under test signs with (default: the embedded control plane's cluster CA)")
 	fs.StringVar(&f.caKey, "ca-key", "", "key of --ca-cert, for the built-in controller or {ca-key} on a --kubeconfig cluster")
 	fs.StringVar(&f.bootstrapGroup, "bootstrap-group", token.KubeadmDefaultGroup, "group of the cluster's join tokens, whose rights cluster-setup checks")
-	fs.DurationVar(&f.signingDuration, "signing-duration", conformance.DefaultSigningDuration, "longest certificate lifetime the signer under test is configured with ({signing-duration})")
-	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultCaseTimeout, "bound on each case")
-	fs.DurationVar(&f.observationWindow, "observation-window", conformance.DefaultObservationWindow, "how long a case watches for something that must not happen")
-	fs.DurationVar(&f.cleanerInterval, "cleaner-interval", 0, fmt.Sprintf("how often the CSR cleaner under test makes a pass, bounding cleaner/retention's wait (default: %s for the built-in controller, which the runner configures so; else %s, which skips the case)", ownCleanerInterval, conformance.DefaultCleanerInterval))
+	fs.DurationVar(&f.signingDuration, "signing-duration", conformance.DefaultOptions().SigningDuration, "longest certificate lifetime the signer under test is configured with ({signing-duration})")
+	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultOptions().CaseTimeout, "bound on each case")
+	fs.DurationVar(&f.observationWindow, "observation-window", conformance.DefaultOptions().ObservationWindow, "how long a case watches for something that must not happen")
+	fs.DurationVar(&f.cleanerInterval, "cleaner-interval", 0, fmt.Sprintf("how often the CSR cleaner under test makes a pass, bounding cleaner/retention's wait (default: %s for the built-in controller, which the runner configures so; else %s, which skips the case)", ownCleanerInterval, conformance.DefaultOptions().CleanerInterval))
 	fs.StringSliceVar(&f.focus, "focus", nil, "run only cases whose profile/name contains one of these")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -105,8 +105,8 @@ func parse(args []string) (*flags, error) {
 	return f, nil
 }
 
-func (f *flags) config() (conformance.Config, error) {
-	cfg := conformance.Config{
+func (f *flags) config() (conformance.Options, error) {
+	cfg := conformance.Options{
 		Kubeconfig:        f.kubeconfig,
 		BootstrapGroup:    f.bootstrapGroup,
 		SigningDuration:   f.signingDuration,

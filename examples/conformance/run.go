@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string) (bool, error) {
 // startController starts the approver/signer under test: a command template, nothing
 // ("none"), or the project's controller in-process (when a CA key is known), whose
 // cleaner interval it records in cfg.
-func startController(ctx context.Context, f *flags, cfg *conformance.Config, placeholders map[string]string) (func(), error) {
+func startController(ctx context.Context, f *flags, cfg *conformance.Options, placeholders map[string]string) (func(), error) {
 	switch {
 	case f.controllerCommand == "none":
 		return func() {}, nil

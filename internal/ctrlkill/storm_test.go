@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -35,7 +37,7 @@ func grant(t *testing.T) {
 	t.Helper()
 	var err error
 	grantOnce.Do(func() {
-		p := rbac.SeedPreset(rbac.SeedOptions{}).Merge(rbac.NodeBootstrapperPreset(rbac.GroupSubject(creatorGroup)))
+		p := rbac.SeedPreset(rbac.SeedOptions{}).Merge(rbac.NodeBootstrapperPreset(rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: creatorGroup}))
 		err = rbac.Apply(context.Background(), cp.Client(), p)
 	})
 	must(t, err, "granting the storm's identities")

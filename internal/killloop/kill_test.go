@@ -22,7 +22,6 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/kubeconfig"
-	"github.com/tlsbootstrap/tlsbootstrap/node"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
@@ -98,7 +97,7 @@ func checkCertDir(dir string) error {
 			if _, err := rotate.ParsePair(data); err != nil {
 				return fmt.Errorf("%s is not a full certificate and key pair: %v", e.Name(), err)
 			}
-		case e.Name() == node.TempKeyFile:
+		case e.Name() == "kubelet-client.key.tmp":
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return err

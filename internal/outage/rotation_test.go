@@ -12,7 +12,7 @@ import (
 // as soon as the agent says it is rotating.
 const renewAfter = 3 * time.Second
 
-// maxBackoff is rotate.DefaultBackoff's longest wait (32s) with its 10% jitter.
+// maxBackoff is the rotation manager's default backoff's longest wait (32s) with its 10% jitter.
 const maxBackoff = 35200 * time.Millisecond
 
 // maxWatchBackoff bounds how long a running controller takes to issue a new CSR after the

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -24,7 +26,7 @@ func submitCSRs(t *testing.T, nodes []string, durations []*int32) ([]string, str
 	ctx := context.Background()
 	tok := newToken(t)
 	requester := token.UserPrefix + tok.ID
-	preset := rbac.NodeBootstrapperPreset(rbac.UserSubject(requester))
+	preset := rbac.NodeBootstrapperPreset(rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: requester})
 	if err := rbac.Apply(ctx, cp.Client(), preset); err != nil {
 		t.Fatal(err)
 	}
