@@ -143,7 +143,7 @@ func (a *Approver) notRecognized(c Classification) Decision {
 // is waited for.
 func (a *Approver) decideServing(ctx context.Context, obj *certificatesv1.CertificateSigningRequest, c Classification) (Decision, error) {
 	nodeName := strings.TrimPrefix(c.Request.Subject.CommonName, csr.NodeUserPrefix)
-	node, err := a.facts.GetNode(ctx, nodeName)
+	node, err := a.facts.getNode(ctx, nodeName)
 	if apierrors.IsNotFound(err) {
 		return ignore(reasonNodeNotFound, fmt.Sprintf("node %q does not exist (yet); its serving CSR waits for it", nodeName), true, err), nil
 	}

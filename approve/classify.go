@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 
@@ -47,9 +46,6 @@ type Classification struct {
 	NotRecognized []*NotRecognizedError
 }
 
-// Recognized reports whether the CSR is of at least one kind.
-func (c Classification) Recognized() bool { return len(c.Kinds) > 0 }
-
 // Is reports whether the CSR was recognized as k.
 func (c Classification) Is(k Kind) bool {
 	for _, got := range c.Kinds {
@@ -58,15 +54,6 @@ func (c Classification) Is(k Kind) bool {
 		}
 	}
 	return false
-}
-
-// Summary is one line naming why each kind did not match, for logs and events.
-func (c Classification) Summary() string {
-	parts := make([]string, 0, len(c.NotRecognized))
-	for _, e := range c.NotRecognized {
-		parts = append(parts, e.Error())
-	}
-	return strings.Join(parts, "; ")
 }
 
 // recognizer is one row of the policy: the signer a kind needs, the x509 rules it applies

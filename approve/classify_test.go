@@ -76,8 +76,8 @@ func TestClassify(t *testing.T) {
 			if diff := cmp.Diff(tc.wantKinds, c.Kinds); diff != "" {
 				t.Errorf("kinds (-want +got):\n%s", diff)
 			}
-			if c.Recognized() != (len(tc.wantKinds) > 0) {
-				t.Errorf("Recognized() = %v with kinds %v", c.Recognized(), c.Kinds)
+			if (len(c.Kinds) > 0) != (len(tc.wantKinds) > 0) {
+				t.Errorf("recognized = %v with kinds %v", len(c.Kinds) > 0, c.Kinds)
 			}
 			gotRules := map[approve.Kind]csr.Rule{}
 			for _, e := range c.NotRecognized {

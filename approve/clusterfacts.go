@@ -190,8 +190,8 @@ func (f *ClusterFacts) HasSynced() bool {
 	return ok
 }
 
-// GetNode reads the Node from the informer's cache.
-func (f *ClusterFacts) GetNode(_ context.Context, name string) (*corev1.Node, error) {
+// getNode reads the Node from the informer's cache.
+func (f *ClusterFacts) getNode(_ context.Context, name string) (*corev1.Node, error) {
 	obj, exists, err := f.nodes.GetIndexer().GetByKey(name)
 	if err != nil {
 		return nil, err
@@ -202,19 +202,19 @@ func (f *ClusterFacts) GetNode(_ context.Context, name string) (*corev1.Node, er
 	return obj.(*corev1.Node), nil
 }
 
-// Claims looks san up in the indexes and the watched objects.
-func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
-	var out []Claim
+// claims looks san up in the indexes and the watched objects.
+func (f *ClusterFacts) claims(san csr.SAN) []addrClaim {
+	var out []addrClaim
 	idx := f.nodes.GetIndexer()
 	if objs, err := idx.ByIndex(nodeSANIndex, sanKey(san)); err == nil {
 		for _, o := range objs {
-			out = append(out, Claim{Kind: claimNode, Name: o.(*corev1.Node).Name})
+			out = append(out, addrClaim{Kind: claimNode, Name: o.(*corev1.Node).Name})
 		}
 	}
 	if sans := f.certSANs.Load(); sans != nil {
 		for _, s := range *sans {
 			if s == san {
-				out = append(out, Claim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
+				out = append(out, addrClaim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
 			}
 		}
 	}
@@ -230,7 +230,7 @@ func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
 			break
 		}
 		for _, o := range objs {
-			out = append(out, Claim{Kind: claimPodCIDR, Name: o.(*corev1.Node).Name, Detail: p.String()})
+			out = append(out, addrClaim{Kind: claimPodCIDR, Name: o.(*corev1.Node).Name, Detail: p.String()})
 		}
 	}
 	for _, o := range f.services.GetStore().List() {
@@ -242,7 +242,7 @@ func (f *ClusterFacts) Claims(san csr.SAN) []Claim {
 			sc := o.(*networkingv1.ServiceCIDR)
 			for _, c := range sc.Spec.CIDRs {
 				if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
-					out = append(out, Claim{Kind: claimServiceCIDR, Name: sc.Name, Detail: c})
+					out = append(out, addrClaim{Kind: claimServiceCIDR, Name: sc.Name, Detail: c})
 				}
 			}
 		}

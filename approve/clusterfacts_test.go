@@ -61,7 +61,7 @@ func TestClusterFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForNodes(t, facts, "facts-node")
-	cached, err := facts.GetNode(ctx, "facts-node")
+	cached, err := approve.FactNode(facts, ctx, "facts-node")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestClusterFacts(t *testing.T) {
 			return false
 		}
 		svcIP = svc.Spec.ClusterIP
-		return slices.Contains(claimKinds(facts.Claims(ipSAN(t, svcIP))), approve.ClaimServiceIP)
+		return slices.Contains(claimKinds(approve.FactClaims(facts, ipSAN(t, svcIP))), approve.ClaimServiceIP)
 	})
 	slice, err := cp.Client().DiscoveryV1().EndpointSlices("default").Get(ctx, "kubernetes", metav1.GetOptions{})
 	if err != nil || len(slice.Endpoints) == 0 || len(slice.Endpoints[0].Addresses) == 0 {
@@ -102,7 +102,7 @@ func TestClusterFacts(t *testing.T) {
 	} {
 		var got []approve.ClaimKind
 		waitFor(t, 10*time.Second, fmt.Sprintf("claims on %v to be %v", tc.san, tc.want), func() bool {
-			got = claimKinds(facts.Claims(tc.san))
+			got = claimKinds(approve.FactClaims(facts, tc.san))
 			return slices.Equal(got, tc.want)
 		})
 	}
@@ -130,7 +130,7 @@ func BenchmarkClaims(b *testing.B) {
 	ip, dns := ipSAN(b, "172.16.20.5"), csr.DNSSAN("node-5125")
 	b.ResetTimer()
 	for b.Loop() {
-		if len(facts.Claims(ip)) != 1 || len(facts.Claims(dns)) != 1 {
+		if len(approve.FactClaims(facts, ip)) != 1 || len(approve.FactClaims(facts, dns)) != 1 {
 			b.Fatal("wrong claims")
 		}
 	}

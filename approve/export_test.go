@@ -1,5 +1,12 @@
 package approve
 
+import (
+	"context"
+
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	corev1 "k8s.io/api/core/v1"
+)
+
 // Names the external tests use; unexported for importers.
 const ControlPlaneLabel = controlPlaneLabel
 const DefaultManualApproveMessage = defaultManualApproveMessage
@@ -21,3 +28,11 @@ const ClaimServiceIP = claimServiceIP
 
 type ClaimKind = claimKind
 type AuthorizerFunc = authorizerFunc
+
+// FactClaims and FactNode ask facts what the approver asks it.
+func FactClaims(f ServingFacts, san csr.SAN) []addrClaim { return f.claims(san) }
+
+func FactNode(f ServingFacts, ctx context.Context, name string) (*corev1.Node, error) {
+	return f.getNode(ctx, name)
+}
+type Claim = addrClaim

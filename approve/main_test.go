@@ -195,7 +195,7 @@ func waitForNodes(t *testing.T, facts approve.ServingFacts, names ...string) {
 	t.Helper()
 	for _, name := range names {
 		waitFor(t, 10*time.Second, "node "+name+" in the facts", func() bool {
-			n, err := facts.GetNode(context.Background(), name)
+			n, err := approve.FactNode(facts, context.Background(), name)
 			return err == nil && len(n.Status.Addresses) > 0
 		})
 	}

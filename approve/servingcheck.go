@@ -36,7 +36,7 @@ func (v *ServingViolation) Error() string {
 // servingCheck is one row of the serving policy: a rule and how it judges one SAN.
 type servingCheck struct {
 	rule  ServingRule
-	check func(e *servingEval, san csr.SAN, claims []Claim) (conflict, detail string)
+	check func(e *servingEval, san csr.SAN, claims []addrClaim) (conflict, detail string)
 }
 
 // servingChecks are the per-SAN rules in the order they are reported.
@@ -80,7 +80,7 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 	e := &servingEval{policy: p, node: node}
 	for _, san := range sans {
 		for _, form := range addressForms(san) {
-			claims := facts.Claims(form)
+			claims := facts.claims(form)
 			for _, c := range servingChecks {
 				if p.Mode(c.rule) == ModeDisabled {
 					continue
@@ -119,7 +119,7 @@ func addressForms(san csr.SAN) []csr.SAN {
 	return []csr.SAN{san}
 }
 
-func checkUnique(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
+func checkUnique(e *servingEval, san csr.SAN, claims []addrClaim) (string, string) {
 	var others []string
 	for _, c := range claims {
 		if c.Kind == claimNode && c.Name != e.node.Name {
@@ -133,21 +133,21 @@ func checkUnique(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
 		san, strings.Join(others, ", "), e.node.Name)
 }
 
-func checkService(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
+func checkService(e *servingEval, san csr.SAN, claims []addrClaim) (string, string) {
 	if c, ok := firstClaim(claims, claimServiceIP, claimServiceCIDR); ok {
 		return c.String(), fmt.Sprintf("%s is a Service address (%s)", san, c)
 	}
 	return inPrefixes(san, e.policy.ServiceCIDRs, "serviceCIDRs", "a Service address")
 }
 
-func checkPod(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
+func checkPod(e *servingEval, san csr.SAN, claims []addrClaim) (string, string) {
 	if c, ok := firstClaim(claims, claimPodCIDR); ok {
 		return c.String(), fmt.Sprintf("%s is in the Pod CIDR %s of node %q", san, c.Detail, c.Name)
 	}
 	return inPrefixes(san, e.policy.PodCIDRs, "podCIDRs", "a Pod address")
 }
 
-func checkForbidden(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
+func checkForbidden(e *servingEval, san csr.SAN, _ []addrClaim) (string, string) {
 	return inPrefixes(san, e.policy.ForbiddenCIDRs, "forbiddenCIDRs", "forbidden")
 }
 
@@ -162,7 +162,7 @@ var specialRanges = []struct {
 	{netip.Addr.IsMulticast, "multicast"},
 }
 
-func checkSpecial(_ *servingEval, san csr.SAN, _ []Claim) (string, string) {
+func checkSpecial(_ *servingEval, san csr.SAN, _ []addrClaim) (string, string) {
 	addr, ok := san.Addr()
 	if !ok {
 		return "", ""
@@ -175,7 +175,7 @@ func checkSpecial(_ *servingEval, san csr.SAN, _ []Claim) (string, string) {
 	return "", ""
 }
 
-func checkAPIServer(e *servingEval, san csr.SAN, claims []Claim) (string, string) {
+func checkAPIServer(e *servingEval, san csr.SAN, claims []addrClaim) (string, string) {
 	c, ok := firstClaim(claims, claimAPIServerEndpoint, claimAPIServerCertificate)
 	if !ok || isControlPlane(e.node) {
 		return "", ""
@@ -183,7 +183,7 @@ func checkAPIServer(e *servingEval, san csr.SAN, claims []Claim) (string, string
 	return c.String(), fmt.Sprintf("%s is the API server's (%s) and node %q is not labelled %s", san, c, e.node.Name, controlPlaneLabel)
 }
 
-func checkDNSName(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
+func checkDNSName(e *servingEval, san csr.SAN, _ []addrClaim) (string, string) {
 	if san.Type != csr.SANTypeDNS {
 		return "", ""
 	}
@@ -200,7 +200,7 @@ func checkDNSName(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
 	return "", ""
 }
 
-func checkAllowed(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
+func checkAllowed(e *servingEval, san csr.SAN, _ []addrClaim) (string, string) {
 	p := e.policy
 	if addr, ok := san.Addr(); ok {
 		if len(p.AllowedIPPrefixes) == 0 || prefixOf(addr, p.AllowedIPPrefixes).IsValid() {
@@ -224,7 +224,7 @@ func checkAllowed(e *servingEval, san csr.SAN, _ []Claim) (string, string) {
 	return "allowedDNSSuffixes/allowedDNSPatterns", fmt.Sprintf("%s matches none of allowedDNSSuffixes and allowedDNSPatterns", san)
 }
 
-func firstClaim(claims []Claim, kinds ...claimKind) (Claim, bool) {
+func firstClaim(claims []addrClaim, kinds ...claimKind) (addrClaim, bool) {
 	for _, c := range claims {
 		for _, k := range kinds {
 			if c.Kind == k {
@@ -232,7 +232,7 @@ func firstClaim(claims []Claim, kinds ...claimKind) (Claim, bool) {
 			}
 		}
 	}
-	return Claim{}, false
+	return addrClaim{}, false
 }
 
 // inPrefixes reports an IP SAN inside one of a configured field's prefixes.

@@ -33,8 +33,8 @@ const (
 	claimAPIServerCertificate claimKind = "APIServerCertificate"
 )
 
-// Claim says that something in the cluster holds an address.
-type Claim struct {
+// addrClaim says that something in the cluster holds an address.
+type addrClaim struct {
 	Kind claimKind
 	// Name is the holder: a Node's name, a ServiceCIDR's name, the range, or the
 	// certificate's subject.
@@ -43,7 +43,7 @@ type Claim struct {
 	Detail string
 }
 
-func (c Claim) String() string {
+func (c addrClaim) String() string {
 	s := string(c.Kind) + " " + quote(c.Name)
 	if c.Detail != "" {
 		s += " (" + c.Detail + ")"
@@ -55,16 +55,18 @@ func quote(s string) string { return `"` + s + `"` }
 
 // ServingFacts is what serving approval reads about the cluster: the requesting Node, and
 // who else holds each requested address. NewClusterFacts is the informer-backed one a
-// controller uses; StaticFacts serves tests and dry runs.
+// controller uses; StaticFacts serves tests and dry runs. Its methods are unexported: the
+// serving rules are only as sound as these facts, so the two implementations here are the
+// ones there are.
 type ServingFacts interface {
-	// GetNode returns the named Node; apierrors.IsNotFound is true of the error when it
+	// getNode returns the named Node; apierrors.IsNotFound is true of the error when it
 	// does not exist (yet).
-	GetNode(ctx context.Context, name string) (*corev1.Node, error)
-	// Claims lists what in the cluster holds san: Nodes listing it (the requester
+	getNode(ctx context.Context, name string) (*corev1.Node, error)
+	// claims lists what in the cluster holds san: Nodes listing it (the requester
 	// included), Pod CIDRs and Service ranges containing it, the API server's endpoints
 	// and certificate. Configured ranges (ServingPolicy) are not facts: the approver adds
 	// them.
-	Claims(san csr.SAN) []Claim
+	claims(san csr.SAN) []addrClaim
 }
 
 // StaticFacts are ServingFacts from fixed values, for tests, dry runs and tools that
@@ -83,8 +85,8 @@ type StaticFacts struct {
 
 var nodeResource = schema.GroupResource{Resource: "nodes"}
 
-// GetNode returns the Node of that name from s.Nodes.
-func (s *StaticFacts) GetNode(_ context.Context, name string) (*corev1.Node, error) {
+// getNode returns the Node of that name from s.Nodes.
+func (s *StaticFacts) getNode(_ context.Context, name string) (*corev1.Node, error) {
 	for _, n := range s.Nodes {
 		if n.Name == name {
 			return n, nil
@@ -95,21 +97,21 @@ func (s *StaticFacts) GetNode(_ context.Context, name string) (*corev1.Node, err
 
 func errNodeNotFound(name string) error { return apierrors.NewNotFound(nodeResource, name) }
 
-// Claims scans s for what holds san.
-func (s *StaticFacts) Claims(san csr.SAN) []Claim {
-	var out []Claim
+// claims scans s for what holds san.
+func (s *StaticFacts) claims(san csr.SAN) []addrClaim {
+	var out []addrClaim
 	key := sanKey(san)
 	for _, n := range s.Nodes {
 		for _, k := range nodeSANKeys(n) {
 			if k == key {
-				out = append(out, Claim{Kind: claimNode, Name: n.Name})
+				out = append(out, addrClaim{Kind: claimNode, Name: n.Name})
 				break
 			}
 		}
 	}
 	for _, c := range s.APIServerCertificateSANs {
 		if c == san {
-			out = append(out, Claim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
+			out = append(out, addrClaim{Kind: claimAPIServerCertificate, Name: "kube-apiserver"})
 		}
 	}
 	addr, isIP := san.Addr()
@@ -119,23 +121,23 @@ func (s *StaticFacts) Claims(san csr.SAN) []Claim {
 	for _, n := range s.Nodes {
 		for _, p := range nodePodCIDRs(n) {
 			if p.Contains(addr) {
-				out = append(out, Claim{Kind: claimPodCIDR, Name: n.Name, Detail: p.String()})
+				out = append(out, addrClaim{Kind: claimPodCIDR, Name: n.Name, Detail: p.String()})
 			}
 		}
 	}
 	out = append(out, addrClaims(addr, s.KubernetesServiceIPs, claimServiceIP, "default/kubernetes")...)
 	for _, p := range s.ServiceCIDRs {
 		if p.Contains(addr) {
-			out = append(out, Claim{Kind: claimServiceCIDR, Name: p.String()})
+			out = append(out, addrClaim{Kind: claimServiceCIDR, Name: p.String()})
 		}
 	}
 	return append(out, addrClaims(addr, s.APIServerIPs, claimAPIServerEndpoint, "default/kubernetes")...)
 }
 
-func addrClaims(addr netip.Addr, held []netip.Addr, kind claimKind, name string) []Claim {
+func addrClaims(addr netip.Addr, held []netip.Addr, kind claimKind, name string) []addrClaim {
 	for _, h := range held {
 		if h.Unmap() == addr {
-			return []Claim{{Kind: kind, Name: name}}
+			return []addrClaim{{Kind: kind, Name: name}}
 		}
 	}
 	return nil

@@ -140,7 +140,7 @@ func TestServingControlPlaneNode(t *testing.T) {
 	// EndpointSlice lists its advertise address. Take a name from the certificate.
 	var apiName string
 	waitFor(t, 20*time.Second, "the API server's certificate read", func() bool {
-		for _, c := range facts.Claims(csr.DNSSAN("localhost")) {
+		for _, c := range approve.FactClaims(facts, csr.DNSSAN("localhost")) {
 			if c.Kind == approve.ClaimAPIServerCertificate {
 				apiName = "localhost"
 			}
@@ -173,7 +173,7 @@ func TestServingControlPlaneNode(t *testing.T) {
 			}
 			waitForNodes(t, facts, tc.node)
 			waitFor(t, 10*time.Second, "the label in the facts", func() bool {
-				n, err := facts.GetNode(ctx, tc.node)
+				n, err := approve.FactNode(facts, ctx, tc.node)
 				_, labelled := n.Labels[approve.ControlPlaneLabel]
 				return err == nil && labelled == tc.controlPlane
 			})

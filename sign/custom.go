@@ -12,7 +12,7 @@ import (
 func (s *Signer) addCustomSigners(policies []SignerPolicy) error {
 	for i := range policies {
 		p := policies[i] // a copy: later changes to the caller's slice do not reach the Signer
-		if err := p.Check(); err != nil {
+		if err := p.check(); err != nil {
 			return err
 		}
 		if _, dup := s.policies[p.SignerName]; dup {
@@ -32,7 +32,7 @@ func (s *Signer) addCustomSigners(policies []SignerPolicy) error {
 
 // Policy returns the policy of a custom signer the Signer serves, with MaxDuration
 // resolved, or false for a built-in or unknown signer name.
-func (s *Signer) Policy(signerName string) (SignerPolicy, bool) {
+func (s *Signer) policy(signerName string) (SignerPolicy, bool) {
 	p, ok := s.policies[signerName]
 	if !ok {
 		return SignerPolicy{}, false
@@ -44,7 +44,7 @@ func (s *Signer) Policy(signerName string) (SignerPolicy, bool) {
 // the built-in rules and the signing duration.
 func (s *Signer) issue(ca *CA, req *certificatesv1.CertificateSigningRequest) ([]byte, error) {
 	if p, ok := s.policies[req.Spec.SignerName]; ok {
-		return p.Issue(ca, req, s.now())
+		return p.issue(ca, req, s.now())
 	}
 	return Issue(ca, req, s.now(), s.duration)
 }
@@ -53,7 +53,7 @@ func (s *Signer) issue(ca *CA, req *certificatesv1.CertificateSigningRequest) ([
 // lifetime follows certificateTTL and Validity with MaxDuration (DefaultSigningDuration
 // when unset) as the cap. A request outside the policy is a *ValidationError naming the
 // offending usage or subjectAltName.
-func (p *SignerPolicy) Issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time) ([]byte, error) {
+func (p *SignerPolicy) issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time) ([]byte, error) {
 	if req == nil {
 		return nil, fmt.Errorf("issue: no CSR")
 	}
@@ -64,6 +64,6 @@ func (p *SignerPolicy) Issue(ca *CA, req *certificatesv1.CertificateSigningReque
 		return nil, fmt.Errorf("issue: no CA")
 	}
 	return issue(ca, req, now, p.MaxDuration, func(_ string, cr *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
-		return p.Validate(cr, usages)
+		return p.validateRequest(cr, usages)
 	})
 }

@@ -1,5 +1,12 @@
 package sign
 
+import (
+	"crypto/x509"
+	"time"
+
+	certificatesv1 "k8s.io/api/certificates/v1"
+)
+
 // Names the external tests use; unexported for importers.
 
 const LegacyUnknownSignerName = legacyUnknownSignerName
@@ -20,3 +27,15 @@ const SkipIssued = skipIssued
 const SkipForeignSigner = skipForeignSigner
 
 var ValidateRequest = validateRequest
+
+// What the external tests check of a Signer and a SignerPolicy, beyond the exported API.
+var Validity = validity
+
+func SignerPolicyOf(s *Signer, name string) (SignerPolicy, bool) { return s.policy(name) }
+func PolicyCheck(p *SignerPolicy) error                          { return p.check() }
+func PolicyValidate(p *SignerPolicy, req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
+	return p.validateRequest(req, usages)
+}
+func PolicyIssue(p *SignerPolicy, ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time) ([]byte, error) {
+	return p.issue(ca, req, now)
+}

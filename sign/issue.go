@@ -48,7 +48,7 @@ func certificateTTL(expirationSeconds *int32, maxTTL time.Duration) time.Duratio
 // Validity is the NotBefore/NotAfter of a certificate with lifetime ttl issued at now by a
 // CA that expires at caNotAfter: NotBefore = now − 5m; NotAfter = now + ttl for ttl < 8h,
 // else now + ttl − 5m; NotAfter clamped to caNotAfter. An expired CA is an error.
-func Validity(now time.Time, ttl time.Duration, caNotAfter time.Time) (notBefore, notAfter time.Time, err error) {
+func validity(now time.Time, ttl time.Duration, caNotAfter time.Time) (notBefore, notAfter time.Time, err error) {
 	notBefore = now.Add(-csr.Backdate)
 	if ttl < shortTTL {
 		notAfter = now.Add(ttl)
@@ -93,7 +93,7 @@ func issue(ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time,
 	if err != nil {
 		return nil, &ValidationError{SignerName: req.Spec.SignerName, Err: err}
 	}
-	notBefore, notAfter, err := Validity(now, certificateTTL(req.Spec.ExpirationSeconds, maxTTL), ca.Cert.NotAfter)
+	notBefore, notAfter, err := validity(now, certificateTTL(req.Spec.ExpirationSeconds, maxTTL), ca.Cert.NotAfter)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ type SignerPolicy struct {
 }
 
 // Check reports what is wrong with the policy itself (not with a request), naming the field.
-func (p *SignerPolicy) Check() error {
+func (p *SignerPolicy) check() error {
 	name := p.SignerName
 	if err := checkCustomSignerName(name); err != nil {
 		return err
@@ -138,7 +138,7 @@ func (p *SignerPolicy) usages() []certificatesv1.KeyUsage {
 
 // Validate checks a parsed request and its usages against the policy. The first broken
 // rule is a *ValidationError whose message names the offending usage or subjectAltName.
-func (p *SignerPolicy) Validate(req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
+func (p *SignerPolicy) validateRequest(req *x509.CertificateRequest, usages []certificatesv1.KeyUsage) error {
 	if err := p.validate(req, usages); err != nil {
 		return &ValidationError{SignerName: p.SignerName, Err: err}
 	}

@@ -94,7 +94,7 @@ func TestSignerPolicyValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = p.Validate(cr, tc.usages)
+			err = sign.PolicyValidate(&p, cr, tc.usages)
 			if tc.wantRule == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v, want allowed", err)
@@ -121,11 +121,11 @@ func TestSignerPolicySubjectsAndURIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Validate(cr, servingUsages); err == nil || !strings.Contains(err.Error(), `common name "root"`) {
+	if err := sign.PolicyValidate(&p, cr, servingUsages); err == nil || !strings.Contains(err.Error(), `common name "root"`) {
 		t.Errorf("CN outside AllowedSubjects: %v", err)
 	}
 	cr.Subject.CommonName = "web.ns.svc.cluster.local"
-	if err := p.Validate(cr, servingUsages); err != nil {
+	if err := sign.PolicyValidate(&p, cr, servingUsages); err != nil {
 		t.Errorf("CN inside AllowedSubjects: %v", err)
 	}
 	spiffe, _ := url.Parse("spiffe://cluster.local/ns/a/sa/b")
@@ -136,11 +136,11 @@ func TestSignerPolicySubjectsAndURIs(t *testing.T) {
 	if cr, err = csr.ParseRequestPEM(reqPEM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Validate(cr, servingUsages); err == nil || !strings.Contains(err.Error(), "spiffe://cluster.local/ns/a/sa/b") {
+	if err := sign.PolicyValidate(&p, cr, servingUsages); err == nil || !strings.Contains(err.Error(), "spiffe://cluster.local/ns/a/sa/b") {
 		t.Errorf("URI without AllowURIs: %v, want an error naming the URI", err)
 	}
 	p.AllowURIs = true
-	if err := p.Validate(cr, servingUsages); err != nil {
+	if err := sign.PolicyValidate(&p, cr, servingUsages); err != nil {
 		t.Errorf("URI with AllowURIs: %v", err)
 	}
 }
@@ -166,7 +166,7 @@ func TestSignerPolicyCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := workloadPolicy(t)
 			tc.edit(&p)
-			err := p.Check()
+			err := sign.PolicyCheck(&p)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
@@ -192,7 +192,7 @@ func TestNewSignerCustomSigners(t *testing.T) {
 	if !s.Handles(workloadSigner) || s.Handles(certificatesv1.KubeletServingSignerName) {
 		t.Errorf("Handles: custom %v, kubelet-serving %v; want true, false", s.Handles(workloadSigner), s.Handles(certificatesv1.KubeletServingSignerName))
 	}
-	got, ok := s.Policy(workloadSigner)
+	got, ok := sign.SignerPolicyOf(s, workloadSigner)
 	if !ok || got.MaxDuration != 12*time.Hour {
 		t.Errorf("Policy: %v %v, want MaxDuration lowered to the signing duration 12h", got.MaxDuration, ok)
 	}
@@ -218,7 +218,7 @@ func TestSignerPolicyIssueDuration(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ca, _ := p.CA.Current()
-			certPEM, err := p.Issue(ca, csrObject("x", workloadSigner, reqPEM, servingUsages, tc.asked), now)
+			certPEM, err := sign.PolicyIssue(&p, ca, csrObject("x", workloadSigner, reqPEM, servingUsages, tc.asked), now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,11 +234,11 @@ func TestSignerPolicyIssueDuration(t *testing.T) {
 			}
 		})
 	}
-	if _, err := p.Issue(nil, csrObject("x", workloadSigner, reqPEM, servingUsages, nil), now); err == nil {
+	if _, err := sign.PolicyIssue(&p, nil, csrObject("x", workloadSigner, reqPEM, servingUsages, nil), now); err == nil {
 		t.Error("Issue without a CA succeeded")
 	}
 	ca, _ := p.CA.Current()
-	if _, err := p.Issue(ca, csrObject("x", "example.com/other", reqPEM, servingUsages, nil), now); err == nil {
+	if _, err := sign.PolicyIssue(&p, ca, csrObject("x", "example.com/other", reqPEM, servingUsages, nil), now); err == nil {
 		t.Error("Issue for another signer succeeded")
 	}
 }

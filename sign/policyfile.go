@@ -93,7 +93,7 @@ func (s signerPolicySpec) policy(ctx context.Context, dir string) (SignerPolicy,
 		AllowEmailAddresses: s.AllowEmailAddresses,
 		AllowURIs:           s.AllowURIs,
 	}
-	return p, p.Check()
+	return p, p.check()
 }
 
 func rel(dir, file string) string {

@@ -93,7 +93,7 @@ func (s *Signer) Handles(signerName string) bool {
 }
 
 // SigningDuration is the configured longest certificate lifetime.
-func (s *Signer) SigningDuration() time.Duration { return s.duration }
+func (s *Signer) signingDuration() time.Duration { return s.duration }
 
 // Outcome is what Sign did with a CSR.
 type Outcome string
