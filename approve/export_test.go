@@ -35,4 +35,5 @@ func FactClaims(f ServingFacts, san csr.SAN) []addrClaim { return f.claims(san) 
 func FactNode(f ServingFacts, ctx context.Context, name string) (*corev1.Node, error) {
 	return f.getNode(ctx, name)
 }
+
 type Claim = addrClaim

@@ -5,5 +5,6 @@ const KubeadmNodeAutoapproveBootstrapBinding = kubeadmNodeAutoapproveBootstrapBi
 const ManagedByLabel = managedByLabel
 const ManagedByValue = managedByValue
 const NodeBootstrapperRole = nodeBootstrapperRole
+
 var GroupSubject = groupSubject
 var UserSubject = userSubject
