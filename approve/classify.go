@@ -15,9 +15,9 @@ import (
 const (
 	// ruleSignerName: the CSR must name the kind's signer.
 	ruleSignerName csr.Rule = "SignerName"
-	// RuleRequesterIsSubject: for the "self" kinds the requester (spec.username, set by the
+	// ruleRequesterIsSubject: for the "self" kinds the requester (spec.username, set by the
 	// API server) must equal the CN.
-	RuleRequesterIsSubject csr.Rule = "RequesterIsSubject"
+	ruleRequesterIsSubject csr.Rule = "RequesterIsSubject"
 	// ruleRequesterIsNode: for serving CSRs the requester must also be in system:nodes,
 	// as every kubelet's identity is.
 	ruleRequesterIsNode csr.Rule = "RequesterIsNode"
@@ -105,7 +105,7 @@ func (r recognizer) match(obj *certificatesv1.CertificateSigningRequest, req *x5
 		return &NotRecognizedError{Kind: r.kind, Rule: rule, Detail: err.Error()}
 	}
 	if r.selfRequested && obj.Spec.Username != req.Subject.CommonName {
-		return &NotRecognizedError{Kind: r.kind, Rule: RuleRequesterIsSubject,
+		return &NotRecognizedError{Kind: r.kind, Rule: ruleRequesterIsSubject,
 			Detail: fmt.Sprintf("requester %q is not the subject %q", obj.Spec.Username, req.Subject.CommonName)}
 	}
 	if r.nodeRequested && !slices.Contains(obj.Spec.Groups, csr.NodesGroup) {

@@ -37,3 +37,7 @@ func FactNode(f ServingFacts, ctx context.Context, name string) (*corev1.Node, e
 }
 
 type Claim = addrClaim
+
+const DefaultManualDenyReason = defaultManualDenyReason
+const DefaultManualDenyMessage = defaultManualDenyMessage
+const RuleRequesterIsSubject = ruleRequesterIsSubject

@@ -18,8 +18,8 @@ import (
 const (
 	defaultManualApproveReason  = "ManuallyApproved"
 	defaultManualApproveMessage = "This CSR was approved manually."
-	DefaultManualDenyReason     = "ManuallyDenied"
-	DefaultManualDenyMessage    = "This CSR was denied manually."
+	defaultManualDenyReason     = "ManuallyDenied"
+	defaultManualDenyMessage    = "This CSR was denied manually."
 )
 
 // ErrAlreadyDecided is returned (wrapped) by Approve on a denied CSR and by Deny on an
@@ -39,7 +39,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name, reason, mes
 // Deny denies the named CSR as `kubectl certificate deny` does; see Approve.
 func Deny(ctx context.Context, client kubernetes.Interface, name, reason, message string) error {
 	return decideManually(ctx, client, name, certificatesv1.CertificateDenied, certificatesv1.CertificateApproved,
-		orDefault(reason, DefaultManualDenyReason), orDefault(message, DefaultManualDenyMessage))
+		orDefault(reason, defaultManualDenyReason), orDefault(message, defaultManualDenyMessage))
 }
 
 func decideManually(ctx context.Context, client kubernetes.Interface, name string, want, opposite certificatesv1.RequestConditionType, reason, message string) error {

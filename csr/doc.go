@@ -7,8 +7,8 @@
 // earlier attempt), waits by watch and verifies the issued certificate against the key
 // and subject. A 401 or 403 while waiting is retried for AuthRetryGrace, since a restarted
 // API server answers so until its caches are filled. download fetches an issued
-// certificate by name. Failures are typed: *DeniedError, *FailedError, *DeletedError,
-// *UIDChangedError, *WaitError, *IncompatibleError, *mismatchError, *notIssuedError.
+// certificate by name. Failures are typed: *DeniedError, *FailedError, *deletedError,
+// *uidChangedError, *WaitError, *IncompatibleError, *mismatchError, *notIssuedError.
 //
 // ParseRequestPEM and the Validate* rules are shared with the approver and the signer.
 package csr

@@ -1,6 +1,7 @@
 package csr
 
 import (
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -25,24 +26,24 @@ func (e *FailedError) Error() string {
 	return fmt.Sprintf("CertificateSigningRequest %q failed (reason %q): %s", e.Name, e.Reason, orNone(e.Message))
 }
 
-// DeletedError: the CSR disappeared while it was awaited (deleted by a person or a
+// deletedError: the CSR disappeared while it was awaited (deleted by a person or a
 // cleaner); a new one must be submitted.
-type DeletedError struct {
+type deletedError struct {
 	Name string
 }
 
-func (e *DeletedError) Error() string {
+func (e *deletedError) Error() string {
 	return fmt.Sprintf("CertificateSigningRequest %q was deleted before a certificate was issued", e.Name)
 }
 
-// UIDChangedError: the CSR under the awaited name is a different object than the one
+// uidChangedError: the CSR under the awaited name is a different object than the one
 // submitted (it was deleted and created again).
-type UIDChangedError struct {
+type uidChangedError struct {
 	Name      string
 	Want, Got types.UID
 }
 
-func (e *UIDChangedError) Error() string {
+func (e *uidChangedError) Error() string {
 	return fmt.Sprintf("CertificateSigningRequest %q was replaced by another object (UID %s, want %s)", e.Name, e.Got, e.Want)
 }
 
@@ -95,4 +96,17 @@ func orNone(s string) string {
 		return "(no message)"
 	}
 	return s
+}
+
+// Ended reports whether err says that a CSR ended without a certificate and never will get
+// one: it was denied, failed, deleted or replaced while awaited, or the certificate does
+// not fit the request (as opposed to a wait that ran out while it was still pending).
+func Ended(err error) bool {
+	var denied *DeniedError
+	var failed *FailedError
+	var deleted *deletedError
+	var replaced *uidChangedError
+	var incompatible *IncompatibleError
+	return errors.As(err, &denied) || errors.As(err, &failed) || errors.As(err, &deleted) ||
+		errors.As(err, &replaced) || errors.As(err, &incompatible)
 }

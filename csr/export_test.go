@@ -22,3 +22,8 @@ const SANTypeIP = sanTypeIP
 
 type MismatchError = mismatchError
 type NotIssuedError = notIssuedError
+
+var Compatible = compatibleWith
+
+type DeletedError = deletedError
+type UIDChangedError = uidChangedError

@@ -15,7 +15,7 @@ import (
 )
 
 // Submit creates obj. When an object of that name already exists (a retried bootstrap
-// with the same key and NodeCSRName), it is reused if Compatible with obj and key, and
+// with the same key and NodeCSRName), it is reused if compatibleWith with obj and key, and
 // an *IncompatibleError is returned otherwise. Errors from the server keep their
 // apierrors status (errors.As / apierrors.IsForbidden work on them).
 func Submit(ctx context.Context, client kubernetes.Interface, obj *certificatesv1.CertificateSigningRequest, key crypto.Signer) (*certificatesv1.CertificateSigningRequest, error) {
@@ -37,17 +37,17 @@ func Submit(ctx context.Context, client kubernetes.Interface, obj *certificatesv
 	if err != nil {
 		return nil, fmt.Errorf("CertificateSigningRequest %q already exists; reading it: %w", obj.Name, err)
 	}
-	if err := Compatible(existing, obj, key, time.Now()); err != nil {
+	if err := compatibleWith(existing, obj, key, time.Now()); err != nil {
 		return nil, err
 	}
 	return existing, nil
 }
 
-// Compatible reports whether existing, found under the name we wanted, can stand for
+// compatibleWith reports whether existing, found under the name we wanted, can stand for
 // wanted: its request verifies, has the same subject and was signed by key, it has the
 // same signer and usages, and any certificate it holds has not expired at now. The
 // error is an *IncompatibleError naming the first difference.
-func Compatible(existing, wanted *certificatesv1.CertificateSigningRequest, key crypto.Signer, now time.Time) error {
+func compatibleWith(existing, wanted *certificatesv1.CertificateSigningRequest, key crypto.Signer, now time.Time) error {
 	bad := func(format string, args ...any) error {
 		return &IncompatibleError{Name: existing.Name, Reason: fmt.Sprintf(format, args...)}
 	}

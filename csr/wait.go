@@ -33,7 +33,7 @@ var authRetryGrace = AuthRetryGrace
 // Wait watches the CSR name (with UID uid; empty uid accepts any) until it is Approved
 // and holds a certificate, and returns the certificate PEM. A closed or expired watch is
 // resumed after reading the object again. It fails with *DeniedError, *FailedError,
-// *DeletedError, *UIDChangedError, or *WaitError when ctx ends first (bound it with
+// *deletedError, *uidChangedError, or *WaitError when ctx ends first (bound it with
 // context.WithTimeout). Authentication and authorization failures are retried for
 // AuthRetryGrace in a row, then returned.
 func Wait(ctx context.Context, client kubernetes.Interface, name string, uid types.UID) ([]byte, error) {
@@ -95,7 +95,7 @@ func (w *waiter) read(ctx context.Context) ([]byte, string, error) {
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
-		return nil, "", &DeletedError{Name: w.name}
+		return nil, "", &deletedError{Name: w.name}
 	case deadline.Passed(ctx):
 		return nil, "", w.ended(ctx)
 	case w.rejected(err):
@@ -145,7 +145,7 @@ func (w *waiter) watch(ctx context.Context, resourceVersion string) ([]byte, err
 					return cert, err
 				}
 			case watch.Deleted:
-				return nil, &DeletedError{Name: w.name}
+				return nil, &deletedError{Name: w.name}
 			case watch.Error:
 				// Typically 410 Gone (resourceVersion too old): read again and resume.
 				w.lastErr = apierrors.FromObject(ev.Object)
@@ -157,7 +157,7 @@ func (w *waiter) watch(ctx context.Context, resourceVersion string) ([]byte, err
 
 func (w *waiter) check(obj *certificatesv1.CertificateSigningRequest) ([]byte, error) {
 	if w.uid != "" && obj.UID != w.uid {
-		return nil, &UIDChangedError{Name: w.name, Want: w.uid, Got: obj.UID}
+		return nil, &uidChangedError{Name: w.name, Want: w.uid, Got: obj.UID}
 	}
 	cert, state, err := outcome(obj)
 	if state != "" {

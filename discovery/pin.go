@@ -66,8 +66,8 @@ func ParsePins(pins []string) (*Pins, error) {
 // Len is the number of distinct pins.
 func (p *Pins) Len() int { return len(p.pins) }
 
-// List returns the normalized pins, sorted.
-func (p *Pins) List() []string { return slices.Clone(p.pins) }
+// list returns the normalized pins, sorted.
+func (p *Pins) list() []string { return slices.Clone(p.pins) }
 
 // Check succeeds when any of certs (the CA bundle of cluster-info) has an allowed pin, as
 // kubeadm checks; otherwise it returns a *PinMismatchError listing both sides.
@@ -80,7 +80,7 @@ func (p *Pins) Check(certs ...*x509.Certificate) error {
 		}
 		actual = append(actual, pin)
 	}
-	return &PinMismatchError{Expected: p.List(), Actual: actual}
+	return &PinMismatchError{Expected: p.list(), Actual: actual}
 }
 
 // PinMismatchError says which pins were expected and which the CA certificates have.

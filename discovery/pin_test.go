@@ -93,7 +93,7 @@ func TestPinsCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.wantPins, pins.List()); diff != "" {
+			if diff := cmp.Diff(tt.wantPins, discovery.PinList(pins)); diff != "" {
 				t.Errorf("List (-want +got):\n%s", diff)
 			}
 			err = pins.Check(certs...)

@@ -8,3 +8,6 @@ const NodeBootstrapperRole = nodeBootstrapperRole
 
 var GroupSubject = groupSubject
 var UserSubject = userSubject
+
+const KubeadmGetNodesRole = kubeadmGetNodesRole
+const KubeadmKubeletBootstrapBinding = kubeadmKubeletBootstrapBinding

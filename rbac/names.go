@@ -14,22 +14,22 @@ const (
 
 // The kubeadm preset's objects.
 const (
-	// KubeadmKubeletBootstrapBinding binds nodeBootstrapperRole to the bootstrap group.
-	KubeadmKubeletBootstrapBinding = "kubeadm:kubelet-bootstrap"
+	// kubeadmKubeletBootstrapBinding binds nodeBootstrapperRole to the bootstrap group.
+	kubeadmKubeletBootstrapBinding = "kubeadm:kubelet-bootstrap"
 	// kubeadmNodeAutoapproveBootstrapBinding binds NodeClientRole to the bootstrap group.
 	kubeadmNodeAutoapproveBootstrapBinding = "kubeadm:node-autoapprove-bootstrap"
-	// KubeadmNodeAutoapproveRotationBinding binds SelfNodeClientRole to csr.NodesGroup.
-	KubeadmNodeAutoapproveRotationBinding = "kubeadm:node-autoapprove-certificate-rotation"
-	// KubeadmGetNodesRole may get nodes (kubeadm join checks whether its node exists).
-	KubeadmGetNodesRole = "kubeadm:get-nodes"
-	// kubeadmGetNodesBinding binds KubeadmGetNodesRole to the bootstrap group.
+	// kubeadmNodeAutoapproveRotationBinding binds SelfNodeClientRole to csr.NodesGroup.
+	kubeadmNodeAutoapproveRotationBinding = "kubeadm:node-autoapprove-certificate-rotation"
+	// kubeadmGetNodesRole may get nodes (kubeadm join checks whether its node exists).
+	kubeadmGetNodesRole = "kubeadm:get-nodes"
+	// kubeadmGetNodesBinding binds kubeadmGetNodesRole to the bootstrap group.
 	kubeadmGetNodesBinding = "kubeadm:get-nodes"
 )
 
 // The seed documents' preset's objects.
 const (
-	// ApproveNodeClientCSRRole may create certificatesigningrequests/nodeclient.
-	ApproveNodeClientCSRRole = "approve-node-client-csr"
+	// approveNodeClientCSRRole may create certificatesigningrequests/nodeclient.
+	approveNodeClientCSRRole = "approve-node-client-csr"
 	// approveNodeClientRenewalCSRRole may create certificatesigningrequests/selfnodeclient.
 	approveNodeClientRenewalCSRRole = "approve-node-client-renewal-csr"
 	// ApproveNodeServerRenewalCSRRole may create certificatesigningrequests/selfnodeserver.
@@ -37,15 +37,15 @@ const (
 
 	// seedKubeletBootstrapBinding binds nodeBootstrapperRole to the bootstrap group.
 	seedKubeletBootstrapBinding = "kubelet-bootstrap"
-	// seedAutoApproveCSRBinding binds ApproveNodeClientCSRRole to the bootstrap group.
+	// seedAutoApproveCSRBinding binds approveNodeClientCSRRole to the bootstrap group.
 	seedAutoApproveCSRBinding = "node-client-auto-approve-csr"
 	// seedClientRenewBinding binds approveNodeClientRenewalCSRRole to csr.NodesGroup.
 	seedClientRenewBinding = "node-client-auto-renew-crt"
 	// seedServerRenewBinding binds ApproveNodeServerRenewalCSRRole to csr.NodesGroup.
 	seedServerRenewBinding = "node-server-auto-renew-crt"
-	// NodeClientRenewBindingPrefix precedes the node name in a per-node client renewal
+	// nodeClientRenewBindingPrefix precedes the node name in a per-node client renewal
 	// binding (see NodeRenewalBinding).
-	NodeClientRenewBindingPrefix = seedClientRenewBinding + ":"
+	nodeClientRenewBindingPrefix = seedClientRenewBinding + ":"
 	// nodeServerRenewBindingPrefix precedes the node name in a per-node serving renewal
 	// binding (see NodeServingRenewalBinding).
 	nodeServerRenewBindingPrefix = seedServerRenewBinding + ":"

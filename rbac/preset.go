@@ -61,13 +61,13 @@ func KubeadmPreset(group string) Preset {
 	return Preset{
 		Name: "kubeadm",
 		ClusterRoles: []rbacv1.ClusterRole{
-			clusterRole(KubeadmGetNodesRole, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}),
+			clusterRole(kubeadmGetNodesRole, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
-			binding(KubeadmKubeletBootstrapBinding, nodeBootstrapperRole, groupSubject(group)),
+			binding(kubeadmKubeletBootstrapBinding, nodeBootstrapperRole, groupSubject(group)),
 			binding(kubeadmNodeAutoapproveBootstrapBinding, NodeClientRole, groupSubject(group)),
-			binding(KubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, groupSubject(csr.NodesGroup)),
-			binding(kubeadmGetNodesBinding, KubeadmGetNodesRole, groupSubject(group)),
+			binding(kubeadmNodeAutoapproveRotationBinding, SelfNodeClientRole, groupSubject(csr.NodesGroup)),
+			binding(kubeadmGetNodesBinding, kubeadmGetNodesRole, groupSubject(group)),
 		},
 	}
 }
@@ -95,13 +95,13 @@ func SeedPreset(opts SeedOptions) Preset {
 	p := Preset{
 		Name: "seed",
 		ClusterRoles: []rbacv1.ClusterRole{
-			csrSubresourceRole(ApproveNodeClientCSRRole, nodeClientSubresource),
+			csrSubresourceRole(approveNodeClientCSRRole, nodeClientSubresource),
 			csrSubresourceRole(approveNodeClientRenewalCSRRole, selfNodeClientSubresource),
 			csrSubresourceRole(ApproveNodeServerRenewalCSRRole, selfNodeServerSubresource),
 		},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			binding(seedKubeletBootstrapBinding, nodeBootstrapperRole, groupSubject(group)),
-			binding(seedAutoApproveCSRBinding, ApproveNodeClientCSRRole, groupSubject(group)),
+			binding(seedAutoApproveCSRBinding, approveNodeClientCSRRole, groupSubject(group)),
 		},
 	}
 	if len(opts.Nodes) == 0 {
@@ -133,7 +133,7 @@ func ServingRenewalPreset() Preset {
 // auto-approval of that node's client renewals: the node drops out when its certificate
 // expires.
 func NodeRenewalBinding(nodeName string) rbacv1.ClusterRoleBinding {
-	return binding(NodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, userSubject(csr.NodeUserPrefix+nodeName))
+	return binding(nodeClientRenewBindingPrefix+nodeName, approveNodeClientRenewalCSRRole, userSubject(csr.NodeUserPrefix+nodeName))
 }
 
 // NodeServingRenewalBinding binds approve-node-server-renewal-csr to the user

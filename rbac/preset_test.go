@@ -118,7 +118,7 @@ func TestPresetBindings(t *testing.T) {
 
 func TestSeedRoleRules(t *testing.T) {
 	want := map[string]string{
-		ApproveNodeClientCSRRole:        "certificatesigningrequests/nodeclient",
+		approveNodeClientCSRRole:        "certificatesigningrequests/nodeclient",
 		approveNodeClientRenewalCSRRole: "certificatesigningrequests/selfnodeclient",
 		ApproveNodeServerRenewalCSRRole: "certificatesigningrequests/selfnodeserver",
 	}

@@ -31,7 +31,7 @@ func applyRBAC(cp *controlplane.ControlPlane) (func(), error) {
 	p := rbac.KubeadmPreset(token.KubeadmDefaultGroup)
 	var bindings []rbacv1.ClusterRoleBinding
 	for _, b := range p.ClusterRoleBindings {
-		if b.Name != rbac.KubeadmNodeAutoapproveRotationBinding {
+		if b.Name != "kubeadm:node-autoapprove-certificate-rotation" {
 			bindings = append(bindings, b)
 		}
 	}

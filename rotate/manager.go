@@ -384,15 +384,7 @@ func (m *Manager) spec(key crypto.Signer, tmpl certTemplate) (csr.Spec, error) {
 
 // settled reports a request that ended for good (denied, failed, deleted, replaced, or
 // incompatible), as opposed to one still pending when the wait ran out.
-func settled(err error) bool {
-	var denied *csr.DeniedError
-	var failed *csr.FailedError
-	var deleted *csr.DeletedError
-	var uid *csr.UIDChangedError
-	var incompatible *csr.IncompatibleError
-	return errors.As(err, &denied) || errors.As(err, &failed) || errors.As(err, &deleted) ||
-		errors.As(err, &uid) || errors.As(err, &incompatible)
-}
+func settled(err error) bool { return csr.Ended(err) }
 
 // checkSkew looks at a certificate just stored with this machine's clock. Not valid yet:
 // it works anyway (the API server's clock decides) and its deadline is counted from its

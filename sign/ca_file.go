@@ -86,7 +86,7 @@ func (f *FileCA) Current() (*CA, error) {
 }
 
 // ReloadError is the error of the last reload attempt, nil once a reload succeeds.
-func (f *FileCA) ReloadError() error {
+func (f *FileCA) reloadError() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.reloadErr

@@ -229,7 +229,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if got := current(); got != "second-with-a-longer-name" {
 		t.Fatalf("after a bad reload: %q, want the previous CA kept", got)
 	}
-	if err := p.ReloadError(); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if err := sign.ReloadError(p); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("ReloadError = %v, want a key mismatch", err)
 	}
 	// The rotation completes: the retry picks it up.
@@ -241,7 +241,7 @@ func TestFileCAReloadsAndKeepsOldOnFailure(t *testing.T) {
 	if got := current(); got != "third" {
 		t.Fatalf("after completing the rotation: %q, want third", got)
 	}
-	if err := p.ReloadError(); err != nil {
+	if err := sign.ReloadError(p); err != nil {
 		t.Fatalf("ReloadError after success = %v", err)
 	}
 

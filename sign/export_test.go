@@ -39,3 +39,6 @@ func PolicyValidate(p *SignerPolicy, req *x509.CertificateRequest, usages []cert
 func PolicyIssue(p *SignerPolicy, ca *CA, req *certificatesv1.CertificateSigningRequest, now time.Time) ([]byte, error) {
 	return p.issue(ca, req, now)
 }
+
+// ReloadError is the last failed reload of f, for the tests.
+func ReloadError(f *FileCA) error { return f.reloadError() }

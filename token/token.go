@@ -11,10 +11,10 @@ import (
 )
 
 const (
-	// IDLength is the number of characters of a token id.
-	IDLength = 6
-	// SecretLength is the number of characters of a token secret.
-	SecretLength = 16
+	// idLength is the number of characters of a token id.
+	idLength = 6
+	// secretLength is the number of characters of a token secret.
+	secretLength = 16
 	// alphabet holds the 36 symbols a token is made of.
 	alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 	// redactedSecret stands in for the secret whenever a Token is printed.
@@ -42,11 +42,11 @@ func Generate() (Token, error) {
 }
 
 func generateFrom(r io.Reader) (Token, error) {
-	s, err := randomString(r, IDLength+SecretLength)
+	s, err := randomString(r, idLength+secretLength)
 	if err != nil {
 		return Token{}, fmt.Errorf("generating bootstrap token: %w", err)
 	}
-	return Token{ID: s[:IDLength], Secret: s[IDLength:]}, nil
+	return Token{ID: s[:idLength], Secret: s[idLength:]}, nil
 }
 
 // randomString draws n symbols of alphabet from r without modulo bias: bytes of 252 or
@@ -94,18 +94,18 @@ func Parse(s string) (Token, error) {
 
 // parseID checks that id is a bootstrap token id: 6 characters of [a-z0-9].
 func parseID(id string) error {
-	if len(id) != IDLength {
-		return fmt.Errorf("%w: token id must be %d characters of [a-z0-9], got %d characters", ErrInvalidToken, IDLength, len(id))
+	if len(id) != idLength {
+		return fmt.Errorf("%w: token id must be %d characters of [a-z0-9], got %d characters", ErrInvalidToken, idLength, len(id))
 	}
 	if i := firstOutsideAlphabet(id); i >= 0 {
-		return fmt.Errorf("%w: token id must be %d characters of [a-z0-9], character %d is not", ErrInvalidToken, IDLength, i+1)
+		return fmt.Errorf("%w: token id must be %d characters of [a-z0-9], character %d is not", ErrInvalidToken, idLength, i+1)
 	}
 	return nil
 }
 
 func checkSecret(secret string) error {
-	if len(secret) != SecretLength {
-		return fmt.Errorf("%w: token secret must be %d characters of [a-z0-9], got %d characters", ErrInvalidToken, SecretLength, len(secret))
+	if len(secret) != secretLength {
+		return fmt.Errorf("%w: token secret must be %d characters of [a-z0-9], got %d characters", ErrInvalidToken, secretLength, len(secret))
 	}
 	// Visit every byte so the time taken does not say where the first bad one is.
 	bad := 0
@@ -113,7 +113,7 @@ func checkSecret(secret string) error {
 		bad |= outsideAlphabet(secret[i])
 	}
 	if bad != 0 {
-		return fmt.Errorf("%w: token secret must be %d characters of [a-z0-9]", ErrInvalidToken, SecretLength)
+		return fmt.Errorf("%w: token secret must be %d characters of [a-z0-9]", ErrInvalidToken, secretLength)
 	}
 	return nil
 }

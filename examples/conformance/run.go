@@ -141,10 +141,10 @@ func nodeCommand(flag, mode string) ([]string, error) {
 		return nil, fmt.Errorf("finding this program for the default node command: %w", err)
 	}
 	return []string{self, nodeAgentSubcommand, mode,
-		"--bootstrap-kubeconfig=" + conformance.PlaceholderBootstrapKubeconfig,
-		"--kubeconfig=" + conformance.PlaceholderKubeconfig,
-		"--cert-dir=" + conformance.PlaceholderCertDir,
-		"--node-name=" + conformance.PlaceholderNodeName}, nil
+		"--bootstrap-kubeconfig=" + "{bootstrap-kubeconfig}",
+		"--kubeconfig=" + "{kubeconfig}",
+		"--cert-dir=" + "{cert-dir}",
+		"--node-name=" + "{node-name}"}, nil
 }
 
 func expand(argv []string, placeholders map[string]string) []string {

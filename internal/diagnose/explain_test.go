@@ -44,7 +44,7 @@ func TestExplainPending(t *testing.T) {
 	}{
 		{name: "no binding", user: bootUser, groups: bootGroups, signer: certificatesv1.KubeAPIServerClientKubeletSignerName,
 			usages: client, req: kubeletRequest("ex1"), kinds: []approve.Kind{approve.KindNodeClient},
-			reviews: map[approve.Kind]bool{approve.KindNodeClient: false}, served: true, rule: approve.RuleRequesterIsSubject,
+			reviews: map[approve.Kind]bool{approve.KindNodeClient: false}, served: true, rule: "RequesterIsSubject",
 			findings: []string{"SubjectAccessReview did not allow"},
 			fix:      "bind ClusterRole system:certificates.k8s.io:certificatesigningrequests:nodeclient to group system:bootstrappers: kubectl create clusterrolebinding"},
 		{name: "allowed but pending", user: grantedUser, groups: grantedGroups, signer: certificatesv1.KubeAPIServerClientKubeletSignerName,

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -107,7 +106,7 @@ func TestCSRListApproveDeny(t *testing.T) {
 		condition             certificatesv1.RequestConditionType
 	}{
 		{a, "Checked", "checked by hand", certificatesv1.CertificateApproved},
-		{b, approve.DefaultManualDenyReason, approve.DefaultManualDenyMessage, certificatesv1.CertificateDenied},
+		{b, "ManuallyDenied", "This CSR was denied manually.", certificatesv1.CertificateDenied},
 	} {
 		obj, err := cp.Client().CertificatesV1().CertificateSigningRequests().Get(ctx, tc.name, metav1.GetOptions{})
 		if err != nil {

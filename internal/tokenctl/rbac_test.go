@@ -9,8 +9,6 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-
-	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 )
 
 // access is one question for a SubjectAccessReview.
@@ -80,7 +78,7 @@ func TestRBACApplyRevoke(t *testing.T) {
 		{
 			name:    "kubeadm",
 			flags:   []string{"--preset=kubeadm", "--group=" + kubeadmGroup},
-			objects: []string{"clusterrole.rbac.authorization.k8s.io/" + rbac.KubeadmGetNodesRole, "clusterrolebinding.rbac.authorization.k8s.io/" + rbac.KubeadmKubeletBootstrapBinding},
+			objects: []string{"clusterrole.rbac.authorization.k8s.io/" + "kubeadm:get-nodes", "clusterrolebinding.rbac.authorization.k8s.io/" + "kubeadm:kubelet-bootstrap"},
 			checks: func() []access {
 				u, g := bootstrapIn(kubeadmGroup)
 				return []access{
@@ -94,7 +92,7 @@ func TestRBACApplyRevoke(t *testing.T) {
 		{
 			name:    "seed per node",
 			flags:   []string{"--preset=seed", "--group=" + seedGroup, "--node=n1", "--node=n2"},
-			objects: []string{"clusterrole.rbac.authorization.k8s.io/" + rbac.ApproveNodeClientCSRRole, "clusterrolebinding.rbac.authorization.k8s.io/" + rbac.NodeClientRenewBindingPrefix + "n2"},
+			objects: []string{"clusterrole.rbac.authorization.k8s.io/" + "approve-node-client-csr", "clusterrolebinding.rbac.authorization.k8s.io/" + "node-client-auto-renew-crt:n2"},
 			checks: func() []access {
 				u, g := bootstrapIn(seedGroup)
 				return []access{
