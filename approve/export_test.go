@@ -41,3 +41,6 @@ type Claim = addrClaim
 const DefaultManualDenyReason = defaultManualDenyReason
 const DefaultManualDenyMessage = defaultManualDenyMessage
 const RuleRequesterIsSubject = ruleRequesterIsSubject
+
+// ModeOf is the mode p gives rule, for the tests.
+func ModeOf(p ServingPolicy, rule ServingRule) RuleMode { return p.modeOf(rule) }

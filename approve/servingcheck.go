@@ -70,7 +70,7 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 		}
 	}
 	report := func(v *ServingViolation) {
-		switch p.Mode(v.Rule) {
+		switch p.modeOf(v.Rule) {
 		case ModeEnforce:
 			enforced = append(enforced, v)
 		case ModeAudit:
@@ -82,7 +82,7 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 		for _, form := range addressForms(san) {
 			claims := facts.claims(form)
 			for _, c := range servingChecks {
-				if p.Mode(c.rule) == ModeDisabled {
+				if p.modeOf(c.rule) == ModeDisabled {
 					continue
 				}
 				if conflict, detail := c.check(e, form, claims); detail != "" {
@@ -94,11 +94,11 @@ func evaluateServing(p *servingPolicy, facts ServingFacts, node *corev1.Node, re
 			}
 		}
 	}
-	if p.MaxSANs > 0 && len(sans) > p.MaxSANs && p.Mode(RuleMaxSANs) != ModeDisabled {
+	if p.MaxSANs > 0 && len(sans) > p.MaxSANs && p.modeOf(RuleMaxSANs) != ModeDisabled {
 		report(&ServingViolation{Rule: RuleMaxSANs, Node: node.Name, Conflict: "maxSANs",
 			Detail: fmt.Sprintf("%d subjectAltNames, at most %d allowed", len(sans), p.MaxSANs)})
 	}
-	if p.MaxExpirationSeconds > 0 && expirationSeconds != nil && *expirationSeconds > p.MaxExpirationSeconds && p.Mode(RuleMaxLifetime) != ModeDisabled {
+	if p.MaxExpirationSeconds > 0 && expirationSeconds != nil && *expirationSeconds > p.MaxExpirationSeconds && p.modeOf(RuleMaxLifetime) != ModeDisabled {
 		report(&ServingViolation{Rule: RuleMaxLifetime, Node: node.Name, Conflict: "maxExpirationSeconds",
 			Detail: fmt.Sprintf("expirationSeconds %d is above the allowed %d", *expirationSeconds, p.MaxExpirationSeconds)})
 	}

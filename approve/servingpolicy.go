@@ -121,7 +121,7 @@ type ServingPolicy struct {
 }
 
 // Mode is the mode rule runs in under p: RuleOwnAddresses always enforces.
-func (p *ServingPolicy) Mode(rule ServingRule) RuleMode {
+func (p *ServingPolicy) modeOf(rule ServingRule) RuleMode {
 	if rule == RuleOwnAddresses {
 		return ModeEnforce
 	}

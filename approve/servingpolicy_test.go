@@ -265,8 +265,8 @@ maxSANs: 8
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Mode(approve.RuleUniqueAddress) != approve.ModeDisabled || p.Mode(approve.RuleDNSName) != approve.ModeAudit ||
-		p.Mode(approve.RuleOwnAddresses) != approve.ModeEnforce || len(p.ForbiddenCIDRs) != 2 || p.MaxSANs != 8 {
+	if approve.ModeOf(p, approve.RuleUniqueAddress) != approve.ModeDisabled || approve.ModeOf(p, approve.RuleDNSName) != approve.ModeAudit ||
+		approve.ModeOf(p, approve.RuleOwnAddresses) != approve.ModeEnforce || len(p.ForbiddenCIDRs) != 2 || p.MaxSANs != 8 {
 		t.Errorf("loaded %+v", p)
 	}
 	for name, body := range map[string]string{

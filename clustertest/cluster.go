@@ -11,14 +11,8 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/token"
 )
 
-// KubernetesVersion is the version of the binaries the assets command builds.
-const KubernetesVersion = controlplane.KubernetesVersion
-
 // assetsCommand builds the binaries from any module.
 const assetsCommand = controlplane.AssetsCommand
-
-// DefaultAssetsDir is where assetsCommand puts the binaries.
-func DefaultAssetsDir() string { return controlplane.DefaultAssetsDir() }
 
 // Options configure Start. The zero value is a usable default.
 type Options struct {

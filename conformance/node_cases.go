@@ -26,10 +26,10 @@ import (
 
 // The placeholders of Options.NodeCommand.
 const (
-	PlaceholderBootstrapKubeconfig = "{bootstrap-kubeconfig}"
-	PlaceholderKubeconfig          = "{kubeconfig}"
-	PlaceholderCertDir             = "{cert-dir}"
-	PlaceholderNodeName            = "{node-name}"
+	placeholderBootstrapKubeconfig = "{bootstrap-kubeconfig}"
+	placeholderKubeconfig          = "{kubeconfig}"
+	placeholderCertDir             = "{cert-dir}"
+	placeholderNodeName            = "{node-name}"
 )
 
 func nodeCases() []testCase {
@@ -149,8 +149,8 @@ func (t *caseT) prepareNode(ctx context.Context, command []string) *testNode {
 		t.fatalf("writing the bootstrap kubeconfig: %v", err)
 	}
 	r := strings.NewReplacer(
-		PlaceholderBootstrapKubeconfig, n.bootstrapKubeconfig, PlaceholderKubeconfig, n.kubeconfig,
-		PlaceholderCertDir, n.certDir, PlaceholderNodeName, n.name)
+		placeholderBootstrapKubeconfig, n.bootstrapKubeconfig, placeholderKubeconfig, n.kubeconfig,
+		placeholderCertDir, n.certDir, placeholderNodeName, n.name)
 	for _, arg := range command {
 		n.argv = append(n.argv, r.Replace(arg))
 	}

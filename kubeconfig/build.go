@@ -15,7 +15,7 @@ import (
 // `set-credentials kubelet-bootstrap` and `set-context bootstrap`: Bootstrap's defaults.
 const (
 	defaultBootstrapCluster = "bootstrap"
-	DefaultBootstrapUser    = "kubelet-bootstrap"
+	defaultBootstrapUser    = "kubelet-bootstrap"
 	defaultBootstrapContext = "bootstrap"
 )
 
@@ -42,7 +42,7 @@ type BootstrapOptions struct {
 	// token or a service account token (token.NewSecret). Required.
 	Token token.Secret
 	// ClusterName, UserName, ContextName default to defaultBootstrapCluster,
-	// DefaultBootstrapUser and defaultBootstrapContext.
+	// defaultBootstrapUser and defaultBootstrapContext.
 	ClusterName, UserName, ContextName string
 }
 
@@ -59,7 +59,7 @@ func BootstrapConfig(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 		return nil, errors.New("bootstrap kubeconfig: set CA data or CA file, not both")
 	}
 	cluster := orDefault(opts.ClusterName, defaultBootstrapCluster)
-	user := orDefault(opts.UserName, DefaultBootstrapUser)
+	user := orDefault(opts.UserName, defaultBootstrapUser)
 	context := orDefault(opts.ContextName, defaultBootstrapContext)
 
 	cfg := clientcmdapi.NewConfig()
@@ -78,9 +78,9 @@ func BootstrapConfig(opts BootstrapOptions) (*clientcmdapi.Config, error) {
 	return cfg, nil
 }
 
-// NodeOptions describe the kubeconfig the kubelet writes once it holds a client
+// nodeOptions describe the kubeconfig the kubelet writes once it holds a client
 // certificate.
-type NodeOptions struct {
+type nodeOptions struct {
 	// Server is the API server URL. Required.
 	Server string
 	// CAFile (preferred when set, as the kubelet does) or CAData verify the server.
@@ -92,10 +92,10 @@ type NodeOptions struct {
 	CertDir string
 }
 
-// NodeConfig builds the node kubeconfig with the kubelet's names (nodeCluster, nodeUser,
+// nodeConfig builds the node kubeconfig with the kubelet's names (nodeCluster, nodeUser,
 // nodeContext); client-certificate and client-key are both <CertDir>/currentClientFile,
 // so that rotation only swaps that symlink.
-func NodeConfig(opts NodeOptions) (*clientcmdapi.Config, error) {
+func nodeConfig(opts nodeOptions) (*clientcmdapi.Config, error) {
 	if err := validateServer(opts.Server); err != nil {
 		return nil, fmt.Errorf("node kubeconfig: %w", err)
 	}
@@ -134,7 +134,7 @@ func NodeConfigFromREST(bootstrap *rest.Config, certDir string) (*clientcmdapi.C
 	if bootstrap == nil {
 		return nil, errors.New("node kubeconfig: no bootstrap client configuration")
 	}
-	return NodeConfig(NodeOptions{
+	return nodeConfig(nodeOptions{
 		Server:                bootstrap.Host,
 		CAFile:                bootstrap.CAFile,
 		CAData:                bootstrap.CAData,

@@ -13,3 +13,8 @@ const NodeCluster = nodeCluster
 const NodeUser = nodeUser
 
 var Parse = parse
+var NodeConfig = nodeConfig
+
+type NodeOptions = nodeOptions
+
+const DefaultBootstrapUser = defaultBootstrapUser

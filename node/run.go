@@ -33,7 +33,7 @@ type RunOptions struct {
 	// made while it returns none.
 	ServingAddresses func() []corev1.NodeAddress
 	// Deadline, when set, says when each certificate is renewed (demos and tests).
-	// Default: uniformly in 70–90 % of its lifetime (rotate.NextDeadline).
+	// Default: uniformly in 70–90 % of its lifetime (as the kubelet).
 	Deadline func(cert *x509.Certificate) time.Time
 	// OnRotated, when set, is called after each renewal is stored.
 	OnRotated func(kind rotate.Kind, old, new *x509.Certificate)

@@ -5,7 +5,6 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -21,19 +20,6 @@ type Preset struct {
 	ClusterRoles []rbacv1.ClusterRole
 	// ClusterRoleBindings are created after the roles.
 	ClusterRoleBindings []rbacv1.ClusterRoleBinding
-}
-
-// Objects returns copies of the preset's objects, roles first, for callers that print or
-// hand them to other tools.
-func (p Preset) Objects() []runtime.Object {
-	objs := make([]runtime.Object, 0, len(p.ClusterRoles)+len(p.ClusterRoleBindings))
-	for i := range p.ClusterRoles {
-		objs = append(objs, p.ClusterRoles[i].DeepCopy())
-	}
-	for i := range p.ClusterRoleBindings {
-		objs = append(objs, p.ClusterRoleBindings[i].DeepCopy())
-	}
-	return objs
 }
 
 // Merge returns a preset holding p's objects followed by others'.

@@ -42,7 +42,7 @@ func (b Backoff) orDefault() Backoff {
 
 // Delay is the wait after failure n (0 for the first), with rand in [0, 1) choosing the
 // jitter.
-func (b Backoff) Delay(n int, rand func() float64) time.Duration {
+func (b Backoff) delayAfter(n int, rand func() float64) time.Duration {
 	b = b.orDefault()
 	if n < 0 {
 		n = 0

@@ -147,7 +147,7 @@ func TestCertDirFaults(t *testing.T) {
 				t.Fatalf("no renewal within 60s of repairing the fault; status %+v", m.Status())
 			}
 			took := time.Since(repaired)
-			if max := backoff.Delay(backoff.Steps, nil) + 10*time.Second; took > max {
+			if max := rotate.BackoffDelay(backoff, backoff.Steps) + 10*time.Second; took > max {
 				t.Errorf("renewed %s after the repair, want within the longest backoff plus a CSR round trip (%s)", took, max)
 			}
 			st = m.Status()

@@ -65,7 +65,7 @@ type Config struct {
 	// RequestTimeout bounds each wait for a CSR's certificate. Default
 	// defaultRequestTimeout.
 	RequestTimeout time.Duration
-	// Deadline says when a valid certificate is renewed. Default NextDeadline with Rand.
+	// Deadline says when a valid certificate is renewed. Default renewalDeadline with Rand.
 	Deadline func(cert *x509.Certificate) time.Time
 	// Rand in [0, 1) draws deadlines and jitter. Default math/rand/v2.
 	Rand func() float64
@@ -132,7 +132,7 @@ func (c *Config) defaults() error {
 	}
 	if c.Deadline == nil {
 		random := c.Rand
-		c.Deadline = func(cert *x509.Certificate) time.Time { return NextDeadline(cert, random) }
+		c.Deadline = func(cert *x509.Certificate) time.Time { return renewalDeadline(cert, random) }
 	}
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}

@@ -14,11 +14,11 @@ const (
 	windowEnd   = 0.9
 )
 
-// NextDeadline is when cert should be renewed: NotBefore plus a uniform draw in 70–90%
+// renewalDeadline is when cert should be renewed: NotBefore plus a uniform draw in 70–90%
 // of NotAfter−NotBefore. rand returns values in [0, 1); nil means math/rand/v2.Float64
 // (the draw only spreads load, it need not be secret). A nil certificate, or one whose
 // NotAfter is not after NotBefore, gives the zero time: renew at once.
-func NextDeadline(cert *x509.Certificate, rand func() float64) time.Time {
+func renewalDeadline(cert *x509.Certificate, rand func() float64) time.Time {
 	if cert == nil || !cert.NotAfter.After(cert.NotBefore) {
 		return time.Time{}
 	}

@@ -25,7 +25,7 @@ func TestNextDeadlineDistribution(t *testing.T) {
 			var counts [buckets]int
 			lo, hi := 1.0, 0.0
 			for range draws {
-				frac := float64(NextDeadline(cert, src.Float64).Sub(notBefore)) / float64(tc.lifetime)
+				frac := float64(renewalDeadline(cert, src.Float64).Sub(notBefore)) / float64(tc.lifetime)
 				if frac < windowStart || frac > windowEnd {
 					t.Fatalf("deadline at %.4f of the lifetime, outside [%.1f, %.1f]", frac, windowStart, windowEnd)
 				}
@@ -62,11 +62,11 @@ func TestNextDeadlineEdges(t *testing.T) {
 		{"broken rand 7: 70%", cert, func() float64 { return 7 }, nb.Add(70 * time.Hour)},
 		{"broken rand -1: 70%", cert, func() float64 { return -1 }, nb.Add(70 * time.Hour)},
 	} {
-		if got := NextDeadline(tc.cert, tc.rand); !got.Equal(tc.want) {
+		if got := renewalDeadline(tc.cert, tc.rand); !got.Equal(tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if got := NextDeadline(cert, nil); got.Before(nb.Add(70*time.Hour)) || got.After(nb.Add(90*time.Hour)) {
+	if got := renewalDeadline(cert, nil); got.Before(nb.Add(70*time.Hour)) || got.After(nb.Add(90*time.Hour)) {
 		t.Errorf("default source: %v outside the window", got)
 	}
 }
@@ -87,7 +87,7 @@ func TestBackoffDelays(t *testing.T) {
 		{"factor under 1 means constant", Backoff{Initial: time.Second, Factor: 0.5, Steps: 4}, noJitter, []time.Duration{1e9, 1e9, 1e9}},
 	} {
 		for n, want := range tc.want {
-			if got := tc.b.Delay(n, tc.rand); got != want {
+			if got := tc.b.delayAfter(n, tc.rand); got != want {
 				t.Errorf("%s: delay %d = %v, want %v", tc.name, n, got, want)
 			}
 		}

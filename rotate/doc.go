@@ -4,7 +4,7 @@
 //
 // # Deadline
 //
-// NextDeadline draws a certificate's renewal time uniformly in 70–90% of its lifetime
+// renewalDeadline draws a certificate's renewal time uniformly in 70–90% of its lifetime
 // after NotBefore, as client-go's certificate manager does. A Manager renews at once,
 // whatever the deadline, when there is no certificate, it has expired, its key is weak
 // (csr.ValidateKey) or it no longer matches what it was requested with (CN, O, DNS and IP SANs); see

@@ -1,6 +1,9 @@
 package rotate
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Names the external tests use; unexported for importers.
 var ErrNoAddresses = errNoAddresses
@@ -16,3 +19,8 @@ func Background(ctx context.Context, m *Manager) (stop func()) {
 	}()
 	return func() { cancel(); <-done }
 }
+
+// BackoffDelay is b's wait before attempt n (no jitter), for the tests.
+func BackoffDelay(b Backoff, n int) time.Duration { return b.delayAfter(n, nil) }
+
+var NextDeadline = renewalDeadline

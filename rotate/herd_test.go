@@ -10,7 +10,7 @@ import (
 )
 
 // herdStats simulates n nodes whose certificates were all issued at the same instant,
-// each renewing at NextDeadline (with rnd) and, for generations > 1, renewing the
+// each renewing at renewalDeadline (with rnd) and, for generations > 1, renewing the
 // renewed certificate again. It returns, for the last generation, the largest number of
 // renewals inside any window of 1% of the lifetime (sliding), and the mean per such
 // window over the 20% renewal window.
@@ -20,7 +20,7 @@ func herdStats(n, generations int, lifetime time.Duration, rnd func() float64) (
 	for i := range deadlines {
 		notBefore := start
 		for range generations {
-			notBefore = NextDeadline(&x509.Certificate{NotBefore: notBefore, NotAfter: notBefore.Add(lifetime)}, rnd)
+			notBefore = renewalDeadline(&x509.Certificate{NotBefore: notBefore, NotAfter: notBefore.Add(lifetime)}, rnd)
 		}
 		deadlines[i] = notBefore
 	}
@@ -77,6 +77,6 @@ func ExampleNextDeadline() {
 	notBefore := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	cert := &x509.Certificate{NotBefore: notBefore, NotAfter: notBefore.Add(100 * time.Hour)}
 	// A draw of 0.5 lands in the middle of the 70–90% window.
-	fmt.Println(NextDeadline(cert, func() float64 { return 0.5 }).Sub(notBefore))
+	fmt.Println(renewalDeadline(cert, func() float64 { return 0.5 }).Sub(notBefore))
 	// Output: 80h0m0s
 }

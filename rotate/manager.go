@@ -192,7 +192,7 @@ func (m *Manager) run(ctx context.Context) {
 
 // failed records a failed attempt and returns how long to wait before the next.
 func (m *Manager) failed(log klog.Logger, err error, failures *int, path Path) time.Duration {
-	delay := m.cfg.Backoff.Delay(*failures, m.cfg.Rand)
+	delay := m.cfg.Backoff.delayAfter(*failures, m.cfg.Rand)
 	*failures++
 	log.Error(err, "certificate renewal failed; keeping the current certificate", "path", path, "attempt", *failures, "retryIn", delay)
 	m.update(func(s *Status) { s.LastError, s.LastAttempt, s.Path = err, m.cfg.Clock.Now(), path })

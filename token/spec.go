@@ -38,8 +38,8 @@ const (
 	kubeadmDefaultDescription = "Bootstrap token for joining nodes"
 )
 
-// KnownUsages are the usages a token Secret may carry.
-var KnownUsages = []string{UsageSigning, UsageAuthentication}
+// knownUsages are the usages a token Secret may carry.
+var knownUsages = []string{UsageSigning, UsageAuthentication}
 
 var groupPattern = regexp.MustCompile(bootstrapapi.BootstrapGroupPattern)
 
@@ -57,7 +57,7 @@ type Spec struct {
 	TTL time.Duration
 	// Expires is the absolute expiration; it wins over TTL. Stored in UTC, to the second.
 	Expires time.Time
-	// Usages are from KnownUsages. Without UsageAuthentication the token does not log in.
+	// Usages are from knownUsages. Without UsageAuthentication the token does not log in.
 	Usages []string
 	// Groups are extra groups, each matching
 	// `\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z`. DefaultGroup is always added by
@@ -120,8 +120,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: ttl %s is negative", ErrInvalidSpec, s.TTL)
 	}
 	for _, u := range s.Usages {
-		if !slices.Contains(KnownUsages, u) {
-			return fmt.Errorf("%w: unknown usage %q (known: %s)", ErrInvalidSpec, u, strings.Join(KnownUsages, ", "))
+		if !slices.Contains(knownUsages, u) {
+			return fmt.Errorf("%w: unknown usage %q (known: %s)", ErrInvalidSpec, u, strings.Join(knownUsages, ", "))
 		}
 	}
 	for _, g := range s.Groups {

@@ -29,14 +29,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tlsbootstrap/tlsbootstrap/clustertest"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
 //go:embed assets.sh kubeletbootstrap/main.go
 var scripts embed.FS
 
 func main() {
-	dir := flag.String("dir", "", "folder for the binaries (default: "+clustertest.DefaultAssetsDir()+")")
+	dir := flag.String("dir", "", "folder for the binaries (default: "+controlplane.DefaultAssetsDir()+")")
 	printDir := flag.Bool("print-dir", false, "print the folder and build nothing")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: tlsbootstrap-assets [-dir DIR] [-print-dir] [BINARY...]\n"+
@@ -55,7 +55,7 @@ var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "ku
 
 func run(dir string, printDir bool, names []string) error {
 	if dir == "" {
-		dir = clustertest.DefaultAssetsDir()
+		dir = controlplane.DefaultAssetsDir()
 	}
 	if printDir {
 		fmt.Println(dir)
@@ -89,7 +89,7 @@ func run(dir string, printDir bool, names []string) error {
 		"ASSETS_DIR="+dir,
 		"ASSETS_WORK="+filepath.Join(filepath.Dir(dir), ".build"),
 		"KUBELET_BOOTSTRAP_SRC="+filepath.Join(tmp, "kubeletbootstrap/main.go"),
-		"K8S_VERSION="+clustertest.KubernetesVersion,
+		"K8S_VERSION="+controlplane.KubernetesVersion,
 	)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

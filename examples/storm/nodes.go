@@ -57,7 +57,7 @@ func (n *simNode) request(ctx context.Context, cfg *rest.Config) error {
 	if err != nil {
 		return fmt.Errorf("%s: client: %w", n.name, err)
 	}
-	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.name, err)
 	}

@@ -53,7 +53,7 @@ func WriteBootstrapKubeconfig(out io.Writer, opts BootstrapKubeconfigOptions) er
 	if err := kubeconfig.Write(opts.Out, cfg); err != nil {
 		return fmt.Errorf("bootstrap-kubeconfig: %w", err)
 	}
-	_, err = fmt.Fprintf(out, "wrote bootstrap kubeconfig %s (server %s, user %s)\n", opts.Out, opts.Server, kubeconfig.DefaultBootstrapUser)
+	_, err = fmt.Fprintf(out, "wrote bootstrap kubeconfig %s (server %s, user %s)\n", opts.Out, opts.Server, cfg.Contexts[cfg.CurrentContext].AuthInfo)
 	return err
 }
 

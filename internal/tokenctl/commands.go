@@ -53,7 +53,7 @@ var commands = []*command{
 func bindCreate(fs *pflag.FlagSet) action {
 	var opts CreateOptions
 	fs.DurationVar(&opts.TTL, "ttl", token.KubeadmDefaultTTL, "lifetime of the token; 0 means it never expires")
-	fs.StringSliceVar(&opts.Usages, "usages", []string{token.UsageSigning, token.UsageAuthentication}, "usages of the token: "+strings.Join(token.KnownUsages, ", "))
+	fs.StringSliceVar(&opts.Usages, "usages", []string{token.UsageSigning, token.UsageAuthentication}, "usages of the token: "+token.UsageSigning+", "+token.UsageAuthentication)
 	fs.StringSliceVar(&opts.Groups, "groups", []string{token.KubeadmDefaultGroup}, "extra groups the token authenticates with, each system:bootstrappers:...")
 	fs.StringVar(&opts.Description, "description", "", "a human-friendly description of the token")
 	return func(ctx context.Context, inv *invocation) error {

@@ -23,7 +23,7 @@ type CreateOptions struct {
 	Token string
 	// TTL is the token's lifetime from now; zero means it never expires.
 	TTL time.Duration
-	// Usages are from token.KnownUsages.
+	// Usages are token.UsageSigning and token.UsageAuthentication.
 	Usages []string
 	// Groups are extra groups, each system:bootstrappers:<something>.
 	Groups []string
