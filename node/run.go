@@ -155,7 +155,7 @@ func (o *RunOptions) manager(kind rotate.Kind, server, bootstrap *rest.Config, c
 	if err != nil {
 		return nil, err
 	}
-	cfg := rotate.Config{Store: store, Kind: kind, NodeName: o.NodeName, Server: server, Bootstrap: bootstrap,
+	cfg := rotate.ManagerOptions{Store: store, Kind: kind, NodeName: o.NodeName, Server: server, Bootstrap: bootstrap,
 		KeyType: o.KeyType, ExpirationSeconds: o.ExpirationSeconds, Deadline: o.Deadline}
 	if o.OnRotated != nil {
 		onRotated := o.OnRotated

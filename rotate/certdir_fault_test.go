@@ -79,7 +79,7 @@ func TestCertDirFaults(t *testing.T) {
 			}
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 4)
-			m, _ := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
+			m, _ := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.ManagerOptions{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },

@@ -42,7 +42,7 @@ func TestCertificateOfAnySigner(t *testing.T) {
 	testenv.Need(t)
 	const cn = "workload-any-signer"
 	store := &memoryStore{}
-	m, err := rotate.NewManager(rotate.Config{
+	m, err := rotate.NewManager(rotate.ManagerOptions{
 		Store:  store,
 		Client: rotate.FixedClient(cp.Client()),
 		Certificate: &rotate.CertificateRequest{

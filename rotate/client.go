@@ -30,7 +30,7 @@ const (
 	PathFixed Path = "client"
 )
 
-// FixedClient always requests with client: for a Config.Certificate of a workload whose
+// FixedClient always requests with client: for a ManagerOptions.Certificate of a workload whose
 // identity (a service account, say) does not change with its certificate.
 func FixedClient(client kubernetes.Interface) clientFunc {
 	return func() (kubernetes.Interface, Path, error) { return client, PathFixed, nil }

@@ -22,15 +22,15 @@ const (
 	// kubernetes.io/kube-apiserver-client-kubelet, store prefix ClientPrefix).
 	KindClient Kind = "client"
 	// KindServing is the kubelet's serving certificate (signer kubernetes.io/kubelet-serving,
-	// store prefix ServingPrefix, SANs from Config.Addresses).
+	// store prefix ServingPrefix, SANs from ManagerOptions.Addresses).
 	KindServing Kind = "serving"
-	// KindCertificate is any other certificate, described by Config.Certificate.
+	// KindCertificate is any other certificate, described by ManagerOptions.Certificate.
 	KindCertificate Kind = "certificate"
 )
 
-// Config configures a Manager. Store is required; for a kubelet certificate NodeName and
+// ManagerOptions configure a Manager. Store is required; for a kubelet certificate NodeName and
 // either Client or Server, for any other certificate Certificate and Client.
-type Config struct {
+type ManagerOptions struct {
 	// Store keeps the certificate: NewStore's kubelet cert-dir (ClientPrefix or
 	// ServingPrefix), or a Store of your own.
 	Store Store
@@ -86,7 +86,7 @@ type CertificateRequest struct {
 	Usages     []certificatesv1.KeyUsage
 }
 
-func (c *Config) complete() error {
+func (c *ManagerOptions) complete() error {
 	if c.Store == nil {
 		return errors.New("rotation manager: Store is required")
 	}
@@ -123,7 +123,7 @@ func (c *Config) complete() error {
 	return c.defaults()
 }
 
-func (c *Config) defaults() error {
+func (c *ManagerOptions) defaults() error {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = defaultRequestTimeout
 	}

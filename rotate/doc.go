@@ -32,9 +32,9 @@
 // and is retried after Backoff (2s doubling to 32s with 10% jitter, then every 32s; each
 // wait for a CSR bounded by RequestTimeout, 15m). Current, GetClientCertificate and
 // GetCertificate serve the certificate in use to tls.Config. A serving Manager makes no
-// request while Config.Addresses returns no address (errNoAddresses in Status).
+// request while ManagerOptions.Addresses returns no address (errNoAddresses in Status).
 //
-// Any other certificate is kept the same way with Config.Certificate (a template, a
+// Any other certificate is kept the same way with ManagerOptions.Certificate (a template, a
 // signer and usages; KindCertificate) and a client of its own (FixedClient). The key of an
 // attempt whose CSR is still pending is kept, and the CSR's name derives from it, so a
 // renewal that nothing has approved yet waits on the same CSR at every retry instead of

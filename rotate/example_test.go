@@ -22,13 +22,13 @@ func ExampleNewManager() {
 	}
 	bootstrap, _ := kubeconfig.RESTConfig("/var/lib/kubelet/bootstrap-kubeconfig")
 	clientStore, _ := rotate.NewStore("/var/lib/kubelet/pki", rotate.ClientPrefix, rotate.StoreOptions{})
-	client, err := rotate.NewManager(rotate.Config{Store: clientStore, NodeName: "node-1", Server: server, Bootstrap: bootstrap})
+	client, err := rotate.NewManager(rotate.ManagerOptions{Store: clientStore, NodeName: "node-1", Server: server, Bootstrap: bootstrap})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	servingStore, _ := rotate.NewStore("/var/lib/kubelet/pki", rotate.ServingPrefix, rotate.StoreOptions{})
-	serving, err := rotate.NewManager(rotate.Config{
+	serving, err := rotate.NewManager(rotate.ManagerOptions{
 		Store: servingStore, Kind: rotate.KindServing, NodeName: "node-1",
 		Addresses: func() ([]string, []net.IP) { return []string{"node-1"}, []net.IP{net.ParseIP("10.0.0.1")} },
 		Client:    rotate.NodeClient(rotate.NodeClientOptions{Server: server, Certificate: client.Current}),
@@ -59,7 +59,7 @@ func ExampleManager_RenewNow() {
 		fmt.Println(err)
 		return
 	}
-	m, err := rotate.NewManager(rotate.Config{Store: store, NodeName: "node-1", Server: server})
+	m, err := rotate.NewManager(rotate.ManagerOptions{Store: store, NodeName: "node-1", Server: server})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -48,10 +48,10 @@ type Status struct {
 // Manager keeps one certificate renewed before it expires: at its deadline (or at once
 // when there is none, it has expired, its key is weak or it no longer matches the
 // template) it makes a new key, requests a certificate through a new CSR, stores the pair
-// and serves it from Current. Failed attempts are retried after Config.Backoff, the old
+// and serves it from Current. Failed attempts are retried after ManagerOptions.Backoff, the old
 // certificate staying in use.
 type Manager struct {
-	cfg     Config
+	cfg     ManagerOptions
 	current atomic.Pointer[tls.Certificate]
 	loadErr error // the stored certificate's, when it was unusable at NewManager
 
@@ -74,7 +74,7 @@ type Manager struct {
 }
 
 // NewManager checks cfg and loads the stored certificate, if any.
-func NewManager(cfg Config) (*Manager, error) {
+func NewManager(cfg ManagerOptions) (*Manager, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (m *Manager) renew(ctx context.Context, log klog.Logger, tmpl certTemplate,
 	return path, m.checkSkew(log, pair.Leaf, name)
 }
 
-// spec is the CSR of one attempt with key: a kubelet's, or Config.Certificate's.
+// spec is the CSR of one attempt with key: a kubelet's, or ManagerOptions.Certificate's.
 func (m *Manager) spec(key crypto.Signer, tmpl certTemplate) (csr.Spec, error) {
 	switch {
 	case m.cfg.Certificate != nil:

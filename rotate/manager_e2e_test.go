@@ -103,7 +103,7 @@ func renewOnce(first *big.Int) func(*x509.Certificate) time.Time {
 
 type rotation struct{ old, new *x509.Certificate }
 
-func startManager(t *testing.T, cfg rotate.Config) (*rotate.Manager, chan rotation) {
+func startManager(t *testing.T, cfg rotate.ManagerOptions) (*rotate.Manager, chan rotation) {
 	t.Helper()
 	rotated := make(chan rotation, 4)
 	cfg.OnRotated = func(old, new *x509.Certificate) { rotated <- rotation{old, new} }
@@ -149,7 +149,7 @@ func TestRenewsThroughSelfNodeClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, rotated := startManager(t, rotate.Config{Store: store, NodeName: nodeName, Server: server, Deadline: renewOnce(old.Leaf.SerialNumber)})
+	m, rotated := startManager(t, rotate.ManagerOptions{Store: store, NodeName: nodeName, Server: server, Deadline: renewOnce(old.Leaf.SerialNumber)})
 	r := waitRotation(t, m, rotated)
 
 	if r.old == nil || r.old.SerialNumber.Cmp(old.Leaf.SerialNumber) != 0 {
@@ -246,7 +246,7 @@ func TestExpiredCertificateFallsBackToBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	m, rotated := startManager(t, rotate.Config{Store: store, NodeName: nodeName, Server: bootstrap, Bootstrap: bootstrap})
+	m, rotated := startManager(t, rotate.ManagerOptions{Store: store, NodeName: nodeName, Server: bootstrap, Bootstrap: bootstrap})
 	r := waitRotation(t, m, rotated)
 
 	if !r.new.NotAfter.After(time.Now()) {
@@ -271,7 +271,7 @@ func TestNoFallbackReportsWhy(t *testing.T) {
 	if _, err := store.Update(expiredCertificate(t, "no-fallback")); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := startManager(t, rotate.Config{Store: store, NodeName: "no-fallback", Server: cp.AnonymousConfig(),
+	m, _ := startManager(t, rotate.ManagerOptions{Store: store, NodeName: "no-fallback", Server: cp.AnonymousConfig(),
 		Backoff: rotate.Backoff{Initial: 50 * time.Millisecond, Steps: 1}})
 	st := waitStatus(t, m, func(s rotate.Status) bool { return s.LastError != nil })
 	if st.Path != rotate.PathBootstrap || !strings.Contains(st.LastError.Error(), "no bootstrap credentials") {
@@ -312,7 +312,7 @@ func TestRevokedRenewalStaysPending(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	m, rotated := startManager(t, rotate.Config{Store: store, NodeName: nodeName, Server: server,
+	m, rotated := startManager(t, rotate.ManagerOptions{Store: store, NodeName: nodeName, Server: server,
 		Deadline: renewOnce(old.Leaf.SerialNumber), RequestTimeout: 4 * time.Second,
 		Backoff: rotate.Backoff{Initial: 30 * time.Second, Steps: 1}})
 	st := waitStatus(t, m, func(s rotate.Status) bool { return s.LastError != nil })
@@ -362,7 +362,7 @@ func TestServingCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clientMgr, err := rotate.NewManager(rotate.Config{Store: clientStore, NodeName: nodeName, Server: server})
+	clientMgr, err := rotate.NewManager(rotate.ManagerOptions{Store: clientStore, NodeName: nodeName, Server: server})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestServingCertificate(t *testing.T) {
 	var haveAddress atomic.Bool
 	var requests atomic.Int32
 	nodeClient := rotate.NodeClient(rotate.NodeClientOptions{Server: server, Certificate: clientMgr.Current})
-	m, rotated := startManager(t, rotate.Config{
+	m, rotated := startManager(t, rotate.ManagerOptions{
 		Store: servingStore, Kind: rotate.KindServing, NodeName: nodeName,
 		Addresses: func() ([]string, []net.IP) {
 			if !haveAddress.Load() {

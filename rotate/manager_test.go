@@ -24,15 +24,15 @@ func TestNewManagerRejectsBadConfig(t *testing.T) {
 	addrs := func() ([]string, []net.IP) { return nil, nil }
 	for _, tc := range []struct {
 		name string
-		cfg  Config
+		cfg  ManagerOptions
 		want string
 	}{
-		{"no store", Config{NodeName: "n", Server: server}, "Store is required"},
-		{"no node", Config{Store: store, Server: server}, "NodeName is required"},
-		{"unknown kind", Config{Store: store, NodeName: "n", Server: server, Kind: "peer"}, `unknown kind "peer"`},
-		{"no client or server", Config{Store: store, NodeName: "n"}, "set Client, or Server"},
-		{"serving without addresses", Config{Store: store, NodeName: "n", Kind: KindServing, Client: client}, "needs Addresses"},
-		{"serving without client", Config{Store: store, NodeName: "n", Kind: KindServing, Server: server, Addresses: addrs}, "needs Client"},
+		{"no store", ManagerOptions{NodeName: "n", Server: server}, "Store is required"},
+		{"no node", ManagerOptions{Store: store, Server: server}, "NodeName is required"},
+		{"unknown kind", ManagerOptions{Store: store, NodeName: "n", Server: server, Kind: "peer"}, `unknown kind "peer"`},
+		{"no client or server", ManagerOptions{Store: store, NodeName: "n"}, "set Client, or Server"},
+		{"serving without addresses", ManagerOptions{Store: store, NodeName: "n", Kind: KindServing, Client: client}, "needs Addresses"},
+		{"serving without client", ManagerOptions{Store: store, NodeName: "n", Kind: KindServing, Server: server, Addresses: addrs}, "needs Client"},
 	} {
 		_, err := NewManager(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -52,7 +52,7 @@ func TestManagerRetriesWithBackoff(t *testing.T) {
 	clk := testclock.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	var mu sync.Mutex
 	var attempts []time.Time
-	m, err := NewManager(Config{
+	m, err := NewManager(ManagerOptions{
 		Store: store, NodeName: "n", Clock: clk, Rand: func() float64 { return 0 },
 		Client: func() (kubernetes.Interface, Path, error) {
 			mu.Lock()

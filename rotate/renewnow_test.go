@@ -33,7 +33,7 @@ func TestRenewNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := rotate.NewManager(rotate.Config{Store: store, NodeName: nodeName, Server: server})
+	m, err := rotate.NewManager(rotate.ManagerOptions{Store: store, NodeName: nodeName, Server: server})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func openNode(t *testing.T, certDir, kubeconfigPath string) (*rotate.FileStore, 
 
 // runManager makes and starts a Manager; it is stopped when the test ends (Stop may be
 // called earlier too).
-func runManager(t *testing.T, log klog.Logger, cfg rotate.Config) (m *rotate.Manager, stop func()) {
+func runManager(t *testing.T, log klog.Logger, cfg rotate.ManagerOptions) (m *rotate.Manager, stop func()) {
 	t.Helper()
 	m, err := rotate.NewManager(cfg)
 	if err != nil {
@@ -153,7 +153,7 @@ func TestRotationWithClockSkew(t *testing.T) {
 			var logs testenv.SyncBuffer
 			rotated := make(chan *x509.Certificate, 64)
 			clk := skewedClock{offset: tc.skew}
-			m, stop := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.Config{
+			m, stop := runManager(t, textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(&logs))), rotate.ManagerOptions{
 				Store: store, NodeName: nodeName, Server: server, Bootstrap: bootstrapConfig,
 				Clock: clk, Backoff: backoff, Deadline: renewFirstAtOnce(first.Leaf),
 				OnRotated: func(_, new *x509.Certificate) { rotated <- new },

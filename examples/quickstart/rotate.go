@@ -67,7 +67,7 @@ func manager(r *nodeResult) (*rotate.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rotate.NewManager(rotate.Config{Store: store, NodeName: r.name, Server: server})
+	return rotate.NewManager(rotate.ManagerOptions{Store: store, NodeName: r.name, Server: server})
 }
 
 // proveIdentity checks the kubeconfig authenticates and now reads the renewed pair.

@@ -51,7 +51,7 @@ func renewer(client kubernetes.Interface, o *options) (*rotate.Manager, error) {
 	for _, u := range o.usages {
 		usages = append(usages, certificatesv1.KeyUsage(strings.TrimSpace(u)))
 	}
-	m, err := rotate.NewManager(rotate.Config{
+	m, err := rotate.NewManager(rotate.ManagerOptions{
 		Store:  fileStore{dir: o.outDir},
 		Client: rotate.FixedClient(client),
 		Certificate: &rotate.CertificateRequest{

@@ -187,7 +187,7 @@ func TestNoSecretsInLogsErrorsOrEvents(t *testing.T) {
 	}
 	server.BearerToken = ""
 	var deadlines atomic.Int32
-	mgr, err := rotate.NewManager(rotate.Config{Store: store, NodeName: "secretscan-node", Server: server,
+	mgr, err := rotate.NewManager(rotate.ManagerOptions{Store: store, NodeName: "secretscan-node", Server: server,
 		Deadline: func(cert *x509.Certificate) time.Time {
 			if deadlines.Add(1) == 1 {
 				return time.Now() // renew once, at once
