@@ -27,8 +27,11 @@ fmt-check:
 test: assets vet
 	$(GO) test -race $(GOTESTFLAGS) ./...
 
+# The quickstart's first compile takes a minute or more on a cold Go cache: it prints
+# progress as the asset builds do.
 demo: demo-assets
-	$(GO) run ./examples/quickstart
+	@bash -c 'source cmd/tlsbootstrap-assets/assets.sh && progress "building examples/quickstart" $(GO) build -o bin/quickstart ./examples/quickstart'
+	bin/quickstart
 
 # Fuzzing: every fuzz target in turn for FUZZTIME (default 60s each), executions per target.
 FUZZTIME ?= 60s

@@ -155,7 +155,7 @@ func focused(focus []string, name string) bool {
 
 func chosenProfiles(cfg Options) []Profile {
 	if len(cfg.Profiles) == 0 {
-		return slices.Clone(Profiles)
+		return Profiles()
 	}
 	return slices.Clone(cfg.Profiles)
 }

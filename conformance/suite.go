@@ -31,7 +31,9 @@ const (
 )
 
 // Profiles lists every profile in the order the suite runs them.
-var Profiles = []Profile{ProfileClusterSetup, ProfileApprover, ProfileSigner, ProfileNode, ProfileCleaner}
+func Profiles() []Profile {
+	return []Profile{ProfileClusterSetup, ProfileApprover, ProfileSigner, ProfileNode, ProfileCleaner}
+}
 
 // Feature is an optional capability an extended case needs. An implementation lists
 // the features it lacks in Options.UnsupportedFeatures; their cases report NOT_SUPPORTED.
@@ -49,7 +51,9 @@ const (
 )
 
 // Features lists every feature a case may declare.
-var Features = []Feature{FeatureServingApproval, FeatureClientRotation, FeatureCSRCleaner}
+func Features() []Feature {
+	return []Feature{FeatureServingApproval, FeatureClientRotation, FeatureCSRCleaner}
+}
 
 // Implementation names what is under test, for the report.
 type Implementation struct {
@@ -164,13 +168,13 @@ func (c Options) restConfig() (*rest.Config, error) {
 
 func (c Options) validate() error {
 	for _, p := range c.Profiles {
-		if !slices.Contains(Profiles, p) {
-			return fmt.Errorf("conformance: unknown profile %q (known: %v)", p, Profiles)
+		if !slices.Contains(Profiles(), p) {
+			return fmt.Errorf("conformance: unknown profile %q (known: %v)", p, Profiles())
 		}
 	}
 	for _, f := range c.UnsupportedFeatures {
-		if !slices.Contains(Features, f) {
-			return fmt.Errorf("conformance: unknown feature %q (known: %v)", f, Features)
+		if !slices.Contains(Features(), f) {
+			return fmt.Errorf("conformance: unknown feature %q (known: %v)", f, Features())
 		}
 	}
 	if c.SigningDuration < 10*time.Minute {

@@ -91,7 +91,7 @@ func ExampleRun() {
 		ServingAddresses: func() []corev1.NodeAddress {
 			return []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}, {Type: corev1.NodeHostName, Address: "worker-1"}}
 		},
-		OnRotated: func(kind rotate.Kind, old, new *x509.Certificate) {
+		OnRotated: func(kind rotate.CertificateKind, old, new *x509.Certificate) {
 			fmt.Println("renewed the", kind, "certificate until", new.NotAfter)
 		},
 	})

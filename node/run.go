@@ -36,7 +36,7 @@ type RunOptions struct {
 	// Default: uniformly in 70–90 % of its lifetime (as the kubelet).
 	Deadline func(cert *x509.Certificate) time.Time
 	// OnRotated, when set, is called after each renewal is stored.
-	OnRotated func(kind rotate.Kind, old, new *x509.Certificate)
+	OnRotated func(kind rotate.CertificateKind, old, new *x509.Certificate)
 }
 
 // Agent is a bootstrapped node that keeps its certificates renewed: what the kubelet's
@@ -112,7 +112,7 @@ func (a *Agent) Serving() *rotate.Manager { return a.serving }
 
 // RenewNow renews the certificate of kind at once and returns the new one; a renewal of
 // it already under way is joined (rotate.Manager.RenewNow).
-func (a *Agent) RenewNow(ctx context.Context, kind rotate.Kind) (*x509.Certificate, error) {
+func (a *Agent) RenewNow(ctx context.Context, kind rotate.CertificateKind) (*x509.Certificate, error) {
 	switch {
 	case kind == rotate.KindClient:
 		return a.client.RenewNow(ctx)
@@ -146,7 +146,7 @@ func (o *Options) bootstrapConfig() (*rest.Config, error) {
 }
 
 // manager builds the rotation manager of kind over the node's cert-dir.
-func (o *RunOptions) manager(kind rotate.Kind, server, bootstrap *rest.Config, clientCert func() *tls.Certificate) (*rotate.Manager, error) {
+func (o *RunOptions) manager(kind rotate.CertificateKind, server, bootstrap *rest.Config, clientCert func() *tls.Certificate) (*rotate.Manager, error) {
 	prefix := rotate.ClientPrefix
 	if kind == rotate.KindServing {
 		prefix = rotate.ServingPrefix

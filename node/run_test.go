@@ -51,7 +51,7 @@ func TestRun(t *testing.T) {
 			}
 			return c.NotAfter // later ones: not within the test
 		},
-		OnRotated: func(kind rotate.Kind, _, new *x509.Certificate) {
+		OnRotated: func(kind rotate.CertificateKind, _, new *x509.Certificate) {
 			if kind == rotate.KindClient {
 				rotated <- new
 			}

@@ -14,18 +14,18 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// Kind is the kind of certificate a Manager keeps.
-type Kind string
+// CertificateKind is the kind of certificate a Manager keeps.
+type CertificateKind string
 
 const (
 	// KindClient is the kubelet's client certificate (signer
 	// kubernetes.io/kube-apiserver-client-kubelet, store prefix ClientPrefix).
-	KindClient Kind = "client"
+	KindClient CertificateKind = "client"
 	// KindServing is the kubelet's serving certificate (signer kubernetes.io/kubelet-serving,
 	// store prefix ServingPrefix, SANs from ManagerOptions.Addresses).
-	KindServing Kind = "serving"
+	KindServing CertificateKind = "serving"
 	// KindCertificate is any other certificate, described by ManagerOptions.Certificate.
-	KindCertificate Kind = "certificate"
+	KindCertificate CertificateKind = "certificate"
 )
 
 // ManagerOptions configure a Manager. Store is required; for a kubelet certificate NodeName and
@@ -35,10 +35,10 @@ type ManagerOptions struct {
 	// ServingPrefix), or a Store of your own.
 	Store Store
 	// Kind of certificate. Default KindClient.
-	Kind Kind
+	Kind CertificateKind
 	// NodeName: the certificate's CN is system:node:<NodeName>.
 	NodeName string
-	// Certificate, when set, is the certificate to keep, of any signer (Kind and NodeName
+	// Certificate, when set, is the certificate to keep, of any signer (CertificateKind and NodeName
 	// are then ignored): a workload's serving certificate, a client certificate of your
 	// own signer.
 	Certificate *CertificateRequest

@@ -28,7 +28,7 @@ var errNoAddresses = errors.New("no serving certificate requested: the node has 
 // Status is a snapshot of a Manager's state.
 type Status struct {
 	// Kind of certificate.
-	Kind Kind
+	Kind CertificateKind
 	// Serial and NotAfter of the certificate in use (empty when none).
 	Serial   string
 	NotAfter time.Time

@@ -78,9 +78,9 @@ func parse(args []string) (*flags, error) {
 	f := &flags{}
 	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "admin kubeconfig of the cluster under test (default: start an embedded control plane)")
-	fs.StringSliceVar(&f.profiles, "profiles", nil, fmt.Sprintf("profiles to run (default all: %v)", conformance.Profiles))
+	fs.StringSliceVar(&f.profiles, "profiles", nil, fmt.Sprintf("profiles to run (default all: %v)", conformance.Profiles()))
 	fs.StringSliceVar(&f.implementation, "implementation", nil, "name,version of the implementation under test (default: tlsbootstrap,dev with the built-in controller)")
-	fs.StringSliceVar(&f.unsupportedFeatures, "unsupported-features", nil, fmt.Sprintf("features the implementation lacks, reported NOT_SUPPORTED (known: %v)", conformance.Features))
+	fs.StringSliceVar(&f.unsupportedFeatures, "unsupported-features", nil, fmt.Sprintf("features the implementation lacks, reported NOT_SUPPORTED (known: %v)", conformance.Features()))
 	fs.StringVar(&f.controllerCommand, "controller-command", "", "command starting the approver/signer under test, with placeholders {kubeconfig} {ca-cert} {ca-key} {signing-duration}; \"none\" when the cluster already runs one (default: the project's controller, in-process)")
 	fs.StringVar(&f.nodeCommand, "node-command", "", "command bootstrapping one node, with placeholders {bootstrap-kubeconfig} {kubeconfig} {cert-dir} {node-name} (default: the project's node agent)")
 	fs.StringVar(&f.nodeRotateCommand, "node-rotate-command", "", "command running one node that stays up and renews its client certificate within seconds, same placeholders as --node-command; stopped with SIGINT (default: the project's node agent with --renew-after=3s)")

@@ -30,7 +30,7 @@ func TestInstaller(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	for i := 1; i <= 3; i++ {
-		row := regexp.MustCompile(`(?m)^system:node:node-` + string(rune('0'+i)) + `\s+([0-9a-f]+)\s+([0-9a-f]+)\s+\S+Z$`).FindStringSubmatch(out.String())
+		row := regexp.MustCompile(`(?m)^system:node:node-` + string(rune('0'+i)) + `\s+([0-9A-F]+)\s+([0-9A-F]+)\s+\S+Z$`).FindStringSubmatch(out.String())
 		if row == nil || row[1] == row[2] {
 			t.Errorf("no row for node-%d with a joined and a different renewed serial:\n%s", i, out.String())
 		}
