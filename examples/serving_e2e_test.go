@@ -20,6 +20,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
@@ -211,7 +212,7 @@ func addressFlag(addresses []corev1.NodeAddress) string {
 // checkServingPair checks the pair the manager stored: kubelet-server-current.pem holds
 // the certificate kubelet-bootstrap reported, signed by the cluster CA, with the node's
 // subject.
-func checkServingPair(t *testing.T, certDir, serial string) {
+func checkServingPair(t *testing.T, certDir, want string) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(certDir, "kubelet-server-current.pem"))
 	if err != nil {
@@ -223,8 +224,8 @@ func checkServingPair(t *testing.T, certDir, serial string) {
 		t.Errorf("stored serving pair: %v", err)
 		return
 	}
-	if got := pair.Leaf.SerialNumber.String(); got != serial {
-		t.Errorf("stored certificate has serial %s, kubelet-bootstrap reported %s", got, serial)
+	if got := serial.Hex(pair.Leaf.SerialNumber); got != want {
+		t.Errorf("stored certificate has serial %s, kubelet-bootstrap reported %s", got, want)
 	}
 	if err := pair.Leaf.CheckSignatureFrom(cp.CA.Cert); err != nil {
 		t.Errorf("serving certificate not signed by the cluster CA: %v", err)

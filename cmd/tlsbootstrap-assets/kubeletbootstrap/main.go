@@ -38,8 +38,6 @@ import (
 	kubeletconfig "k8s.io/kubernetes/pkg/kubelet/apis/config"
 	"k8s.io/kubernetes/pkg/kubelet/certificate"
 	"k8s.io/kubernetes/pkg/kubelet/certificate/bootstrap"
-
-	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
 )
 
 // modes is what --version lists after the version; the assets script checks for "serving".
@@ -134,7 +132,7 @@ func runServing(kubeconfigPath, bootstrapKubeconfig, certDir, nodeName, addressL
 					return fail(1, "parsing the serving certificate: %v", err)
 				}
 			}
-			res := servingResult{DNSNames: append([]string{}, leaf.DNSNames...), IPAddresses: []string{}, Serial: serial.Hex(leaf.SerialNumber)}
+			res := servingResult{DNSNames: append([]string{}, leaf.DNSNames...), IPAddresses: []string{}, Serial: fmt.Sprintf("%X", leaf.SerialNumber)} // as internal/serial prints it; this program is built outside the module
 			for _, ip := range leaf.IPAddresses {
 				res.IPAddresses = append(res.IPAddresses, ip.String())
 			}
