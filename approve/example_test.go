@@ -49,12 +49,23 @@ func ExampleClassify() {
 	// not selfnodeserver (rule SignerName): signer is "kubernetes.io/kube-apiserver-client-kubelet", want "kubernetes.io/kubelet-serving"
 }
 
+// selfRenewalsOnly is an approve.Authorizer of one's own instead of SubjectAccessReview:
+// nodes may renew themselves, nothing else.
+type selfRenewalsOnly struct{}
+
+func (selfRenewalsOnly) Authorize(_ context.Context, _ *certificatesv1.CertificateSigningRequest, kind approve.Kind) (bool, string, error) {
+	return kind == approve.KindSelfNodeClient, "only self renewals", nil
+}
+
+// exampleAllowAll authorizes every kind; in a cluster, use NewSARAuthorizer.
+type exampleAllowAll struct{}
+
+func (exampleAllowAll) Authorize(context.Context, *certificatesv1.CertificateSigningRequest, approve.Kind) (bool, string, error) {
+	return true, "", nil
+}
+
 func ExampleApprover_Decide() {
-	// A policy of one's own instead of SubjectAccessReview: nodes may renew themselves.
-	selfOnly := approve.AuthorizerFunc(func(_ context.Context, _ *certificatesv1.CertificateSigningRequest, kind approve.Kind) (bool, string, error) {
-		return kind == approve.KindSelfNodeClient, "only self renewals", nil
-	})
-	approver, err := approve.NewApprover(approve.Options{Authorizer: selfOnly})
+	approver, err := approve.NewApprover(approve.Options{Authorizer: selfRenewalsOnly{}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -95,10 +106,8 @@ func ExampleServingPolicy() {
 		}}},
 	}}
 	approver, err := approve.NewApprover(approve.Options{
-		Authorizer: approve.AuthorizerFunc(func(context.Context, *certificatesv1.CertificateSigningRequest, approve.Kind) (bool, string, error) {
-			return true, "", nil // in a cluster: NewSARAuthorizer
-		}),
-		Serving: &approve.ServingOptions{Policy: approve.ServingPolicy{}, Facts: facts},
+		Authorizer: exampleAllowAll{},
+		Serving:    &approve.ServingOptions{Policy: approve.ServingPolicy{}, Facts: facts},
 	})
 	if err != nil {
 		fmt.Println(err)

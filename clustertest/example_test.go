@@ -10,7 +10,7 @@ import (
 
 // Example starts the test control plane for an importer's own test, trusting the
 // importer's signing CA for client certificates (its certificate only), and runs the
-// importer's code against it. It needs the binaries (clustertest.AssetsCommand builds
+// importer's code against it. It needs the binaries (`go run github.com/tlsbootstrap/tlsbootstrap/cmd/tlsbootstrap-assets@latest etcd kube-apiserver` builds
 // them), so it is compiled but not run.
 func Example() {
 	myCA, err := sign.NewSelfSignedCA(sign.SelfSignedOptions{CommonName: "my installer's CA"})

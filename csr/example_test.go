@@ -42,7 +42,7 @@ func ExampleRequest() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
 		log.Fatal(err)
 	}

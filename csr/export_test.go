@@ -27,3 +27,5 @@ var Compatible = compatibleWith
 
 type DeletedError = deletedError
 type UIDChangedError = uidChangedError
+
+const DefaultKeyType = defaultKeyType

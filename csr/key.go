@@ -18,7 +18,7 @@ import (
 // KeyType names a private key algorithm and size.
 type KeyType string
 
-// The key types GenerateKey makes. The zero value means DefaultKeyType.
+// The key types GenerateKey makes. The zero value means ECDSAP256, the kubelet's.
 const (
 	ECDSAP256 KeyType = "ECDSA-P256"
 	ECDSAP384 KeyType = "ECDSA-P384"
@@ -27,8 +27,8 @@ const (
 	RSA4096   KeyType = "RSA-4096"
 	Ed25519   KeyType = "Ed25519"
 
-	// DefaultKeyType is what the kubelet uses for its client and serving keys.
-	DefaultKeyType = ECDSAP256
+	// defaultKeyType is what the kubelet uses for its client and serving keys.
+	defaultKeyType = ECDSAP256
 )
 
 // Minimum key strengths, as client-go's certificate manager enforces them.
@@ -37,7 +37,7 @@ const (
 	minECBits  = 256
 )
 
-// GenerateKey makes a new private key of type t from crypto/rand ("" means DefaultKeyType).
+// GenerateKey makes a new private key of type t from crypto/rand ("" means ECDSAP256, as the kubelet).
 func GenerateKey(t KeyType) (crypto.Signer, error) {
 	switch t {
 	case "", ECDSAP256:

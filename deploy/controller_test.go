@@ -407,7 +407,7 @@ func createNode(t *testing.T, name string, addrs ...corev1.NodeAddress) {
 func createServingCSR(t *testing.T, as kubernetes.Interface, nodeName string, ips ...net.IP) string {
 	t.Helper()
 	ctx := context.Background()
-	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
 	}

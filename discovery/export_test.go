@@ -6,3 +6,5 @@ var Sign = signJWS
 
 // PinList is the pins in order, for the tests.
 func PinList(p *Pins) []string { return p.list() }
+
+const AnonymousUser = anonymousUser

@@ -18,8 +18,8 @@ import (
 // cluster-info, as kubeadm names them.
 const ReaderRoleName = "kubeadm:bootstrap-signer-clusterinfo"
 
-// AnonymousUser is the user name the API server gives unauthenticated requests.
-const AnonymousUser = "system:anonymous"
+// anonymousUser is the user name the API server gives unauthenticated requests.
+const anonymousUser = "system:anonymous"
 
 // PublishClusterInfo writes Namespace/ConfigMapName with a kubeconfig holding server and
 // the CA bundle caPEM (the CA that verifies the API server's serving certificate), and the
@@ -88,7 +88,7 @@ func readerRef() rbacv1.RoleRef {
 }
 
 func readerSubjects() []rbacv1.Subject {
-	return []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: AnonymousUser}}
+	return []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: anonymousUser}}
 }
 
 func applyReaderRole(ctx context.Context, client kubernetes.Interface) error {

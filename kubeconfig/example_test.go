@@ -7,6 +7,7 @@ import (
 	"log"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
@@ -52,12 +53,9 @@ func ExampleBootstrapConfig() {
 
 // The kubeconfig the kubelet writes after bootstrapping points at the cert-dir's
 // current certificate, so rotation needs no kubeconfig change.
-func ExampleNodeConfig() {
-	cfg, err := kubeconfig.NodeConfig(kubeconfig.NodeOptions{
-		Server:  "https://10.0.0.1:6443",
-		CAFile:  "/var/lib/kubernetes/ca.pem",
-		CertDir: "/var/lib/kubelet/pki",
-	})
+func ExampleNodeConfigFromREST() {
+	bootstrap := &rest.Config{Host: "https://10.0.0.1:6443", TLSClientConfig: rest.TLSClientConfig{CAFile: "/var/lib/kubernetes/ca.pem"}}
+	cfg, err := kubeconfig.NodeConfigFromREST(bootstrap, "/var/lib/kubelet/pki")
 	if err != nil {
 		log.Fatal(err)
 	}

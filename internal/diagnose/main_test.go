@@ -66,7 +66,7 @@ func clientAs(t *testing.T, user string, groups ...string) kubernetes.Interface 
 // RBAC authorizer.
 func createCSR(t *testing.T, as kubernetes.Interface, signer string, usages []certificatesv1.KeyUsage, opts csr.RequestOptions) *certificatesv1.CertificateSigningRequest {
 	t.Helper()
-	key, err := csr.GenerateKey(csr.DefaultKeyType)
+	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func PublishClusterInfo(ctx context.Context, client kubernetes.Interface, out io
 	}
 	fmt.Fprintf(out, "configmap/%s -n %s %s: server %s, CA bundle from %s\n", discovery.ConfigMapName, discovery.Namespace, state, opts.Server, orUnknown(opts.CASource))
 	fmt.Fprintf(out, "role.rbac.authorization.k8s.io/%s -n %s applied: get configmap %s\n", discovery.ReaderRoleName, discovery.Namespace, discovery.ConfigMapName)
-	fmt.Fprintf(out, "rolebinding.rbac.authorization.k8s.io/%s -n %s applied: for User %s\n", discovery.ReaderRoleName, discovery.Namespace, discovery.AnonymousUser)
+	fmt.Fprintf(out, "rolebinding.rbac.authorization.k8s.io/%s -n %s applied: for User %s\n", discovery.ReaderRoleName, discovery.Namespace, "system:anonymous")
 	var pins []string
 	for _, c := range certs {
 		pins = append(pins, discovery.Pin(c))
@@ -221,7 +221,7 @@ func anonymousReadError(err error, opts ClusterInfoOptions) error {
 		msg = fmt.Sprintf("%s: %s is forbidden to get it (403): check that Role and RoleBinding %s/%s exist, with the binding's subject User %s "+
 			"(tokenctl cluster-info publish recreates them), and that kube-apiserver's --authorization-mode (or --authorization-config) includes RBAC "+
 			"and no authorizer before it denies the request",
-			prefix, discovery.AnonymousUser, discovery.Namespace, discovery.ReaderRoleName, discovery.AnonymousUser)
+			prefix, "system:anonymous", discovery.Namespace, discovery.ReaderRoleName, "system:anonymous")
 	case apierrors.IsNotFound(err):
 		msg = fmt.Sprintf("%s: it does not exist there (404): the server at --server is another cluster than the kubeconfig's, or something deleted it", prefix)
 	case errors.As(err, &hostname):

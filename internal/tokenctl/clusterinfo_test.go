@@ -125,7 +125,7 @@ func TestClusterInfoPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSubjects := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: discovery.AnonymousUser}}
+	wantSubjects := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "system:anonymous"}}
 	if diff := cmp.Diff(wantSubjects, binding.Subjects); diff != "" {
 		t.Errorf("reader RoleBinding subjects (-want +got):\n%s", diff)
 	}
