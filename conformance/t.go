@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/tlsbootstrap/tlsbootstrap/internal/deadline"
 )
 
 // caseT is a case's view of the run: the admin client, the configuration, a cleanup
@@ -79,11 +82,10 @@ func (t *caseT) Eventually(ctx context.Context, expected string, cond func(ctx c
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		ok, seen, err := cond(ctx)
-		// A poll cut short by the deadline says less than the one before. Client-go's rate
-		// limiter refuses a wait that would pass the deadline before ctx ends, with an
-		// error that does not wrap context.DeadlineExceeded: recognise it by its words.
-		cutShort := ctx.Err() != nil || strings.Contains(seen, "context deadline") ||
-			(err != nil && strings.Contains(err.Error(), "context deadline"))
+		// A poll cut short by the deadline says less than the one before (client-go's rate
+		// limiter refuses a request at the deadline with an error that does not wrap
+		// context.DeadlineExceeded; internal/deadline tells by the clock instead).
+		cutShort := deadline.Passed(ctx) || errors.Is(err, context.DeadlineExceeded)
 		if !cutShort || last == "" {
 			last = seen
 		}
