@@ -3,12 +3,13 @@ package approve_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -48,19 +49,8 @@ func builtinRole(t *testing.T, kind approve.Kind) string {
 	return role.Name
 }
 
-// bind binds a ClusterRole to a user and returns the binding's name.
-func bind(t *testing.T, role, user string) string {
-	t.Helper()
-	b := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: unique("test-binding")},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	if _, err := cp.Client().RbacV1().ClusterRoleBindings().Create(context.Background(), b, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Name
-}
+// bind binds a ClusterRole to a user.
+func bind(t *testing.T, role, user string) { csrtest.BindClusterRole(t, cp, role, user) }
 
 // grant binds the kind's ClusterRole to user and waits until the API server's RBAC
 // authorizer (which reads bindings through an informer) allows it.
@@ -73,15 +63,7 @@ func grant(t *testing.T, user string, groups []string, kind approve.Kind) {
 }
 
 func sarAllows(t *testing.T, user string, groups []string, kind approve.Kind) bool {
-	t.Helper()
-	sar, err := cp.Client().AuthorizationV1().SubjectAccessReviews().Create(context.Background(), &authorizationv1.SubjectAccessReview{
-		Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups, ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: string(kind), Verb: "create"}},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sar.Status.Allowed
+	return csrtest.Allowed(t, cp, user, groups, string(kind))
 }
 
 // bootstrapUser is a bootstrap-token-like identity allowed to create CSRs (as the kubeadm
@@ -96,12 +78,7 @@ func bootstrapUser(t *testing.T) (user string, groups []string) {
 // clientAs is a client impersonating user: the API server records that identity in
 // spec.username and spec.groups of the CSRs it creates.
 func clientAs(t *testing.T, user string, groups ...string) kubernetes.Interface {
-	t.Helper()
-	c, err := kubernetes.NewForConfig(cp.ImpersonatingConfig(user, groups...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return csrtest.ClientAs(t, cp, user, groups...)
 }
 
 // createCSR creates a CSR as the given client, retrying briefly while a fresh binding
@@ -112,20 +89,7 @@ func createCSR(t *testing.T, as kubernetes.Interface, signer string, usages []ce
 		ObjectMeta: metav1.ObjectMeta{Name: unique("csr")},
 		Spec:       certificatesv1.CertificateSigningRequestSpec{Request: r.pem(t), SignerName: signer, Usages: usages},
 	}
-	var created *certificatesv1.CertificateSigningRequest
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		created, err = as.CertificatesV1().CertificateSigningRequests().Create(context.Background(), obj, metav1.CreateOptions{})
-		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "forbidden") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("creating CSR: %v", err)
-	}
-	return created
+	return csrtest.CreateAs(t, as, obj)
 }
 
 func getCSR(t *testing.T, name string) *certificatesv1.CertificateSigningRequest {
@@ -138,14 +102,7 @@ func getCSR(t *testing.T, name string) *certificatesv1.CertificateSigningRequest
 }
 
 // condition returns the CSR's condition of type ct, or nil.
-func condition(obj *certificatesv1.CertificateSigningRequest, ct certificatesv1.RequestConditionType) *certificatesv1.CertificateSigningRequestCondition {
-	for i := range obj.Status.Conditions {
-		if obj.Status.Conditions[i].Type == ct {
-			return &obj.Status.Conditions[i]
-		}
-	}
-	return nil
-}
+var condition = csr.Condition
 
 func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 	t.Helper()

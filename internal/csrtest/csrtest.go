@@ -112,6 +112,22 @@ func Create(t testing.TB, client kubernetes.Interface, obj *certificatesv1.Certi
 	return out
 }
 
+// CreateAs creates obj with the client of a requester, retrying for up to 10 s while the
+// API server says forbidden: a binding just made reaches the RBAC authorizer through an
+// informer.
+func CreateAs(t testing.TB, as kubernetes.Interface, obj *certificatesv1.CertificateSigningRequest) *certificatesv1.CertificateSigningRequest {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		created, err := as.CertificatesV1().CertificateSigningRequests().Create(context.Background(), obj, metav1.CreateOptions{})
+		if err == nil {
+			return created
+		}
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "forbidden") {
+			t.Fatalf("creating CSR %s: %v", obj.Name, err)
+		}
+	}
+}
+
 // SetCondition writes an Approved or Denied condition through /approval, or Failed through
 // /status, as a human or another controller would.
 func SetCondition(t testing.TB, client kubernetes.Interface, obj *certificatesv1.CertificateSigningRequest, typ certificatesv1.RequestConditionType) *certificatesv1.CertificateSigningRequest {
