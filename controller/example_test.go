@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"os"
 
@@ -42,4 +43,12 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// DefaultOptions are what Run fills in for the fields left zero, and csr-controller's
+// flag defaults.
+func ExampleDefaultOptions() {
+	d := controller.DefaultOptions()
+	fmt.Println(d.Controllers, d.Workers, d.SigningDuration, *d.SARCacheTTL)
+	// Output: [csrapproving csrsigning csrcleaner] 16 8760h0m0s 5s
 }

@@ -58,3 +58,12 @@ func ExampleRequest() {
 	}
 	fmt.Printf("CSR %s issued %d bytes of certificate\n", name, len(certPEM))
 }
+
+// Ended tells a request that will never be issued (retry with a new CSR) from a wait that
+// ran out while the CSR was still pending (keep waiting, or ask an admin).
+func ExampleEnded() {
+	denied := fmt.Errorf("bootstrap: %w", &csr.DeniedError{Name: "node-csr-abc", Reason: "NotTrusted"})
+	pending := fmt.Errorf("bootstrap: %w", &csr.WaitError{Name: "node-csr-abc", Err: context.DeadlineExceeded})
+	fmt.Println(csr.Ended(denied), csr.Ended(pending))
+	// Output: true false
+}

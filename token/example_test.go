@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -62,4 +63,25 @@ func ExampleCreate() {
 		panic(err)
 	}
 	fmt.Println("join with", tok.Reveal())
+}
+
+// A controller of one's own over the bootstrap token Secrets (and nothing else in
+// kube-system), as the token cleaner and the cluster-info signer are built. It needs a
+// cluster, so it is compiled but not run.
+func ExampleNewSecretInformers() {
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		panic(err)
+	}
+	factory := token.NewSecretInformers(kubernetes.NewForConfigOrDie(cfg), token.WatchOptions{})
+	secrets := factory.Core().V1().Secrets()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	list, err := secrets.Lister().Secrets(token.Namespace).List(labels.Everything())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(list), "bootstrap tokens")
 }
