@@ -18,7 +18,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/rotate"
 )
 
-// TestBootstrapWithClockSkew bootstraps nodes whose clock (Options.Now) is off the API
+// TestBootstrapWithClockSkew bootstraps nodes whose clock (Options.Clock) is off the API
 // server's. Every bootstrap succeeds; beyond the 5-minute backdate the SDK warns, naming
 // clock skew and the offset (in Result.ClockSkew and the log); within it, it says nothing.
 func TestBootstrapWithClockSkew(t *testing.T) {

@@ -5,7 +5,7 @@
 // RBAC for token discovery, with discovery.PublishClusterInfo, then an anonymous read
 // back that says what blocks it), and `kubectl get csr` / `kubectl describe csr` /
 // `kubectl certificate approve|deny`, plus `csr explain` (why a CSR is pending and what
-// to fix, from approve.Explain) and `status` (nodes' client certificates and their
+// to fix, from internal/diagnose) and `status` (nodes' client certificates and their
 // expiry).
 //
 // Each command is a plain function over a kubernetes.Interface and an io.Writer

@@ -25,7 +25,7 @@ type ExplainOptions struct {
 	Now time.Time
 }
 
-// ExplainCSR prints why the CSR name is where it is (approve.Explain): what it was
+// ExplainCSR prints why the CSR name is where it is (diagnose.Explain): what it was
 // recognized as, the SubjectAccessReview answers for its requester, who decided it, its
 // certificate, and each problem found with its fix.
 func ExplainCSR(ctx context.Context, client kubernetes.Interface, out io.Writer, name string, opts ExplainOptions) error {
