@@ -2,8 +2,9 @@ package conformance
 
 import "context"
 
-// testCase is one check of the suite. Core cases define conformance; extended ones check a
-// feature (Features) that an implementation may declare it lacks.
+// testCase is one check of the suite. Core cases define conformance of their profile;
+// extended ones check a feature (Features) that an implementation may lack. Every case
+// also needs its profile's features (profileFeatures).
 type testCase struct {
 	// Name is unique within the profile, e.g. "nodeclient-approved".
 	Name string
@@ -33,6 +34,7 @@ func newSuite() *caseSuite {
 	var cases []testCase
 	cases = append(cases, clusterSetupCases()...)
 	cases = append(cases, approverCases()...)
+	cases = append(cases, servingCases()...)
 	cases = append(cases, signerCases()...)
 	cases = append(cases, nodeCases()...)
 	cases = append(cases, cleanerCases()...)

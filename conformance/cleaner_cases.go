@@ -64,7 +64,7 @@ func cleanerCases() []testCase {
 			interval := t.Options.CleanerInterval
 			need := 2*interval + 2*cleanerMargin
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < need {
-				t.skipf("the implementation's cleaner runs every %s (Options.CleanerInterval / --cleaner-interval), so this case needs %s; "+
+				t.Skipf("the implementation's cleaner runs every %s (Options.CleanerInterval / --cleaner-interval), so this case needs %s; "+
 					"it may take %s (Options.CaseTimeout): run the cleaner every few seconds and set its interval", interval, need, time.Until(deadline).Round(time.Second))
 			}
 			names := make([]string, len(retentionCSRs))
@@ -126,7 +126,7 @@ func (t *caseT) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string
 		at := metav1.NewTime(now.Add(-*c.ago))
 		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
-			t.fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
+			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 		obj.Status.Conditions = append(obj.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{
 			Type: c.typ, Status: corev1.ConditionTrue, Reason: "ConformanceRetention", Message: "back-dated by the tlsbootstrap conformance suite",
@@ -138,24 +138,24 @@ func (t *caseT) prepareRetentionCSR(ctx context.Context, rc retentionCSR) string
 			obj, err = api.UpdateApproval(ctx, s.Name, obj, metav1.UpdateOptions{})
 		}
 		if err != nil {
-			t.fatalf("setting %s on CSR %s (%s): %v", c.typ, s.Name, rc.what, err)
+			t.Fatalf("setting %s on CSR %s (%s): %v", c.typ, s.Name, rc.what, err)
 		}
 		if got := findCondition(obj, c.typ); got == nil || got.LastUpdateTime.Sub(at.Time).Abs() > time.Second {
-			t.skipf("the API server did not keep the lastUpdateTime %s written with %s on CSR %s (stored: %v): retention cannot be exercised", at, c.typ, s.Name, got)
+			t.Skipf("the API server did not keep the lastUpdateTime %s written with %s on CSR %s (stored: %v): retention cannot be exercised", at, c.typ, s.Name, got)
 		}
 	}
 	if rc.certValidFor != nil {
 		certPEM, err := throwawayCertificate(s.Key, now.Add(*rc.certValidFor))
 		if err != nil {
-			t.fatalf("making a certificate for CSR %s: %v", s.Name, err)
+			t.Fatalf("making a certificate for CSR %s: %v", s.Name, err)
 		}
 		obj, err := t.getCSR(ctx, s.Name)
 		if err != nil {
-			t.fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
+			t.Fatalf("reading CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 		obj.Status.Certificate = certPEM
 		if _, err := api.UpdateStatus(ctx, obj, metav1.UpdateOptions{}); err != nil {
-			t.fatalf("writing the certificate of CSR %s (%s): %v", s.Name, rc.what, err)
+			t.Fatalf("writing the certificate of CSR %s (%s): %v", s.Name, rc.what, err)
 		}
 	}
 	return s.Name

@@ -58,7 +58,7 @@ func clusterSetupCases() []testCase {
 				for _, row := range bootstrapRightsMatrix {
 					allowed, err := selfAllowed(ctx, client, row.attrs)
 					if err != nil {
-						t.fatalf("SelfSubjectAccessReview as %s: %v", tok.user(), err)
+						t.Fatalf("SelfSubjectAccessReview as %s: %v", tok.user(), err)
 					}
 					if allowed != row.allowed {
 						t.Errorf("expected %s to be %s %s; the API server says allowed=%t", tok.user(), allowedWord(row.allowed), describeAttrs(row.attrs), allowed)
@@ -79,11 +79,11 @@ func clusterSetupCases() []testCase {
 				checks := []authorizationv1.ResourceAttributes{grantAttributes(grantCreateCSR), grantAttributes(grantNodeClient)}
 				for _, attrs := range checks {
 					if allowed, err := selfAllowed(ctx, client, attrs); err != nil || !allowed {
-						t.fatalf("expected the granted token to be allowed %s; allowed=%t err=%v", describeAttrs(attrs), allowed, err)
+						t.Fatalf("expected the granted token to be allowed %s; allowed=%t err=%v", describeAttrs(attrs), allowed, err)
 					}
 				}
 				if err := t.Client.RbacV1().ClusterRoleBindings().Delete(ctx, binding, metav1.DeleteOptions{}); err != nil {
-					t.fatalf("deleting ClusterRoleBinding %s: %v", binding, err)
+					t.Fatalf("deleting ClusterRoleBinding %s: %v", binding, err)
 				}
 				for _, attrs := range checks {
 					t.Eventually(ctx, "the token to lose "+describeAttrs(attrs)+" after its binding was deleted", func(ctx context.Context) (bool, string, error) {

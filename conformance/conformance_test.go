@@ -3,16 +3,18 @@ package conformance_test
 import (
 	"bytes"
 	"context"
-	"k8s.io/klog/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-
+	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/conformance"
-	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/examples/controllerconformance"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // nodeAgentCommand is the node command template for the project's node-agent.
@@ -65,32 +67,25 @@ func runSuite(t *testing.T, cfg conformance.Options, mustPass ...string) *confor
 	return report
 }
 
-// TestOwnImplementation: the project's controller (in-process, cleaning every 2s) and
-// node-agent pass every case, core and extended.
+// TestOwnImplementation: the project's controller (provisioned through the hook, cleaning
+// every 2s) and node-agent pass every case, core and extended. The serving profile runs
+// in examples/controllerconformance, through RunTests, as another project would.
 func TestOwnImplementation(t *testing.T) {
 	const cleanerInterval = 2 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- controller.Run(klog.NewContext(ctx, logr.Discard()), cp.Client(), controller.Options{
-			Controllers:      []string{controller.CSRApproving, controller.ServingApproving, controller.CSRSigning, controller.CSRCleaner},
-			ClusterSigningCA: cp.CA.Signing(),
-			CleanerInterval:  cleanerInterval,
-		})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("controller.Run: %v", err)
+	var profiles []conformance.Profile
+	for _, p := range conformance.Profiles() {
+		if p != conformance.ProfileServing {
+			profiles = append(profiles, p)
 		}
-	}()
+	}
 	report := runSuite(t, conformance.Options{
 		Implementation:    conformance.Implementation{Name: "tlsbootstrap", Version: "dev"},
+		Profiles:          profiles,
+		Provision:         controllerconformance.Provision(cp.CA.Signing()),
 		NodeCommand:       nodeAgentCommand(),
 		NodeRotateCommand: nodeAgentRotateCommand(),
 		CleanerInterval:   cleanerInterval,
-	}, "approver/serving-approved-with-node-sans", "approver/serving-foreign-san-not-approved",
-		"node/rotates-before-expiry", "cleaner/retention")
+	}, "node/rotates-before-expiry", "cleaner/retention")
 	for _, c := range report.Cases {
 		if c.Result != conformance.Succeeded {
 			t.Errorf("%s: %s, want every case %s: %s", c.FullName(), c.Result, conformance.Succeeded, c.Message)
@@ -99,10 +94,14 @@ func TestOwnImplementation(t *testing.T) {
 	if len(report.Cases) < 30 {
 		t.Errorf("ran %d cases, want the whole suite", len(report.Cases))
 	}
+	if report.StopError != "" {
+		t.Errorf("stopping the controller: %s", report.StopError)
+	}
 }
 
-// TestKubeControllerManager: Kubernetes' own kube-controller-manager v1.37.2 passes the
-// core approver and signer cases; serving approval is reported NOT_SUPPORTED.
+// TestKubeControllerManager: Kubernetes' own kube-controller-manager passes the core
+// approver and signer cases; the serving profile is NOT_SUPPORTED without being
+// declared, because the suite knows kube-controller-manager approves no serving CSR.
 func TestKubeControllerManager(t *testing.T) {
 	var logs bytes.Buffer
 	kcm, err := cp.StartControllerManager(context.Background(), controlplane.ControllerManagerOptions{
@@ -119,13 +118,67 @@ func TestKubeControllerManager(t *testing.T) {
 		}
 	}()
 	report := runSuite(t, conformance.Options{
-		Implementation:      conformance.Implementation{Name: "kube-controller-manager", Version: controlplane.KubernetesVersion},
-		Profiles:            []conformance.Profile{conformance.ProfileApprover, conformance.ProfileSigner},
-		UnsupportedFeatures: []conformance.Feature{conformance.FeatureServingApproval},
+		Implementation: conformance.Implementation{Name: "kube-controller-manager", Version: controlplane.KubernetesVersion},
+		Profiles:       []conformance.Profile{conformance.ProfileApprover, conformance.ProfileServing, conformance.ProfileSigner},
 	})
+	if got := report.ProfileResults()[conformance.ProfileServing]; got != conformance.NotSupported {
+		t.Errorf("serving profile on kube-controller-manager: %s, want %s", got, conformance.NotSupported)
+	}
 	for _, c := range report.Cases {
-		if !c.Core && c.Result != conformance.NotSupported {
-			t.Errorf("%s: %s, want %s", c.FullName(), c.Result, conformance.NotSupported)
+		if c.Profile == conformance.ProfileServing && !strings.Contains(c.Message, "approves no kubelet-serving CSR") {
+			t.Errorf("%s: message %q does not say why serving approval is not supported", c.FullName(), c.Message)
+		}
+	}
+	if !slices.Contains(report.UnsupportedFeatures, conformance.FeatureServingApproval) {
+		t.Errorf("report.UnsupportedFeatures = %v, want it to list %s", report.UnsupportedFeatures, conformance.FeatureServingApproval)
+	}
+}
+
+// TestServingCatchesApproveAll: an approver that approves every kubelet-serving CSR (one
+// that checks no SAN) passes the kubelet-shaped case and fails the foreign-address one,
+// with the approval named.
+func TestServingCatchesApproveAll(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go approveEveryServingCSR(ctx, cp.Client())
+	report, err := conformance.Run(context.Background(), conformance.Options{
+		RESTConfig:        cp.Config,
+		Focus:             []string{"serving/hostname-and-ipv4-approved", "serving/foreign-ip-not-approved"},
+		CaseTimeout:       30 * time.Second,
+		ObservationWindow: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]conformance.Result{"serving/hostname-and-ipv4-approved": conformance.Succeeded, "serving/foreign-ip-not-approved": conformance.Failed}
+	for _, c := range report.Cases {
+		if c.Result != want[c.FullName()] {
+			t.Errorf("%s: %s %q, want %s", c.FullName(), c.Result, c.Message, want[c.FullName()])
+		}
+		if c.Result == conformance.Failed && !strings.Contains(c.Message, "Approved=True") {
+			t.Errorf("%s: message %q does not show the approval", c.FullName(), c.Message)
+		}
+	}
+	if len(report.Cases) != 2 || report.CorePassed() {
+		t.Errorf("ran %d cases, CorePassed=%t; want 2 cases and a failed run", len(report.Cases), report.CorePassed())
+	}
+}
+
+// approveEveryServingCSR approves each pending kubelet-serving CSR, looking at nothing
+// else, until ctx ends.
+func approveEveryServingCSR(ctx context.Context, client kubernetes.Interface) {
+	for ctx.Err() == nil {
+		list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			for _, c := range list.Items {
+				if c.Spec.SignerName == certificatesv1.KubeletServingSignerName && len(c.Status.Conditions) == 0 {
+					_ = approve.Approve(ctx, client, c.Name, "ApproveAll", "approving without looking")
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

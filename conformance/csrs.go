@@ -41,10 +41,15 @@ var (
 // nodeClientRequest is the kubelet's client CSR for nodeName.
 func nodeClientRequest(nodeName string) csrRequest {
 	return csrRequest{
-		Subject:    pkix.Name{CommonName: nodeUser(nodeName), Organization: []string{"system:nodes"}},
+		Subject:    nodeSubject(nodeName),
 		SignerName: certificatesv1.KubeAPIServerClientKubeletSignerName,
 		Usages:     clientUsages,
 	}
+}
+
+// nodeSubject is the subject a kubelet asks for, client and serving alike.
+func nodeSubject(nodeName string) pkix.Name {
+	return pkix.Name{CommonName: nodeUser(nodeName), Organization: []string{csr.NodesGroup}}
 }
 
 // submitted is a CSR a case created, with the key that signed its request.
@@ -59,14 +64,14 @@ type submitted struct {
 func (t *caseT) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (*submitted, error) {
 	key, err := csr.GenerateKey(csr.ECDSAP256)
 	if err != nil {
-		t.fatalf("generating a key: %v", err)
+		t.Fatalf("generating a key: %v", err)
 	}
 	reqPEM, err := csr.NewRequest(csr.RequestOptions{
 		Subject: r.Subject, DNSNames: r.DNSNames, IPAddresses: r.IPAddresses,
 		EmailAddresses: r.EmailAddresses, URIs: r.URIs,
 	}, key)
 	if err != nil {
-		t.fatalf("building a certificate request: %v", err)
+		t.Fatalf("building a certificate request: %v", err)
 	}
 	name := t.uniqueName("csr")
 	obj := &certificatesv1.CertificateSigningRequest{
@@ -82,7 +87,7 @@ func (t *caseT) submitCSR(ctx context.Context, who *csrIdentity, r csrRequest) (
 	if _, err := client.CertificatesV1().CertificateSigningRequests().Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 		return nil, err
 	}
-	t.Cleanup(func(ctx context.Context) error {
+	t.cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(t.Client.CertificatesV1().CertificateSigningRequests().Delete(ctx, name, metav1.DeleteOptions{}))
 	})
 	return &submitted{Name: name, Key: key, Spec: r}, nil
@@ -96,7 +101,7 @@ func (t *caseT) mustSubmitCSR(ctx context.Context, who *csrIdentity, r csrReques
 		if who != nil {
 			user = who.User
 		}
-		t.fatalf("expected the API server to accept a CSR from %s (signer %s, CN %q); it answered: %v", user, r.SignerName, r.Subject.CommonName, err)
+		t.Fatalf("expected the API server to accept a CSR from %s (signer %s, CN %q); it answered: %v", user, r.SignerName, r.Subject.CommonName, err)
 	}
 	return s
 }
@@ -129,7 +134,7 @@ func (t *caseT) decide(ctx context.Context, name string, approve bool) {
 		return err
 	})
 	if err != nil {
-		t.fatalf("setting %s on CSR %s: %v", condType, name, err)
+		t.Fatalf("setting %s on CSR %s: %v", condType, name, err)
 	}
 }
 
@@ -217,8 +222,8 @@ func (t *caseT) unsigned(name string) func(ctx context.Context) (bool, string, e
 	}
 }
 
-// observe checks cond for every name during the observation window.
-func (t *caseT) observe(ctx context.Context, expected string, names []string, cond func(name string) func(context.Context) (bool, string, error)) {
+// observeCSRs checks cond for every name during the observation window.
+func (t *caseT) observeCSRs(ctx context.Context, expected string, names []string, cond func(name string) func(context.Context) (bool, string, error)) {
 	conds := make([]func(context.Context) (bool, string, error), len(names))
 	for i, n := range names {
 		conds[i] = cond(n)

@@ -45,7 +45,7 @@ func (t *caseT) impersonate(user string, groups ...string) *csrIdentity {
 	rc.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		t.fatalf("building a client impersonating %s: %v", user, err)
+		t.Fatalf("building a client impersonating %s: %v", user, err)
 	}
 	return &csrIdentity{User: user, Groups: groups, Client: client}
 }
@@ -96,15 +96,15 @@ func (t *caseT) grantTo(ctx context.Context, subject rbacv1.Subject, who *csrIde
 	}
 	rbacClient := t.Client.RbacV1()
 	if _, err := rbacClient.ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.fatalf("creating ClusterRole %s: %v", name, err)
+		t.Fatalf("creating ClusterRole %s: %v", name, err)
 	}
-	t.Cleanup(func(ctx context.Context) error {
+	t.cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(rbacClient.ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{}))
 	})
 	if _, err := rbacClient.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.fatalf("creating ClusterRoleBinding %s: %v", name, err)
+		t.Fatalf("creating ClusterRoleBinding %s: %v", name, err)
 	}
-	t.Cleanup(func(ctx context.Context) error {
+	t.cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(rbacClient.ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{}))
 	})
 	for _, g := range grants {

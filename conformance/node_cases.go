@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"github.com/tlsbootstrap/tlsbootstrap/token"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tlsbootstrap/tlsbootstrap/token"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -70,7 +71,7 @@ func nodeCases() []testCase {
 						return nil
 					})
 					if err != nil {
-						t.fatalf("reading what the node command wrote under %s: %v", root, err)
+						t.Fatalf("reading what the node command wrote under %s: %v", root, err)
 					}
 				}
 				if keys == 0 {
@@ -86,12 +87,12 @@ func nodeCases() []testCase {
 				n.run(ctx, t)
 				before, err := t.csrsFor(ctx, n.name)
 				if err != nil {
-					t.fatalf("%v", err)
+					t.Fatalf("%v", err)
 				}
 				n.run(ctx, t)
 				after, err := t.csrsFor(ctx, n.name)
 				if err != nil {
-					t.fatalf("%v", err)
+					t.Fatalf("%v", err)
 				}
 				if len(after) != len(before) {
 					t.Errorf("expected no new CSR for system:node:%s on a second run; before %v, after %v", n.name, before, after)
@@ -112,7 +113,7 @@ type testNode struct {
 
 func (t *caseT) bootstrapNode(ctx context.Context) *testNode {
 	if len(t.Options.NodeCommand) == 0 {
-		t.skipf("no node command configured (Options.NodeCommand / --node-command)")
+		t.Skipf("no node command configured (Options.NodeCommand / --node-command)")
 	}
 	return t.prepareNode(ctx, t.Options.NodeCommand)
 }
@@ -128,9 +129,9 @@ func (t *caseT) prepareNode(ctx context.Context, command []string) *testNode {
 
 	dir, err := os.MkdirTemp("", "tlsbootstrap-conformance-node-")
 	if err != nil {
-		t.fatalf("creating a folder for the node: %v", err)
+		t.Fatalf("creating a folder for the node: %v", err)
 	}
-	t.Cleanup(func(context.Context) error { return os.RemoveAll(dir) })
+	t.cleanup(func(context.Context) error { return os.RemoveAll(dir) })
 	n := &testNode{
 		name:                t.uniqueName("node"),
 		bootstrapKubeconfig: filepath.Join(dir, "bootstrap.kubeconfig"),
@@ -139,14 +140,14 @@ func (t *caseT) prepareNode(ctx context.Context, command []string) *testNode {
 	}
 	caData, err := servingCA(t)
 	if err != nil {
-		t.fatalf("reading the API server's CA from the admin config: %v", err)
+		t.Fatalf("reading the API server's CA from the admin config: %v", err)
 	}
 	cfg, err := kubeconfig.BootstrapConfig(kubeconfig.BootstrapOptions{Server: t.RESTConfig.Host, CAData: caData, Token: token.NewSecret(tok.value())})
 	if err != nil {
-		t.fatalf("building the bootstrap kubeconfig: %v", err)
+		t.Fatalf("building the bootstrap kubeconfig: %v", err)
 	}
 	if err := kubeconfig.Write(n.bootstrapKubeconfig, cfg); err != nil {
-		t.fatalf("writing the bootstrap kubeconfig: %v", err)
+		t.Fatalf("writing the bootstrap kubeconfig: %v", err)
 	}
 	r := strings.NewReplacer(
 		placeholderBootstrapKubeconfig, n.bootstrapKubeconfig, placeholderKubeconfig, n.kubeconfig,
@@ -155,7 +156,7 @@ func (t *caseT) prepareNode(ctx context.Context, command []string) *testNode {
 		n.argv = append(n.argv, r.Replace(arg))
 	}
 	// What the command made on the cluster (its CSRs; a Node, were it a kubelet) goes too.
-	t.Cleanup(func(ctx context.Context) error {
+	t.cleanup(func(ctx context.Context) error {
 		names, err := t.csrsFor(ctx, n.name)
 		if err != nil {
 			return err
@@ -175,22 +176,22 @@ func (n *testNode) run(ctx context.Context, t *caseT) {
 	cmd := exec.CommandContext(ctx, n.argv[0], n.argv[1:]...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.fatalf("expected the node command %q to exit 0; it failed (%v) with output:\n%s", strings.Join(n.argv, " "), err, tail(out, 2000))
+		t.Fatalf("expected the node command %q to exit 0; it failed (%v) with output:\n%s", strings.Join(n.argv, " "), err, tail(out, 2000))
 	}
 }
 
 func expectNodeIdentity(ctx context.Context, t *caseT, n *testNode) {
 	rc, err := clientcmd.BuildConfigFromFlags("", n.kubeconfig)
 	if err != nil {
-		t.fatalf("expected the node command to write a usable kubeconfig at %s; loading it: %v", n.kubeconfig, err)
+		t.Fatalf("expected the node command to write a usable kubeconfig at %s; loading it: %v", n.kubeconfig, err)
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		t.fatalf("building a client from %s: %v", n.kubeconfig, err)
+		t.Fatalf("building a client from %s: %v", n.kubeconfig, err)
 	}
 	user, groups, err := whoAmI(ctx, client)
 	if err != nil {
-		t.fatalf("expected %s to authenticate; the API server answered: %v", n.kubeconfig, err)
+		t.Fatalf("expected %s to authenticate; the API server answered: %v", n.kubeconfig, err)
 	}
 	if user != nodeUser(n.name) || !slices.Contains(groups, "system:nodes") {
 		t.Errorf("expected the kubeconfig to authenticate as %s in system:nodes; it is %s %v", nodeUser(n.name), user, groups)

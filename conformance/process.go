@@ -31,13 +31,13 @@ func (n *testNode) start(t *caseT) *nodeProcess {
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	p.cmd.WaitDelay = stopGrace // a child holding the output pipe must not block Wait
 	if err := p.cmd.Start(); err != nil {
-		t.fatalf("starting the node command %q: %v", strings.Join(n.argv, " "), err)
+		t.Fatalf("starting the node command %q: %v", strings.Join(n.argv, " "), err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()
-	t.Cleanup(p.stop)
+	t.cleanup(p.stop)
 	return p
 }
 

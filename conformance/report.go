@@ -24,17 +24,50 @@ type Report struct {
 	Started             time.Time      `json:"started"`
 	Duration            time.Duration  `json:"duration"`
 	Cases               []CaseResult   `json:"cases"`
+	// StopError is what stopping the provisioned implementation returned, if it failed.
+	StopError string `json:"stopError,omitempty"`
 }
 
-// CorePassed reports whether every core case of the run SUCCEEDED (a skipped core case
-// does not count as passed).
+// CorePassed reports whether every core case of the run SUCCEEDED or was NOT_SUPPORTED
+// (a profile the implementation does not implement, such as serving approval on
+// kube-controller-manager). A skipped core case does not count as passed.
 func (r *Report) CorePassed() bool {
 	for _, c := range r.Cases {
-		if c.Core && c.Result != Succeeded {
+		if c.Core && c.Result != Succeeded && c.Result != NotSupported {
 			return false
 		}
 	}
 	return true
+}
+
+// ProfileResults sums the run up per profile: Succeeded when every core case passed,
+// NotSupported when every case was NOT_SUPPORTED, else Failed. Profiles without a
+// chosen case are left out.
+func (r *Report) ProfileResults() map[Profile]Result {
+	out := map[Profile]Result{}
+	for _, p := range r.Profiles {
+		var cases, notSupported int
+		result := Succeeded
+		for _, c := range r.Cases {
+			if c.Profile != p {
+				continue
+			}
+			cases++
+			switch {
+			case c.Result == NotSupported:
+				notSupported++
+			case c.Core && c.Result != Succeeded:
+				result = Failed
+			}
+		}
+		if cases > 0 && notSupported == cases {
+			result = NotSupported
+		}
+		if cases > 0 {
+			out[p] = result
+		}
+	}
+	return out
 }
 
 // Counts returns how many cases had each result.
@@ -50,9 +83,9 @@ func (r *Report) tally() map[Result]int {
 // and, under the table, the message of every case that did not succeed.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tPROFILE\tLEVEL\tRESULT\tDURATION")
+	fmt.Fprintln(tw, "CASE\tPROFILE\tLEVEL\tRESULT\tOBSERVED\tDURATION")
 	for _, c := range r.Cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Profile, level(c.Core), c.Result, c.Duration.Round(10*time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Profile, level(c.Core), c.Result, briefly(c.Observed), c.Duration.Round(10*time.Millisecond))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -61,10 +94,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "\n%s %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
 		orUnknown(r.Implementation.Name), r.Implementation.Version,
 		counts[Succeeded], counts[Failed], counts[Skipped], counts[NotSupported], r.Duration.Round(100*time.Millisecond))
+	profiles := r.ProfileResults()
+	for _, p := range r.Profiles {
+		if res, ok := profiles[p]; ok {
+			fmt.Fprintf(w, "  profile %s: %s\n", p, res)
+		}
+	}
 	for _, c := range r.Cases {
 		if c.Result != Succeeded && c.Message != "" {
 			fmt.Fprintf(w, "  %s %s: %s\n", c.Result, c.FullName(), c.Message)
 		}
+	}
+	if r.StopError != "" {
+		fmt.Fprintf(w, "  stopping the implementation failed: %s\n", r.StopError)
 	}
 	_, err := fmt.Fprintf(w, "core cases passed: %t\n", r.CorePassed())
 	return err
@@ -90,6 +132,9 @@ func (r *Report) junitReport() ([]byte, error) {
 		}
 		s := &suites.Suites[i]
 		tc := junitCase{Name: c.Name, Classname: string(c.Profile) + "." + level(c.Core), Time: seconds(c.Duration)}
+		if c.Observed != "" {
+			tc.SystemOut = "observed: " + c.Observed
+		}
 		switch c.Result {
 		case Failed:
 			tc.Failure = &junitMessage{Message: c.Message, Text: c.Message}
@@ -148,6 +193,18 @@ func orUnknown(s string) string {
 	return s
 }
 
+// briefly is the head of an observation for the table ("Denied", "Pending after 5s");
+// the reports keep all of it.
+func briefly(observed string) string {
+	if observed == "" {
+		return "-"
+	}
+	if i := strings.IndexAny(observed, "(:"); i > 0 {
+		return strings.TrimSpace(observed[:i])
+	}
+	return observed
+}
+
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 type junitSuites struct {
@@ -174,6 +231,7 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {

@@ -25,7 +25,7 @@ func rotationCase() testCase {
 			"kubeconfig changes serial and public key, and the kubeconfig still authenticates as the node",
 		Run: func(ctx context.Context, t *caseT) {
 			if len(t.Options.NodeRotateCommand) == 0 {
-				t.skipf("no rotating node command configured (Options.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
+				t.Skipf("no rotating node command configured (Options.NodeRotateCommand / --node-rotate-command): rotation cannot be observed")
 			}
 			n := t.prepareNode(ctx, t.Options.NodeRotateCommand)
 			// The node renews as itself: grant system:node:<name> what kubeadm grants the

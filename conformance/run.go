@@ -1,17 +1,18 @@
 package conformance
 
 import (
-	"sync"
-
 	"context"
 	"crypto/rand"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"slices"
 	"strings"
+	"sync"
+	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // Result is a case's outcome, as in the Gateway API's conformance reports.
@@ -25,38 +26,116 @@ const (
 	Failed Result = "FAILED"
 	// Skipped: the configuration lacks a prerequisite (no node command, no CA).
 	Skipped Result = "SKIPPED"
-	// NotSupported: the implementation declared a feature the case needs unsupported.
+	// NotSupported: the implementation lacks a feature the case or its profile needs,
+	// declared in Options.UnsupportedFeatures or known of the implementation.
 	NotSupported Result = "NOT_SUPPORTED"
 )
 
 // CaseResult is the outcome of one case.
 type CaseResult struct {
-	Name     string        `json:"name"`
-	Profile  Profile       `json:"profile"`
-	Core     bool          `json:"core"`
-	Features []Feature     `json:"features,omitempty"`
-	Result   Result        `json:"result"`
-	Message  string        `json:"message,omitempty"`
+	Name     string    `json:"name"`
+	Profile  Profile   `json:"profile"`
+	Core     bool      `json:"core"`
+	Features []Feature `json:"features,omitempty"`
+	Result   Result    `json:"result"`
+	Message  string    `json:"message,omitempty"`
+	// Observed says which of the allowed answers the implementation gave, where a case
+	// allows more than one: a request that must not be approved may be "Denied (reason)",
+	// "Pending" after the observation window, or "Refused" by the API server at create.
+	Observed string        `json:"observed,omitempty"`
 	Duration time.Duration `json:"duration"`
 }
 
 // FullName is "profile/name".
 func (r CaseResult) FullName() string { return string(r.Profile) + "/" + r.Name }
 
-// Run runs the full suite (new_) with cfg.
-func Run(ctx context.Context, cfg Options) (*Report, error) {
-	return newSuite().Run(ctx, cfg)
-}
-
-// Run runs the cases of the chosen profiles one after another and returns the report.
-// The error is for a run that could not start (bad configuration, unreachable server);
-// failing cases are in the report.
-func (s *caseSuite) Run(ctx context.Context, cfg Options) (*Report, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+// Run runs the chosen profiles and returns the report: the way to run the suite from a
+// program. Within a profile, cases run Options.Parallelism at a time. The error is for a
+// run that could not start (bad configuration, unreachable server, a failed
+// Options.Provision); failing cases are in the report.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	r, err := startRun(ctx, opts)
+	if err != nil {
 		return nil, err
 	}
-	rc, err := cfg.restConfig()
+	defer r.stop()
+	for _, p := range r.report.Profiles {
+		var g errgroup.Group
+		g.SetLimit(r.opts.Parallelism)
+		for _, slot := range r.slotsOf(p) {
+			g.Go(func() error {
+				rec := &recorder{}
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					r.execute(ctx, rec, slot) // Fatalf and Skipf end this goroutine
+				}()
+				<-done
+				rec.runCleanups()
+				return nil
+			})
+		}
+		_ = g.Wait() // cases report through their results, never an error
+	}
+	return r.finish(), nil
+}
+
+// RunTests runs the chosen profiles under go test: one subtest per profile and, within
+// it, one per case (TestX/serving/ipv6-approved), so -run selects cases and a failing
+// case fails t with what was expected and seen. Cases of a profile run in parallel
+// (t.Parallel, bounded by Options.Parallelism and -test.parallel). A run that cannot
+// start fails t at once. It returns the report for the files or table a test may want.
+func RunTests(t *testing.T, opts Options) *Report {
+	t.Helper()
+	ctx := t.Context()
+	r, err := startRun(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.stop()
+	sem := make(chan struct{}, r.opts.Parallelism)
+	for _, p := range r.report.Profiles {
+		t.Run(string(p), func(t *testing.T) {
+			for _, slot := range r.slotsOf(p) {
+				t.Run(r.cases[slot].Name, func(t *testing.T) {
+					if r.opts.Parallelism > 1 {
+						t.Parallel()
+					}
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					r.execute(ctx, t, slot)
+				})
+			}
+		})
+	}
+	return r.finish()
+}
+
+// testRun is one run of the suite: the chosen cases, the client, the provisioned
+// implementation and the results as they come in.
+type testRun struct {
+	opts   Options
+	rc     *rest.Config
+	client kubernetes.Interface
+	env    Environment
+	id     string
+	cases  []testCase
+	// unsupported says why each feature the implementation lacks is lacking.
+	unsupported map[Feature]string
+	stopImpl    func(context.Context) error
+
+	mu      sync.Mutex
+	results []CaseResult
+	report  *Report
+}
+
+// startRun checks the options, reaches the API server and provisions the implementation.
+func startRun(ctx context.Context, opts Options) (*testRun, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	rc, err := opts.restConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -67,75 +146,120 @@ func (s *caseSuite) Run(ctx context.Context, cfg Options) (*Report, error) {
 	if _, err := client.Discovery().ServerVersion(); err != nil {
 		return nil, fmt.Errorf("conformance: reaching the API server at %s: %w", rc.Host, err)
 	}
-	runID := randomLabel(5)
-	report := &Report{
-		Implementation:      cfg.Implementation,
-		Profiles:            chosenProfiles(cfg),
-		UnsupportedFeatures: cfg.UnsupportedFeatures,
+	r := &testRun{opts: opts, rc: rc, client: client, env: newEnvironment(rc, opts), id: randomLabel(5),
+		unsupported: unsupportedFeatures(opts)}
+	r.report = &Report{
+		Implementation:      opts.Implementation,
+		Profiles:            chosenProfiles(opts),
+		UnsupportedFeatures: sortedFeatures(r.unsupported),
 		Started:             time.Now().UTC(),
 	}
-	var chosen []int
-	for i, c := range s.Cases {
-		if cfg.wantsProfile(c.Profile) && focused(cfg.Focus, c.FullName()) {
-			chosen = append(chosen, i)
+	for _, c := range newSuite().Cases {
+		if opts.wantsProfile(c.Profile) && focused(opts.Focus, c.FullName()) {
+			r.cases = append(r.cases, c)
 		}
 	}
-	results := make([]CaseResult, len(chosen))
-	var progress sync.Mutex
-	var g errgroup.Group
-	g.SetLimit(cfg.Parallelism)
-	for slot, i := range chosen {
-		g.Go(func() error {
-			t := &caseT{Client: client, RESTConfig: rc, Options: cfg, prefix: fmt.Sprintf("conf-%s-%d", runID, i)}
-			results[slot] = runCase(ctx, s.Cases[i], t)
-			if cfg.Progress != nil {
-				progress.Lock()
-				cfg.Progress(results[slot])
-				progress.Unlock()
-			}
-			return nil
-		})
+	r.results = make([]CaseResult, len(r.cases))
+	if opts.Provision != nil {
+		stop, err := opts.Provision(ctx, r.env)
+		if err != nil {
+			return nil, fmt.Errorf("conformance: provisioning %s: %w", orUnknown(opts.Implementation.Name), err)
+		}
+		r.stopImpl = stop
 	}
-	_ = g.Wait() // cases report through their results, never an error
-	report.Cases = results
-	report.Duration = time.Since(report.Started)
-	return report, nil
+	return r, nil
 }
 
-func runCase(ctx context.Context, c testCase, t *caseT) CaseResult {
-	res := CaseResult{Name: c.Name, Profile: c.Profile, Core: c.Core, Features: c.Features}
-	if missing := unsupported(c.Features, t.Options.UnsupportedFeatures); len(missing) > 0 {
-		res.Result = NotSupported
-		res.Message = "the implementation does not support " + strings.Join(missing, ", ")
-		return res
+// stop stops the provisioned implementation.
+func (r *testRun) stop() {
+	if r.stopImpl == nil {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	if err := r.stopImpl(ctx); err != nil {
+		r.mu.Lock()
+		r.report.StopError = err.Error()
+		r.mu.Unlock()
+	}
+}
+
+// slotsOf lists the indexes of the chosen cases of profile p.
+func (r *testRun) slotsOf(p Profile) []int {
+	var slots []int
+	for i, c := range r.cases {
+		if c.Profile == p {
+			slots = append(slots, i)
+		}
+	}
+	return slots
+}
+
+// execute runs case slot on t and records its result once t's cleanups have run. The
+// same body serves Run (t a recorder) and RunTests (t the subtest).
+func (r *testRun) execute(ctx context.Context, t tb, slot int) {
+	c := r.cases[slot]
+	ct := &caseT{tb: t, Client: r.client, RESTConfig: r.rc, Options: r.opts, Env: r.env,
+		prefix: fmt.Sprintf("conf-%s-%d", r.id, slot)}
 	start := time.Now()
-	caseCtx, cancel := context.WithTimeout(ctx, t.Options.CaseTimeout)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.Run(caseCtx, t) // Fatalf and Skipf end this goroutine through runtime.Goexit
-	}()
-	<-done
-	cancel()
-	t.runCleanups(30 * time.Second)
-	res.Duration = time.Since(start)
-	switch msg := t.failures(); {
-	case msg != "":
-		res.Result, res.Message = Failed, msg
-	case t.skipped != "":
-		res.Result, res.Message = Skipped, t.skipped
-	default:
-		res.Result = Succeeded
+	// Registered first, so it runs after every cleanup the case registers.
+	t.Cleanup(func() { r.record(slot, ct.result(c, time.Since(start))) })
+	if why := r.lacking(c); why != "" {
+		ct.notSupportedf("%s", why)
 	}
-	return res
+	ctx, cancel := context.WithTimeout(ctx, r.opts.CaseTimeout)
+	defer cancel()
+	c.Run(ctx, ct)
 }
 
-func unsupported(needed, lacking []Feature) []string {
-	var out []string
-	for _, f := range needed {
-		if slices.Contains(lacking, f) {
-			out = append(out, string(f))
+// lacking says why the implementation cannot run c, or "" when it can.
+func (r *testRun) lacking(c testCase) string {
+	var why []string
+	for _, f := range append(slices.Clone(profileFeatures[c.Profile]), c.Features...) {
+		if reason, ok := r.unsupported[f]; ok {
+			why = append(why, reason)
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+func (r *testRun) record(slot int, res CaseResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.results[slot] = res
+	if r.opts.Progress != nil {
+		r.opts.Progress(res)
+	}
+}
+
+func (r *testRun) finish() *Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.report.Cases = slices.Clone(r.results)
+	r.report.Duration = time.Since(r.report.Started)
+	return r.report
+}
+
+// unsupportedFeatures joins the features declared unsupported with those known of the
+// implementation, each with the reason the report gives.
+func unsupportedFeatures(opts Options) map[Feature]string {
+	out := map[Feature]string{}
+	for _, f := range opts.UnsupportedFeatures {
+		out[f] = fmt.Sprintf("the implementation does not support %s (declared)", f)
+	}
+	if known, ok := knownUnsupported[opts.Implementation.Name]; ok {
+		for _, f := range known.features {
+			out[f] = fmt.Sprintf("the implementation does not support %s: %s", f, known.why)
+		}
+	}
+	return out
+}
+
+func sortedFeatures(m map[Feature]string) []Feature {
+	var out []Feature
+	for _, f := range Features() {
+		if _, ok := m[f]; ok {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -157,7 +281,14 @@ func chosenProfiles(cfg Options) []Profile {
 	if len(cfg.Profiles) == 0 {
 		return Profiles()
 	}
-	return slices.Clone(cfg.Profiles)
+	// In the suite's order, whatever order they were given in.
+	var out []Profile
+	for _, p := range Profiles() {
+		if slices.Contains(cfg.Profiles, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // randomLabel is n characters of [a-z0-9] from crypto/rand, so parallel runs on one

@@ -52,7 +52,7 @@ func signerCases() []testCase {
 					pending = append(pending, t.mustSubmitCSR(ctx, who, reqs[signer]).Name)
 					t.issue(ctx, who, reqs[signer])
 				}
-				t.observe(ctx, "pending CSRs to get no certificate", pending, t.unsigned)
+				t.observeCSRs(ctx, "pending CSRs to get no certificate", pending, t.unsigned)
 			},
 		},
 		{
@@ -179,7 +179,7 @@ func signerCases() []testCase {
 					denied = append(denied, s.Name)
 				}
 				t.issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName]) // the signer is working
-				t.observe(ctx, "Denied CSRs to get no certificate", denied, t.unsigned)
+				t.observeCSRs(ctx, "Denied CSRs to get no certificate", denied, t.unsigned)
 			},
 		},
 		{
@@ -192,7 +192,7 @@ func signerCases() []testCase {
 				s := t.mustSubmitCSR(ctx, who, r)
 				t.decide(ctx, s.Name, true)
 				t.issue(ctx, who, builtinRequests(t)[certificatesv1.KubeAPIServerClientSignerName])
-				t.observe(ctx, "an approved foreign-signer CSR to be left alone", []string{s.Name}, t.unsigned)
+				t.observeCSRs(ctx, "an approved foreign-signer CSR to be left alone", []string{s.Name}, t.unsigned)
 			},
 		},
 	}
@@ -201,11 +201,11 @@ func signerCases() []testCase {
 // configuredCA parses Options.CACertPEM, skipping the case when it is absent.
 func (t *caseT) configuredCA() *x509.CertPool {
 	if len(t.Options.CACertPEM) == 0 {
-		t.skipf("no CA certificate configured (Options.CACertPEM / --ca-cert): cannot check the chain")
+		t.Skipf("no CA certificate configured (Options.CACertPEM / --ca-cert): cannot check the chain")
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(t.Options.CACertPEM) {
-		t.fatalf("Options.CACertPEM holds no PEM certificate")
+		t.Fatalf("Options.CACertPEM holds no PEM certificate")
 	}
 	return pool
 }

@@ -20,8 +20,15 @@ type Profile string
 const (
 	// ProfileClusterSetup checks bootstrap-token authentication and the bootstrap RBAC.
 	ProfileClusterSetup Profile = "cluster-setup"
-	// ProfileApprover checks the CSR approver (kube-controller-manager's csrapproving).
+	// ProfileApprover checks the CSR approver of kubelet client certificates
+	// (kube-controller-manager's csrapproving).
 	ProfileApprover Profile = "approver"
+	// ProfileServing checks an approver of kubelet serving certificates
+	// (kubernetes.io/kubelet-serving), which Kubernetes does not ship: the rules every safe
+	// one holds, and the kubelet-shaped requests it must approve. It needs
+	// FeatureServingApproval; an approver of client certificates only reports the whole
+	// profile NOT_SUPPORTED, not failed.
+	ProfileServing Profile = "serving"
 	// ProfileSigner checks the CSR signer (kube-controller-manager's csrsigning).
 	ProfileSigner Profile = "signer"
 	// ProfileNode checks a node's bootstrap program (the kubelet's bootstrap).
@@ -32,27 +39,63 @@ const (
 
 // Profiles lists every profile in the order the suite runs them.
 func Profiles() []Profile {
-	return []Profile{ProfileClusterSetup, ProfileApprover, ProfileSigner, ProfileNode, ProfileCleaner}
+	return []Profile{ProfileClusterSetup, ProfileApprover, ProfileServing, ProfileSigner, ProfileNode, ProfileCleaner}
 }
 
-// Feature is an optional capability an extended case needs. An implementation lists
-// the features it lacks in Options.UnsupportedFeatures; their cases report NOT_SUPPORTED.
+// Feature is an optional capability a profile or an extended case needs. An
+// implementation lists the features it lacks in Options.UnsupportedFeatures; their cases
+// report NOT_SUPPORTED.
 type Feature string
 
-// The features extended cases declare.
+// The features profiles and extended cases declare.
 const (
-	// FeatureServingApproval: the approver approves kubelet serving CSRs whose SANs are
-	// among the Node's addresses (Kubernetes never does).
+	// FeatureServingApproval: the approver approves kubelet serving CSRs (the serving
+	// profile). kube-controller-manager never does.
 	FeatureServingApproval Feature = "ServingApproval"
+	// FeatureServingUniqueAddresses: a serving SAN another Node holds (its address or its
+	// name) is not approved, even when the requesting Node lists it too.
+	FeatureServingUniqueAddresses Feature = "ServingUniqueAddresses"
+	// FeatureServingReservedAddresses: the kubernetes Service IP, loopback, link-local and
+	// the API server's own addresses are not approved, even when the Node lists them.
+	FeatureServingReservedAddresses Feature = "ServingReservedAddresses"
+	// FeatureServingDNSRules: wildcards, localhost and kubernetes.default.svc are not
+	// approved as DNS SANs, even when the Node lists them.
+	FeatureServingDNSRules Feature = "ServingDNSRules"
+	// FeatureServingAllowedPrefixes: the approver allows IP SANs only in
+	// Environment.ServingAllowedIPPrefixes.
+	FeatureServingAllowedPrefixes Feature = "ServingAllowedPrefixes"
+	// FeatureServingAuditMode: the approver audits a rule that addresses in
+	// Environment.ServingAuditedIPPrefixes break: it approves them and reports the finding
+	// in a Warning Event on the CSR.
+	FeatureServingAuditMode Feature = "ServingAuditMode"
 	// FeatureClientRotation: the node program renews its client certificate before expiry.
 	FeatureClientRotation Feature = "ClientRotation"
 	// FeatureCSRCleaner: a CSR cleaner runs and deletes CSRs by the retention table.
 	FeatureCSRCleaner Feature = "CSRCleaner"
 )
 
-// Features lists every feature a case may declare.
+// Features lists every feature a profile or case may declare.
 func Features() []Feature {
-	return []Feature{FeatureServingApproval, FeatureClientRotation, FeatureCSRCleaner}
+	return []Feature{FeatureServingApproval, FeatureServingUniqueAddresses, FeatureServingReservedAddresses,
+		FeatureServingDNSRules, FeatureServingAllowedPrefixes, FeatureServingAuditMode,
+		FeatureClientRotation, FeatureCSRCleaner}
+}
+
+// profileFeatures are the features every case of a profile needs, core cases included.
+var profileFeatures = map[Profile][]Feature{
+	ProfileServing: {FeatureServingApproval},
+}
+
+// knownUnsupported are features implementations lack by their source, so a run need not
+// be told: keyed by Implementation.Name.
+var knownUnsupported = map[string]struct {
+	features []Feature
+	why      string
+}{
+	"kube-controller-manager": {
+		features: []Feature{FeatureServingApproval},
+		why:      "kube-controller-manager approves no kubelet-serving CSR (its csrapproving recognizes kubelet client CSRs only)",
+	},
 }
 
 // Implementation names what is under test, for the report.
@@ -83,8 +126,14 @@ type Options struct {
 	RESTConfig *rest.Config
 	// Kubeconfig is a path to an admin kubeconfig, used when RESTConfig is nil.
 	Kubeconfig string
-	// Implementation under test, as shown in the report.
+	// Implementation under test, as shown in the report. Features the named
+	// implementation is known to lack (kube-controller-manager: ServingApproval) are
+	// reported NOT_SUPPORTED without being declared.
 	Implementation Implementation
+	// Provision, when set, starts the implementation under test before the first case and
+	// stops it after the last: the hook another project's tests use to run the suite
+	// against their approver or signer. Without it, the implementation must be running.
+	Provision ProvisionFunc
 	// Profiles to run. Empty: all.
 	Profiles []Profile
 	// UnsupportedFeatures are reported NOT_SUPPORTED instead of run.

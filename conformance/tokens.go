@@ -35,7 +35,7 @@ func (b bootstrapToken) user() string { return "system:bootstrap:" + b.id }
 func (t *caseT) createToken(ctx context.Context, opts tokenOptions) bootstrapToken {
 	tok, err := token.Generate()
 	if err != nil {
-		t.fatalf("generating a bootstrap token: %v", err)
+		t.Fatalf("generating a bootstrap token: %v", err)
 	}
 	data := map[string]string{
 		"token-id":                tok.ID,
@@ -59,9 +59,9 @@ func (t *caseT) createToken(ctx context.Context, opts tokenOptions) bootstrapTok
 	}
 	secrets := t.Client.CoreV1().Secrets(metav1.NamespaceSystem)
 	if _, err := secrets.Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.fatalf("creating bootstrap token Secret %s: %v", secret.Name, err)
+		t.Fatalf("creating bootstrap token Secret %s: %v", secret.Name, err)
 	}
-	t.Cleanup(func(ctx context.Context) error {
+	t.cleanup(func(ctx context.Context) error {
 		return ignoreNotFound(secrets.Delete(ctx, secret.Name, metav1.DeleteOptions{}))
 	})
 	return bootstrapToken{id: tok.ID, secret: tok.Secret}
@@ -77,7 +77,7 @@ func (t *caseT) bearerConfig(value string) *rest.Config {
 func (t *caseT) bearerClient(value string) kubernetes.Interface {
 	client, err := kubernetes.NewForConfig(t.bearerConfig(value))
 	if err != nil {
-		t.fatalf("building a bearer-token client: %v", err)
+		t.Fatalf("building a bearer-token client: %v", err)
 	}
 	return client
 }

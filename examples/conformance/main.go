@@ -7,13 +7,20 @@
 //
 //	go run ./examples/conformance
 //
-// Against Kubernetes' own kube-controller-manager:
+// The serving profile alone, which rates any approver of kubelet serving certificates:
 //
-//	go run ./examples/conformance --profiles approver,signer \
-//	    --implementation kube-controller-manager,1.37.2 --unsupported-features ServingApproval \
+//	go run ./examples/conformance --profiles serving
+//
+// Against Kubernetes' own kube-controller-manager (named from the command, so serving
+// approval, which it lacks, is reported NOT_SUPPORTED without being declared):
+//
+//	go run ./examples/conformance --profiles approver,serving,signer \
 //	    --controller-command "bin/k8s/1.37.2/kube-controller-manager --kubeconfig={kubeconfig} \
 //	      --controllers=csrapproving,csrsigning,csrcleaner --leader-elect=false --secure-port=0 \
 //	      --cluster-signing-cert-file={ca-cert} --cluster-signing-key-file={ca-key}"
+//
+// The package does the work (conformance.Run, with the controller started through
+// conformance.Options.Provision); this program is its flags and reports.
 package main
 
 import (
@@ -79,9 +86,9 @@ func parse(args []string) (*flags, error) {
 	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "admin kubeconfig of the cluster under test (default: start an embedded control plane)")
 	fs.StringSliceVar(&f.profiles, "profiles", nil, fmt.Sprintf("profiles to run (default all: %v)", conformance.Profiles()))
-	fs.StringSliceVar(&f.implementation, "implementation", nil, "name,version of the implementation under test (default: tlsbootstrap,dev with the built-in controller)")
+	fs.StringSliceVar(&f.implementation, "implementation", nil, "name,version of the implementation under test (default: tlsbootstrap,dev with the built-in controller; the --controller-command program and its --version)")
 	fs.StringSliceVar(&f.unsupportedFeatures, "unsupported-features", nil, fmt.Sprintf("features the implementation lacks, reported NOT_SUPPORTED (known: %v)", conformance.Features()))
-	fs.StringVar(&f.controllerCommand, "controller-command", "", "command starting the approver/signer under test, with placeholders {kubeconfig} {ca-cert} {ca-key} {signing-duration}; \"none\" when the cluster already runs one (default: the project's controller, in-process)")
+	fs.StringVar(&f.controllerCommand, "controller-command", "", "command starting the approver/signer under test, with placeholders {kubeconfig} {ca-cert} {ca-key} {signing-duration} {cleaner-interval} {allowed-ip-prefixes} {audited-ip-prefixes}; its program's name and --version name the implementation unless --implementation does; \"none\" when the cluster already runs one (default: the project's controller, in-process)")
 	fs.StringVar(&f.nodeCommand, "node-command", "", "command bootstrapping one node, with placeholders {bootstrap-kubeconfig} {kubeconfig} {cert-dir} {node-name} (default: the project's node agent)")
 	fs.StringVar(&f.nodeRotateCommand, "node-rotate-command", "", "command running one node that stays up and renews its client certificate within seconds, same placeholders as --node-command; stopped with SIGINT (default: the project's node agent with --renew-after=3s)")
 	fs.StringVar(&f.reportDir, "report-dir", "conformance-report", "folder for report.json, report.yaml and junit.xml (empty: none)")

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
-
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+	"time"
 
 	"github.com/tlsbootstrap/tlsbootstrap/conformance"
+	"github.com/tlsbootstrap/tlsbootstrap/examples/controllerconformance"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 	"github.com/tlsbootstrap/tlsbootstrap/rbac"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
@@ -52,12 +55,9 @@ func run(ctx context.Context, args []string) (bool, error) {
 		}
 	}
 
-	stopController, err := startController(ctx, f, &cfg, placeholders)
-	if err != nil {
+	if err := provision(f, &cfg, placeholders); err != nil {
 		return false, err
 	}
-	defer stopController()
-
 	if cfg.NodeCommand, err = nodeCommand(f.nodeCommand, "--once"); err != nil {
 		return false, err
 	}
@@ -84,15 +84,49 @@ func run(ctx context.Context, args []string) (bool, error) {
 	return report.CorePassed(), nil
 }
 
-// startController starts the approver/signer under test: a command template, nothing
-// ("none"), or the project's controller in-process (when a CA key is known), whose
-// cleaner interval it records in cfg.
-func startController(ctx context.Context, f *flags, cfg *conformance.Options, placeholders map[string]string) (func(), error) {
+// provision says how the approver/signer under test starts, in cfg.Provision: a command
+// template, nothing ("none", or no CA key on a --kubeconfig cluster), or the project's
+// controller in-process, whose cleaner interval it records in cfg.
+func provision(f *flags, cfg *conformance.Options, placeholders map[string]string) error {
 	switch {
 	case f.controllerCommand == "none":
-		return func() {}, nil
+		return nil
 	case f.controllerCommand != "":
-		argv := expand(strings.Fields(f.controllerCommand), placeholders)
+		argv := strings.Fields(f.controllerCommand)
+		if cfg.Implementation.Name == "" {
+			cfg.Implementation = implementationOf(argv[0])
+		}
+		cfg.Provision = commandProvision(argv, placeholders)
+		return nil
+	case placeholders["{ca-key}"] == "":
+		fmt.Fprintln(os.Stderr, "no --ca-key: assuming the cluster runs its own approver and signer")
+		return nil
+	}
+	if cfg.CleanerInterval == 0 {
+		cfg.CleanerInterval = ownCleanerInterval
+	}
+	ca, err := sign.LoadCA(placeholders["{ca-cert}"], placeholders["{ca-key}"])
+	if err != nil {
+		return fmt.Errorf("signing CA: %w", err)
+	}
+	fmt.Fprintln(os.Stderr, "running the project's controller in-process")
+	cfg.Provision = controllerconformance.Provision(ca)
+	return nil
+}
+
+// ownCleanerInterval is how often the in-process controller's CSR cleaner runs by
+// default: short, so cleaner/retention sees a pass within its bounded wait.
+const ownCleanerInterval = 2 * time.Second
+
+// commandProvision starts argv, its placeholders expanded, when the suite asks, with its
+// output in a log file, and stops it with SIGTERM.
+func commandProvision(argv []string, placeholders map[string]string) conformance.ProvisionFunc {
+	return func(ctx context.Context, env conformance.Environment) (func(context.Context) error, error) {
+		values := maps.Clone(placeholders)
+		values["{allowed-ip-prefixes}"] = joinPrefixes(env.ServingAllowedIPPrefixes)
+		values["{audited-ip-prefixes}"] = joinPrefixes(env.ServingAuditedIPPrefixes)
+		values["{cleaner-interval}"] = env.CleanerInterval.String()
+		argv := expand(argv, values)
 		fmt.Fprintf(os.Stderr, "starting the controller under test: %s\n", strings.Join(argv, " "))
 		logs, err := os.CreateTemp("", "conformance-controller-*.log")
 		if err != nil {
@@ -104,30 +138,34 @@ func startController(ctx context.Context, f *flags, cfg *conformance.Options, pl
 			return nil, fmt.Errorf("starting --controller-command: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "controller logs: %s\n", logs.Name())
-		return func() { _ = p.Stop(); _ = logs.Close() }, nil
-	case placeholders["{ca-key}"] == "":
-		fmt.Fprintln(os.Stderr, "no --ca-key: assuming the cluster runs its own approver and signer")
-		return func() {}, nil
+		return func(context.Context) error {
+			err := p.Stop()
+			_ = logs.Close()
+			return err
+		}, nil
 	}
-	restConfig := cfg.RESTConfig
-	if restConfig == nil {
-		var err error
-		if restConfig, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig); err != nil {
-			return nil, fmt.Errorf("loading --kubeconfig: %w", err)
-		}
+}
+
+// implementationOf names the implementation a controller command runs: its program's
+// name, and the version its --version prints (kube-controller-manager: "Kubernetes
+// v1.37.2"), so the report names it and the suite knows what it lacks.
+func implementationOf(bin string) conformance.Implementation {
+	impl := conformance.Implementation{Name: filepath.Base(bin), Version: "unknown"}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if fields := strings.Fields(string(out)); err == nil && len(fields) > 0 {
+		impl.Version = strings.TrimPrefix(fields[len(fields)-1], "v")
 	}
-	client, err := kubernetes.NewForConfig(restConfig)
-	if err != nil {
-		return nil, err
+	return impl
+}
+
+func joinPrefixes(prefixes []netip.Prefix) string {
+	s := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		s[i] = p.String()
 	}
-	if cfg.CleanerInterval == 0 {
-		cfg.CleanerInterval = ownCleanerInterval
-	}
-	ca, err := sign.LoadCA(placeholders["{ca-cert}"], placeholders["{ca-key}"])
-	if err != nil {
-		return nil, fmt.Errorf("signing CA: %w", err)
-	}
-	return startOwnController(ctx, client, ca, f.signingDuration, cfg.CleanerInterval), nil
+	return strings.Join(s, ",")
 }
 
 // nodeCommand is a node command flag split into argv or, when empty, this program's own
