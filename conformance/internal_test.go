@@ -2,12 +2,18 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -53,7 +59,7 @@ func TestReportFormats(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CASE", "PROFILE", "LEVEL", "RESULT", "DURATION", "extended", "NOT_SUPPORTED", "FAILED signer/c: expected x", "core cases passed: false"} {
+	for _, want := range []string{"CASE", "PROFILE", "LEVEL", "RESULT", "OBSERVED", "DURATION", "extended", "NOT_SUPPORTED", "FAILED signer/c: expected x", "core cases passed: false", "profile signer: FAILED"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -126,6 +132,151 @@ func TestSuiteCasesWellFormed(t *testing.T) {
 		}
 		if !c.Core && len(c.Features) == 0 {
 			t.Errorf("%s: an extended case must declare its feature", c.FullName())
+		}
+	}
+}
+
+func TestProfileResults(t *testing.T) {
+	notSupported := func(name string, core bool) CaseResult {
+		return CaseResult{Name: name, Profile: ProfileServing, Core: core, Result: NotSupported, Message: "the implementation does not support ServingApproval: why"}
+	}
+	for _, tc := range []struct {
+		name       string
+		cases      []CaseResult
+		want       map[Profile]Result
+		corePassed bool
+	}{
+		{"whole profile not supported", []CaseResult{notSupported("a", true), notSupported("b", false)},
+			map[Profile]Result{ProfileServing: NotSupported}, true},
+		{"extended failure does not fail the profile", []CaseResult{
+			{Name: "a", Profile: ProfileServing, Core: true, Result: Succeeded},
+			{Name: "b", Profile: ProfileServing, Result: Failed}},
+			map[Profile]Result{ProfileServing: Succeeded}, true},
+		{"core failure fails it", []CaseResult{
+			{Name: "a", Profile: ProfileServing, Core: true, Result: Failed},
+			notSupported("b", false)},
+			map[Profile]Result{ProfileServing: Failed}, false},
+		{"a skipped core case is not a pass", []CaseResult{{Name: "a", Profile: ProfileServing, Core: true, Result: Skipped}},
+			map[Profile]Result{ProfileServing: Failed}, false},
+		{"profiles without cases are left out", nil, map[Profile]Result{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{Profiles: []Profile{ProfileServing}, Cases: tc.cases}
+			got := r.ProfileResults()
+			if len(got) != len(tc.want) || got[ProfileServing] != tc.want[ProfileServing] {
+				t.Errorf("ProfileResults() = %v, want %v", got, tc.want)
+			}
+			if r.CorePassed() != tc.corePassed {
+				t.Errorf("CorePassed() = %t, want %t", r.CorePassed(), tc.corePassed)
+			}
+		})
+	}
+}
+
+// A profile the implementation lacks is one line with the reason, not one per case.
+func TestTableNotSupportedProfileOnce(t *testing.T) {
+	r := &Report{Profiles: []Profile{ProfileServing}}
+	for _, name := range []string{"a", "b", "c"} {
+		r.Cases = append(r.Cases, CaseResult{Name: name, Profile: ProfileServing, Core: true, Result: NotSupported, Message: "the implementation does not support ServingApproval: why"})
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(table.String(), "does not support ServingApproval"); got != 1 {
+		t.Errorf("the reason appears %d times, want once:\n%s", got, table.String())
+	}
+	if !strings.Contains(table.String(), "profile serving: NOT_SUPPORTED: the implementation does not support") {
+		t.Errorf("no profile line with the reason:\n%s", table.String())
+	}
+}
+
+func TestBriefly(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                     "-",
+		"Pending after 5s":                     "Pending after 5s",
+		"Denied (AutoDenied: rule X)":          "Denied",
+		"Refused by the API server: forbidden": "Refused by the API server",
+		"Event ServingPolicyAudit: Would deny": "Event ServingPolicyAudit",
+	} {
+		if got := briefly(in); got != want {
+			t.Errorf("briefly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAddressIn(t *testing.T) {
+	for _, prefix := range []netip.Prefix{servingIPv4Range, servingIPv6Range, servingAuditedRange, servingOutsideRange} {
+		seen := map[netip.Addr]bool{}
+		for i := range 200 {
+			a := addressIn(prefix, fmt.Sprintf("node-%d", i))
+			if !prefix.Contains(a) {
+				t.Fatalf("addressIn(%s) = %s, outside the prefix", prefix, a)
+			}
+			seen[a] = true
+		}
+		if a, b := addressIn(prefix, "x"), addressIn(prefix, "x"); a != b {
+			t.Errorf("addressIn(%s, x) is not stable: %s then %s", prefix, a, b)
+		}
+		if prefix.Bits() <= 16 && len(seen) < 200 {
+			t.Errorf("addressIn(%s) gave %d distinct addresses for 200 seeds", prefix, len(seen))
+		}
+	}
+	env := newEnvironment(&rest.Config{}, DefaultOptions())
+	for _, p := range env.ServingAuditedIPPrefixes {
+		if !slices.Contains(env.ServingAllowedIPPrefixes, p) {
+			t.Errorf("audited prefix %s is not allowed: the audit case could never be approved", p)
+		}
+	}
+	for _, p := range env.ServingAllowedIPPrefixes {
+		if p.Overlaps(servingOutsideRange) {
+			t.Errorf("allowed prefix %s overlaps the outside range %s", p, servingOutsideRange)
+		}
+	}
+}
+
+// The same case body under Run's recorder: Fatalf ends the case, cleanups still run
+// (last registered first), and the result keeps every message.
+func TestRecorderRunsCleanupsAfterFatal(t *testing.T) {
+	rec := &recorder{}
+	ct := &caseT{tb: rec}
+	var order []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ct.cleanup(func(context.Context) error { order = append(order, "first"); return nil })
+		ct.cleanup(func(context.Context) error { order = append(order, "second"); return errors.New("left behind") })
+		ct.Errorf("expected a; saw b")
+		ct.Fatalf("expected c; saw d")
+		order = append(order, "after Fatalf")
+	}()
+	<-done
+	rec.runCleanups()
+	if !slices.Equal(order, []string{"second", "first"}) {
+		t.Errorf("ran %v, want [second first] and nothing after Fatalf", order)
+	}
+	res := ct.result(testCase{Name: "x", Profile: ProfileServing}, time.Second)
+	if res.Result != Failed || res.Message != "expected a; saw b; expected c; saw d; cleanup: left behind" {
+		t.Errorf("result %s %q", res.Result, res.Message)
+	}
+}
+
+func TestLacking(t *testing.T) {
+	r := &testRun{unsupported: unsupportedFeatures(Options{
+		Implementation:      Implementation{Name: "kube-controller-manager"},
+		UnsupportedFeatures: []Feature{FeatureCSRCleaner},
+	})}
+	for _, tc := range []struct {
+		c    testCase
+		want string
+	}{
+		{testCase{Profile: ProfileServing, Core: true}, "kube-controller-manager approves no kubelet-serving CSR"},
+		{testCase{Profile: ProfileCleaner, Features: []Feature{FeatureCSRCleaner}}, "does not support CSRCleaner (declared)"},
+		{testCase{Profile: ProfileApprover, Core: true}, ""},
+	} {
+		got := r.lacking(tc.c)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("lacking(%s case) = %q, want %q", tc.c.Profile, got, tc.want)
 		}
 	}
 }

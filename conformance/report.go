@@ -94,14 +94,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "\n%s %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
 		orUnknown(r.Implementation.Name), r.Implementation.Version,
 		counts[Succeeded], counts[Failed], counts[Skipped], counts[NotSupported], r.Duration.Round(100*time.Millisecond))
+	// A profile the implementation does not implement is one line, not one per case.
 	profiles := r.ProfileResults()
 	for _, p := range r.Profiles {
-		if res, ok := profiles[p]; ok {
-			fmt.Fprintf(w, "  profile %s: %s\n", p, res)
+		res, ok := profiles[p]
+		if !ok {
+			continue
 		}
+		if res == NotSupported {
+			fmt.Fprintf(w, "  profile %s: %s: %s\n", p, res, r.firstMessage(p))
+			continue
+		}
+		fmt.Fprintf(w, "  profile %s: %s\n", p, res)
 	}
 	for _, c := range r.Cases {
-		if c.Result != Succeeded && c.Message != "" {
+		if c.Result != Succeeded && c.Message != "" && profiles[c.Profile] != NotSupported {
 			fmt.Fprintf(w, "  %s %s: %s\n", c.Result, c.FullName(), c.Message)
 		}
 	}
@@ -110,6 +117,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "core cases passed: %t\n", r.CorePassed())
 	return err
+}
+
+func (r *Report) firstMessage(p Profile) string {
+	for _, c := range r.Cases {
+		if c.Profile == p {
+			return c.Message
+		}
+	}
+	return ""
 }
 
 // JSON is the report as indented JSON.

@@ -85,6 +85,21 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 // case fails t with what was expected and seen. Cases of a profile run in parallel
 // (t.Parallel, bounded by Options.Parallelism and -test.parallel). A run that cannot
 // start fails t at once. It returns the report for the files or table a test may want.
+//
+// Another project's test, on the project's public test control plane:
+//
+//	cluster, err := clustertest.Start(clustertest.Options{})
+//	...
+//	conformance.RunTests(t, conformance.Options{
+//		RESTConfig: cluster.Config,
+//		Profiles:   []conformance.Profile{conformance.ProfileServing},
+//		Provision: func(ctx context.Context, env conformance.Environment) (func(context.Context) error, error) {
+//			// start the approver with env.RESTConfig, allowing env.ServingAllowedIPPrefixes
+//			return stop, nil
+//		},
+//	})
+//
+// examples/controllerconformance is such a test, for the project's own controller.
 func RunTests(t *testing.T, opts Options) *Report {
 	t.Helper()
 	ctx := t.Context()
