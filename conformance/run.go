@@ -50,7 +50,7 @@ type CaseResult struct {
 func (r CaseResult) FullName() string { return string(r.Profile) + "/" + r.Name }
 
 // Run runs the chosen profiles and returns the report: the way to run the suite from a
-// program. Within a profile, cases run Options.Parallelism at a time. The error is for a
+// program. Cases run Options.Parallelism at a time. The error is for a
 // run that could not start (bad configuration, unreachable server, a failed
 // Options.Provision); failing cases are in the report.
 func Run(ctx context.Context, opts Options) (*Report, error) {
@@ -59,24 +59,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.stop()
-	for _, p := range r.report.Profiles {
-		var g errgroup.Group
-		g.SetLimit(r.opts.Parallelism)
-		for _, slot := range r.slotsOf(p) {
-			g.Go(func() error {
-				rec := &recorder{}
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					r.execute(ctx, rec, slot) // Fatalf and Skipf end this goroutine
-				}()
-				<-done
-				rec.runCleanups()
-				return nil
-			})
-		}
-		_ = g.Wait() // cases report through their results, never an error
+	// One pool for every profile: cases are independent, and most of a run is waiting.
+	var g errgroup.Group
+	g.SetLimit(r.opts.Parallelism)
+	for slot := range r.cases {
+		g.Go(func() error {
+			rec := &recorder{}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				r.execute(ctx, rec, slot) // Fatalf and Skipf end this goroutine
+			}()
+			<-done
+			rec.runCleanups()
+			return nil
+		})
 	}
+	_ = g.Wait() // cases report through their results, never an error
 	return r.finish(), nil
 }
 

@@ -130,64 +130,48 @@ func servingRefusals() []servingRefusal {
 				bad.DNSNames = append(slices.Clone(own.DNSNames), t.uniqueName("foreign")+".nodes.conformance.example")
 				return servingAttempt{who: who, request: bad, control: own}
 			}},
-		{name: "another-nodes-ip", what: "with an IP address another Node holds, listed by the requesting Node too",
-			features: []Feature{FeatureServingUniqueAddresses},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				victim := t.uniqueName("node")
-				t.kubeletNode(ctx, victim, ownAddresses(victim))
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: ownIPv4(victim)})
+	}
+	return append(refusals, listedRefusals()...)
+}
+
+// listedRefusals are Nodes that list, besides their own, an address they provably do not
+// own, and ask for all of them as their kubelet would.
+func listedRefusals() []servingRefusal {
+	type listed struct {
+		name, what string
+		feature    Feature
+		typ        corev1.NodeAddressType
+		address    func(ctx context.Context, t *caseT) string
+	}
+	fixed := func(a string) func(context.Context, *caseT) string {
+		return func(context.Context, *caseT) string { return a }
+	}
+	table := []listed{
+		{"another-nodes-ip", "an IP address another Node holds", FeatureServingUniqueAddresses, corev1.NodeExternalIP,
+			func(ctx context.Context, t *caseT) string { return ownIPv4(t.otherNode(ctx)) }},
+		{"another-nodes-name", "another Node's name as a DNS name", FeatureServingUniqueAddresses, corev1.NodeInternalDNS,
+			func(ctx context.Context, t *caseT) string { return t.otherNode(ctx) }},
+		{"kubernetes-service-ip", "the kubernetes Service IP", FeatureServingReservedAddresses, corev1.NodeInternalIP,
+			func(ctx context.Context, t *caseT) string { return t.kubernetesServiceIP(ctx) }},
+		{"loopback", "127.0.0.1", FeatureServingReservedAddresses, corev1.NodeInternalIP, fixed("127.0.0.1")},
+		{"link-local", "the link-local metadata address 169.254.169.254", FeatureServingReservedAddresses, corev1.NodeExternalIP, fixed("169.254.169.254")},
+		{"api-server-address", "an API server endpoint address, on a worker", FeatureServingReservedAddresses, corev1.NodeInternalIP,
+			func(ctx context.Context, t *caseT) string { return t.apiServerAddress(ctx) }},
+		{"wildcard-dns", "a wildcard DNS name", FeatureServingDNSRules, corev1.NodeExternalDNS,
+			func(_ context.Context, t *caseT) string { return "*." + t.uniqueName("wild") + ".conformance.example" }},
+		{"localhost-dns", "the DNS name localhost", FeatureServingDNSRules, corev1.NodeInternalDNS, fixed("localhost")},
+		{"kubernetes-default-svc-dns", "the DNS name kubernetes.default.svc", FeatureServingDNSRules, corev1.NodeInternalDNS, fixed("kubernetes.default.svc")},
+		{"outside-allowed-prefixes", "an IP outside Environment.ServingAllowedIPPrefixes (in 203.0.113.0/24)", FeatureServingAllowedPrefixes, corev1.NodeInternalIP,
+			func(_ context.Context, t *caseT) string {
+				return addressIn(servingOutsideRange, t.uniqueName("outside")).String()
 			}},
-		{name: "another-nodes-name", what: "with another Node's name as a DNS SAN, listed by the requesting Node too",
-			features: []Feature{FeatureServingUniqueAddresses},
+	}
+	refusals := make([]servingRefusal, len(table))
+	for i, l := range table {
+		refusals[i] = servingRefusal{name: l.name, what: "with " + l.what + ", listed by the Node", features: []Feature{l.feature},
 			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				victim := t.uniqueName("node")
-				t.kubeletNode(ctx, victim, ownAddresses(victim))
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalDNS, Address: victim})
-			}},
-		{name: "kubernetes-service-ip", what: "with the kubernetes Service IP, listed by the Node",
-			features: []Feature{FeatureServingReservedAddresses},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				svc, err := t.Client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
-				if err != nil || svc.Spec.ClusterIP == "" {
-					t.Skipf("the default/kubernetes Service has no cluster IP to try (%v)", err)
-				}
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: svc.Spec.ClusterIP})
-			}},
-		{name: "loopback", what: "with 127.0.0.1, listed by the Node",
-			features: []Feature{FeatureServingReservedAddresses},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "127.0.0.1"})
-			}},
-		{name: "link-local", what: "with the link-local metadata address 169.254.169.254, listed by the Node",
-			features: []Feature{FeatureServingReservedAddresses},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "169.254.169.254"})
-			}},
-		{name: "api-server-address", what: "from a worker with an API server endpoint address, listed by the Node",
-			features: []Feature{FeatureServingReservedAddresses},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: t.apiServerAddress(ctx)})
-			}},
-		{name: "wildcard-dns", what: "with a wildcard DNS name, listed by the Node",
-			features: []Feature{FeatureServingDNSRules},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeExternalDNS, Address: "*." + t.uniqueName("wild") + ".conformance.example"})
-			}},
-		{name: "localhost-dns", what: "with the DNS name localhost, listed by the Node",
-			features: []Feature{FeatureServingDNSRules},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalDNS, Address: "localhost"})
-			}},
-		{name: "kubernetes-default-svc-dns", what: "with the DNS name kubernetes.default.svc, listed by the Node",
-			features: []Feature{FeatureServingDNSRules},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalDNS, Address: "kubernetes.default.svc"})
-			}},
-		{name: "outside-allowed-prefixes", what: "with an IP outside Environment.ServingAllowedIPPrefixes (in 203.0.113.0/24), listed by the Node",
-			features: []Feature{FeatureServingAllowedPrefixes},
-			attempt: func(ctx context.Context, t *caseT) servingAttempt {
-				return t.nodeListing(ctx, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: addressIn(servingOutsideRange, t.uniqueName("outside")).String()})
-			}},
+				return t.nodeListing(ctx, corev1.NodeAddress{Type: l.typ, Address: l.address(ctx, t)})
+			}}
 	}
 	return refusals
 }
@@ -287,6 +271,23 @@ func (t *caseT) nodeListing(ctx context.Context, extra corev1.NodeAddress) servi
 	who, request := t.kubeletNode(ctx, name, append(ownAddresses(name), extra))
 	dnsNames, ips := csr.NodeAddressSANs(ownAddresses(name))
 	return servingAttempt{who: who, request: request, control: servingRequest(name, dnsNames, ips)}
+}
+
+// otherNode creates another Node with addresses of its own and returns its name.
+func (t *caseT) otherNode(ctx context.Context) string {
+	name := t.uniqueName("node")
+	t.kubeletNode(ctx, name, ownAddresses(name))
+	return name
+}
+
+// kubernetesServiceIP is the default/kubernetes Service's cluster IP, or the case is
+// skipped.
+func (t *caseT) kubernetesServiceIP(ctx context.Context) string {
+	svc, err := t.Client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil || svc.Spec.ClusterIP == "" {
+		t.Skipf("the default/kubernetes Service has no cluster IP to try (%v)", err)
+	}
+	return svc.Spec.ClusterIP
 }
 
 // apiServerAddress is an address of the API server's endpoints (the default/kubernetes

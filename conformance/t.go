@@ -55,40 +55,41 @@ type caseT struct {
 // seen.
 func (t *caseT) Errorf(format string, args ...any) {
 	t.tb.Helper()
-	msg := fmt.Sprintf(format, args...)
-	t.mu.Lock()
-	t.errs = append(t.errs, msg)
-	t.mu.Unlock()
-	t.tb.Errorf("%s", msg)
+	t.tb.Errorf("%s", t.failure(format, args...))
 }
 
 // Fatalf records a failure and ends the case.
 func (t *caseT) Fatalf(format string, args ...any) {
 	t.tb.Helper()
+	t.tb.Fatalf("%s", t.failure(format, args...))
+}
+
+// failure keeps a failure's message for the report and returns it.
+func (t *caseT) failure(format string, args ...any) string {
 	msg := fmt.Sprintf(format, args...)
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.errs = append(t.errs, msg)
-	t.mu.Unlock()
-	t.tb.Fatalf("%s", msg)
+	return msg
 }
 
 // Skipf ends the case as SKIPPED: the configuration lacks a prerequisite.
 func (t *caseT) Skipf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	t.mu.Lock()
-	t.skipped = msg
-	t.mu.Unlock()
-	t.tb.Skipf("SKIPPED: %s", msg)
+	t.skip(&t.skipped, Skipped, fmt.Sprintf(format, args...))
 }
 
 // notSupportedf ends the case as NOT_SUPPORTED: the implementation lacks a feature the
 // case needs. Under go test it is a skip.
 func (t *caseT) notSupportedf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	t.skip(&t.notSupported, NotSupported, fmt.Sprintf(format, args...))
+}
+
+// skip keeps msg in *into for the report and ends the case through tb.Skipf.
+func (t *caseT) skip(into *string, as Result, msg string) {
 	t.mu.Lock()
-	t.notSupported = msg
+	*into = msg
 	t.mu.Unlock()
-	t.tb.Skipf("NOT_SUPPORTED: %s", msg)
+	t.tb.Skipf("%s: %s", as, msg)
 }
 
 // noteObserved notes what the implementation did where a case allows more than one answer
