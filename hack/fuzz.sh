@@ -28,15 +28,21 @@ rows=()
 while read -r dir name; do
 	[ -n "$dir" ] || continue
 	echo "fuzz: $dir $name for $FUZZTIME" >&2
-	if fuzz "$dir" "$name"; then
-		status=ok
-	elif ! grep -q 'Failing input written to' "$log" && grep -q 'context deadline exceeded' "$log" && fuzz "$dir" "$name"; then
-		# The engine's own -fuzztime deadline can end a short run while a worker is busy; it
-		# then reports "context deadline exceeded" with no failing input. One more run tells
-		# that apart from a finding (which always writes its input and fails again).
-		status="ok (rerun)"
-	else
-		status=FAIL
+	# The engine's own -fuzztime deadline can end a short run while a worker is busy; it
+	# then reports "context deadline exceeded" with no failing input. Up to two more runs
+	# tell that apart from a finding (which always writes its input and fails again).
+	status=FAIL
+	for attempt in 1 2 3; do
+		if fuzz "$dir" "$name"; then
+			status=ok
+			[ "$attempt" = 1 ] || status="ok (rerun)"
+			break
+		fi
+		if grep -q 'Failing input written to' "$log" || ! grep -q 'context deadline exceeded' "$log"; then
+			break
+		fi
+	done
+	if [ "$status" = FAIL ]; then
 		fail=1
 		sed 's/^/    /' "$log" | tail -20 >&2
 	fi
