@@ -30,6 +30,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/clientmetrics"
+
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -168,7 +172,14 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = f.qps, f.burst
-	client, err := kubernetes.NewForConfig(controllerflags.RESTConfig(cfg))
+	// kube-controller-manager's request count, so the two are measured alike.
+	f.opts.Registry = prometheus.NewRegistry()
+	f.opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg = controllerflags.RESTConfig(cfg)
+	if err := clientmetrics.Count(cfg, f.opts.Registry); err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/clientmetrics"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controllerflags"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
@@ -26,9 +24,6 @@ import (
 // childCommand re-executes this binary as the tlsbootstrap controller under test, so that
 // /proc reports the controller's CPU time and peak RSS without the simulated nodes'.
 const childCommand = "__controller"
-
-// requestsMetric counts the controller's API requests by verb and resource.
-const requestsMetric = "storm_controller_requests_total"
 
 // childQPS and childBurst are csr-controller's defaults (--kube-api-qps, --kube-api-burst).
 const (
@@ -56,24 +51,10 @@ func runChild(args []string) error {
 	}
 	cfg.QPS, cfg.Burst = *qps, *burst
 	cfg = controllerflags.RESTConfig(cfg)
+	// Requests are counted as kube-controller-manager counts its own.
 	reg := prometheus.NewRegistry()
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: requestsMetric, Help: "API requests of the controller under test by verb and resource.",
-	}, []string{"request"})
-	reg.MustRegister(requests)
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			resp, err := rt.RoundTrip(req)
-			label := describeRequest(req)
-			switch {
-			case err != nil:
-				label += " (error)"
-			case resp.StatusCode >= 300:
-				label += " (" + strconv.Itoa(resp.StatusCode) + ")"
-			}
-			requests.WithLabelValues(label).Inc()
-			return resp, err
-		})
+	if err := clientmetrics.Count(cfg, reg); err != nil {
+		return err
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -139,53 +120,4 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	return nil
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// describeRequest names a request as "<verb> <resource>[/<subresource>]", the verb as the
-// API server's audit log names it.
-func describeRequest(r *http.Request) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	// /api/v1/... or /apis/<group>/<version>/...
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		parts = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		parts = parts[3:]
-	default:
-		return strings.ToLower(r.Method) + " " + r.URL.Path
-	}
-	if len(parts) >= 2 && parts[0] == "namespaces" && len(parts) > 2 {
-		parts = parts[2:]
-	}
-	resource, named := "?", false
-	if len(parts) > 0 {
-		resource = parts[0]
-	}
-	if len(parts) > 1 {
-		named = true
-	}
-	if len(parts) > 2 {
-		resource += "/" + parts[2]
-	}
-	verb := strings.ToLower(r.Method)
-	switch r.Method {
-	case http.MethodGet:
-		switch {
-		case r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1":
-			verb = "watch"
-		case named:
-			verb = "get"
-		default:
-			verb = "list"
-		}
-	case http.MethodPost:
-		verb = "create"
-	case http.MethodPut:
-		verb = "update"
-	}
-	return verb + " " + resource
 }

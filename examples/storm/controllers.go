@@ -1,25 +1,32 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/clientmetrics"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
-// runningController is the controller under test, a child process either way.
+// runningController is the controller under test, a child process whichever it is.
 type runningController struct {
 	proc *controlplane.Process
-	// metricsURL serves the tlsbootstrap child's request counts; "" for kcm (n/a).
+	// metricsURL serves its /metrics, with rest_client_requests_total.
 	metricsURL string
+	// httpClient reads it (kube-controller-manager serves https with a self-signed
+	// certificate).
+	httpClient *http.Client
+	// readyPath answers 200 once the controller runs: /readyz, or kube-controller-manager's
+	// /healthz.
+	readyPath string
 }
 
 func controllerOutput(f *flags) io.Writer {
@@ -32,59 +39,98 @@ func controllerOutput(f *flags) io.Writer {
 // startTLSBootstrap re-executes this binary as the controller (see runChild) and waits
 // until it reports ready.
 func startTLSBootstrap(ctx context.Context, f *flags, c *cluster) (*runningController, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding this program to run the controller: %w", err)
-	}
-	addr, err := freeAddress()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{childCommand, "--kubeconfig=" + c.kubeconfigFile, "--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, "--metrics-bind-address=" + addr,
-		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst), fmt.Sprintf("--workers=%d", f.ctrlWorkers)}
+	args := []string{"--ca-cert=" + c.caCert, "--ca-key=" + c.caKey, fmt.Sprintf("--workers=%d", f.ctrlWorkers)}
 	if f.memprofile != "" {
 		args = append(args, "--memprofile="+f.memprofile)
 	}
 	if f.cpuprofile != "" {
 		args = append(args, "--cpuprofile="+f.cpuprofile)
 	}
+	return startSelf(ctx, f, c, childCommand, args)
+}
+
+// startOracle re-executes this binary as the oracle (see runOracle) with the answers to
+// every request of the run, and waits until it reports ready.
+func startOracle(ctx context.Context, f *flags, c *cluster, answersFile string) (*runningController, error) {
+	return startSelf(ctx, f, c, oracleCommand, []string{"--answers=" + answersFile, fmt.Sprintf("--workers=%d", f.ctrlWorkers)})
+}
+
+// startSelf runs this binary as command with the client limits of the tlsbootstrap
+// controller and a metrics address, and waits for its /readyz.
+func startSelf(ctx context.Context, f *flags, c *cluster, command string, args []string) (*runningController, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this program to run %s: %w", command, err)
+	}
+	addr, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	args = append([]string{command, "--kubeconfig=" + c.kubeconfigFile, "--metrics-bind-address=" + addr,
+		fmt.Sprintf("--kube-api-qps=%g", f.ctrlQPS), fmt.Sprintf("--kube-api-burst=%d", f.ctrlBurst)}, args...)
 	proc, err := controlplane.StartProcess(ctx, self, args, controllerOutput(f))
 	if err != nil {
 		return nil, err
 	}
-	rc := &runningController{proc: proc, metricsURL: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
+	rc := &runningController{proc: proc, metricsURL: "http://" + addr, httpClient: http.DefaultClient, readyPath: "/readyz"}
+	if err := rc.waitReady(60 * time.Second); err != nil {
+		proc.Kill()
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	return rc, nil
+}
+
+// waitReady polls readyPath until it answers 200.
+func (rc *runningController) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(rc.metricsURL + "/readyz")
+		resp, err := rc.httpClient.Get(rc.metricsURL + rc.readyPath)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return rc, nil
+				return nil
 			}
+			err = fmt.Errorf("%s: %s", rc.readyPath, resp.Status)
 		}
 		select {
-		case <-proc.Done():
-			return nil, fmt.Errorf("the tlsbootstrap controller exited before it was ready: %v", proc.Err())
+		case <-rc.proc.Done():
+			return fmt.Errorf("exited before it was ready: %v", rc.proc.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			proc.Kill()
-			return nil, fmt.Errorf("the tlsbootstrap controller was not ready after 60s (last error: %v)", err)
+			return fmt.Errorf("not ready after %s (last error: %v)", timeout, err)
 		}
 	}
 }
 
 // startKCM runs the real kube-controller-manager with the CSR controllers.
+// Its secure port serves /metrics without authorization (as a Prometheus scrape would be
+// allowed), so its own rest_client_requests_total is read the same way as the others'.
 func startKCM(ctx context.Context, f *flags, c *cluster, extra []string) (*runningController, error) {
+	addr, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	metricsArgs := []string{"--bind-address=" + host, "--secure-port=" + port,
+		"--authentication-kubeconfig=" + c.kubeconfigFile, "--authorization-kubeconfig=" + c.kubeconfigFile,
+		"--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics"}
 	proc, err := c.cp.StartControllerManager(ctx, controlplane.ControllerManagerOptions{
 		Controllers: []string{"csrapproving", "csrsigning"},
-		ExtraArgs:   extra,
+		ExtraArgs:   append(metricsArgs, extra...),
 		Output:      controllerOutput(f),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &runningController{proc: proc}, nil
+	rc := &runningController{proc: proc, metricsURL: "https://" + addr, readyPath: "/healthz", httpClient: &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, // its own self-signed certificate, on loopback
+	}}
+	if err := rc.waitReady(60 * time.Second); err != nil {
+		proc.Kill()
+		return nil, fmt.Errorf("kube-controller-manager: %w", err)
+	}
+	return rc, nil
 }
 
 func (rc *runningController) stop() { _ = rc.proc.Stop() }
@@ -92,40 +138,36 @@ func (rc *runningController) stop() { _ = rc.proc.Stop() }
 // sample reads the process's CPU time and peak RSS.
 func (rc *runningController) sample() (procSample, error) { return readProc(rc.proc.PID()) }
 
-// requests reads the tlsbootstrap controller's request counts by verb and resource
-// (nil for kcm, whose client this program cannot count).
+// requests reads the controller's rest_client_requests_total by "METHOD code".
 func (rc *runningController) requests(ctx context.Context) (map[string]float64, error) {
-	if rc.metricsURL == "" {
-		return nil, nil
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rc.metricsURL+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := rc.httpClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("reading the controller's request counts: %w", err)
 	}
 	defer resp.Body.Close()
-	counts := map[string]float64{}
-	prefix := requestsMetric + `{request="`
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
-		}
-		label, value, ok := strings.Cut(rest, `"} `)
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return nil, fmt.Errorf("request count %q: %w", sc.Text(), err)
-		}
-		counts[label] = v
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reading the controller's request counts: /metrics answered %s", resp.Status)
 	}
-	return counts, sc.Err()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the controller's /metrics: %w", err)
+	}
+	counts := map[string]float64{}
+	if fam := families[clientmetrics.RequestsMetric]; fam != nil {
+		for _, m := range fam.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			counts[labels["method"]+" "+labels["code"]] += m.GetCounter().GetValue()
+		}
+	}
+	return counts, nil
 }
 
 // freeAddress picks a loopback port for the child's metrics server.

@@ -43,6 +43,7 @@ const (
 	controllerTLSBootstrap = "tlsbootstrap"
 	controllerKCM          = "kcm"
 	controllerNone         = "none"
+	controllerOracle       = "oracle"
 )
 
 // defaultTunedKCMArgs raise kube-controller-manager's client rate limits for the
@@ -79,6 +80,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == oracleCommand {
+		if err := runOracle(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "storm oracle: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	f, err := parse(os.Args[1:])
 	if errors.Is(err, pflag.ErrHelp) {
 		return
@@ -97,12 +105,12 @@ func parse(args []string) (*flags, error) {
 	fs := pflag.NewFlagSet("storm", pflag.ContinueOnError)
 	fs.IntVar(&f.nodes, "nodes", 100, "simulated nodes joining at once")
 	fs.IntVar(&f.concurrency, "concurrency", 200, "nodes bootstrapping at the same time (and writers in the limit row)")
-	fs.StringVar(&f.controller, "controller", controllerTLSBootstrap, "controller under test: tlsbootstrap, kcm, or none (one already running, with --kubeconfig)")
+	fs.StringVar(&f.controller, "controller", controllerTLSBootstrap, "controller under test: tlsbootstrap, kcm, oracle (the CSR-flow limit), or none (one already running, with --kubeconfig)")
 	fs.StringVar(&f.kcmArgs, "kcm-args", "", "extra kube-controller-manager flags, space separated (with --compare: the tuned row's, default \""+defaultTunedKCMArgs+"\")")
-	fs.BoolVar(&f.compare, "compare", false, "run tlsbootstrap, kcm (defaults), kcm (tuned) and the limit, each on a fresh control plane")
+	fs.BoolVar(&f.compare, "compare", false, "run the oracle, tlsbootstrap, kcm (defaults), kcm (tuned) and the ConfigMap-writes row, each on a fresh control plane")
 	fs.BoolVar(&f.renew, "renew", false, "after the join, every node renews with its own certificate (selfnodeclient) and that wave is reported too")
 	fs.BoolVar(&f.restart, "restart", false, "at the end, restart the tlsbootstrap controller with every CSR in the cluster and report its start (time to ready, CPU, peak RSS)")
-	fs.BoolVar(&f.limit, "limit", true, "also measure the API server's raw write throughput (the limit row)")
+	fs.BoolVar(&f.limit, "limit", true, "also measure the API server's raw write throughput (the ConfigMap-writes row: create + 2 updates per node)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON instead of the table")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) of the tlsbootstrap controller to this file")
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (pprof) of the tlsbootstrap controller to this file when it stops")
@@ -127,12 +135,12 @@ func parse(args []string) (*flags, error) {
 		return nil, fmt.Errorf("--concurrency must be at least 1, got %d", f.concurrency)
 	}
 	switch f.controller {
-	case controllerTLSBootstrap, controllerKCM, controllerNone:
+	case controllerTLSBootstrap, controllerKCM, controllerOracle, controllerNone:
 	default:
-		return nil, fmt.Errorf("--controller %q: want tlsbootstrap, kcm or none", f.controller)
+		return nil, fmt.Errorf("--controller %q: want tlsbootstrap, kcm, oracle or none", f.controller)
 	}
 	if f.kubeconfig != "" {
-		if f.compare || f.controller == controllerKCM {
+		if f.compare || f.controller == controllerKCM || f.controller == controllerOracle {
 			return nil, errors.New("--compare and --controller kcm need fresh embedded control planes: drop --kubeconfig")
 		}
 		if f.controller == controllerTLSBootstrap && (f.caCert == "" || f.caKey == "") {
@@ -160,6 +168,7 @@ func (f *flags) plans() []plan {
 		tuned = defaultTunedKCMArgs
 	}
 	return []plan{
+		{controller: controllerOracle, label: controllerOracle},
 		{controller: controllerTLSBootstrap, label: "tlsbootstrap"},
 		{controller: controllerKCM, label: "kcm default"},
 		{controller: controllerKCM, label: "kcm tuned", kcmArgs: strings.Fields(tuned)},
@@ -181,16 +190,26 @@ func run(f *flags) error {
 		}
 	}
 	if f.limit {
-		progress("limit: %d × (create + 2 updates) of a ConfigMap, %d at a time", f.nodes, f.concurrency)
+		progress("%s: %d × (create + 2 updates) of a ConfigMap, %d at a time", rowConfigMapWrites, f.nodes, f.concurrency)
 		row, err := measureLimit(ctx, f)
 		if err != nil {
-			return fmt.Errorf("limit row: %w", err)
+			return fmt.Errorf("%s row: %w", rowConfigMapWrites, err)
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	// Every row submits the same requests, keys and CSRs made here, before any clock.
+	progress("preparing %d nodes' keys and requests (join and renewal)", f.nodes)
+	nodes, err := newNodes(f.nodes)
+	if err != nil {
+		return err
+	}
+	warm := &simNode{name: "storm-warmup"}
+	if warm.join, err = prepareRequest(warm.name); err != nil {
+		return err
+	}
 	for _, p := range f.plans() {
 		progress("%s: %d nodes, %d at a time%s", p.label, f.nodes, f.concurrency, map[bool]string{true: ", then a renewal wave"}[f.renew])
-		rows, err := runPlan(ctx, f, p)
+		rows, err := runPlan(ctx, f, p, nodes, warm)
 		if err != nil {
 			return fmt.Errorf("%s row: %w", p.label, err)
 		}

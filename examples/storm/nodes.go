@@ -13,27 +13,59 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 )
 
-// simNode is one simulated kubelet: its name, and after a wave its key, certificate and
-// the CSR that issued it.
+// simNode is one simulated kubelet: its name, the requests it will make (keys and CSRs
+// made before any clock starts, the same for every row), and after a wave its key,
+// certificate and the CSR that issued it.
 type simNode struct {
-	name    string
-	key     crypto.Signer
-	certPEM []byte
-	csrName string
+	name        string
+	join, renew *preparedRequest
+	key         crypto.Signer
+	certPEM     []byte
+	csrName     string
 }
 
-func newNodes(n int) []*simNode {
+// preparedRequest is a kubelet client CSR made in advance: a new ECDSA P-256 key and the
+// spec under the kubelet's deterministic name.
+type preparedRequest struct {
+	key  crypto.Signer
+	spec csr.Spec
+}
+
+func prepareRequest(nodeName string) (*preparedRequest, error) {
+	key, err := csr.GenerateKey(csr.ECDSAP256)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nodeName, err)
+	}
+	spec, err := csr.NodeClientSpec(nodeName, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nodeName, err)
+	}
+	return &preparedRequest{key: key, spec: spec}, nil
+}
+
+// newNodes makes n nodes with their join and renewal requests.
+func newNodes(n int) ([]*simNode, error) {
 	nodes := make([]*simNode, n)
 	for i := range nodes {
 		nodes[i] = &simNode{name: fmt.Sprintf("storm-node-%05d", i)}
 	}
-	return nodes
+	var g errgroup.Group
+	for _, n := range nodes {
+		g.Go(func() (err error) {
+			if n.join, err = prepareRequest(n.name); err != nil {
+				return err
+			}
+			n.renew, err = prepareRequest(n.name)
+			return err
+		})
+	}
+	return nodes, g.Wait()
 }
 
-// wave makes every node request a new client certificate, concurrency at a time, each
-// with the client configFor gives it (a bootstrap token, or its own certificate for a
-// renewal); it returns when all are issued and how long that took.
-func wave(ctx context.Context, nodes []*simNode, concurrency int, configFor func(*simNode) (*rest.Config, error)) (time.Duration, error) {
+// wave makes every node submit its prepared request (pick chooses which), concurrency at
+// a time, each with the client configFor gives it (a bootstrap token, or its own
+// certificate for a renewal); it returns when all are issued and how long that took.
+func wave(ctx context.Context, nodes []*simNode, concurrency int, pick func(*simNode) *preparedRequest, configFor func(*simNode) (*rest.Config, error)) (time.Duration, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	start := time.Now()
@@ -42,7 +74,7 @@ func wave(ctx context.Context, nodes []*simNode, concurrency int, configFor func
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", n.name, err)
 		}
-		g.Go(func() error { return n.request(gctx, cfg) })
+		g.Go(func() error { return n.request(gctx, cfg, pick(n)) })
 	}
 	if err := g.Wait(); err != nil {
 		return 0, err
@@ -50,28 +82,23 @@ func wave(ctx context.Context, nodes []*simNode, concurrency int, configFor func
 	return time.Since(start), nil
 }
 
-// request is the kubelet's part: a new ECDSA P-256 key, the kubelet client CSR under its
-// deterministic name, the wait for the certificate and its verification.
-func (n *simNode) request(ctx context.Context, cfg *rest.Config) error {
+// request is the kubelet's part: submit the CSR, wait for the certificate (a watch on
+// the CSR) and verify it.
+func (n *simNode) request(ctx context.Context, cfg *rest.Config, p *preparedRequest) error {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: client: %w", n.name, err)
 	}
-	key, err := csr.GenerateKey(csr.ECDSAP256)
+	certPEM, name, err := csr.Request(ctx, client, csr.RequestSpec{Spec: p.spec, Key: p.key})
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.name, err)
 	}
-	spec, err := csr.NodeClientSpec(n.name, key, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.name, err)
-	}
-	certPEM, name, err := csr.Request(ctx, client, csr.RequestSpec{Spec: spec, Key: key})
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.name, err)
-	}
-	n.key, n.certPEM, n.csrName = key, certPEM, name
+	n.key, n.certPEM, n.csrName = p.key, certPEM, name
 	return nil
 }
+
+func joinRequest(n *simNode) *preparedRequest  { return n.join }
+func renewRequest(n *simNode) *preparedRequest { return n.renew }
 
 // renewalConfig authenticates as the node with its current certificate (selfnodeclient).
 func renewalConfig(c *cluster) func(*simNode) (*rest.Config, error) {

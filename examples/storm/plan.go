@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +23,7 @@ type plan struct {
 
 // runPlan runs one controller row on a fresh cluster: the join wave and, with --renew,
 // the renewal wave.
-func runPlan(ctx context.Context, f *flags, p plan) ([]row, error) {
+func runPlan(ctx context.Context, f *flags, p plan, nodes []*simNode, warm *simNode) ([]row, error) {
 	c, err := newCluster(f)
 	if err != nil {
 		return nil, err
@@ -48,6 +50,8 @@ func runPlan(ctx context.Context, f *flags, p plan) ([]row, error) {
 		rc, err = startTLSBootstrap(ctx, f, c)
 	case controllerKCM:
 		rc, err = startKCM(ctx, f, c, p.kcmArgs)
+	case controllerOracle:
+		rc, err = startOracleFor(ctx, f, c, nodes, warm)
 	}
 	if err != nil {
 		return nil, err
@@ -55,18 +59,17 @@ func runPlan(ctx context.Context, f *flags, p plan) ([]row, error) {
 	if rc != nil {
 		defer rc.stop()
 	}
-	if err := warmUp(ctx, c); err != nil {
+	if err := warmUp(ctx, c, warm); err != nil {
 		return nil, err
 	}
 
-	nodes := newNodes(f.nodes)
-	join, err := measureWave(ctx, f, p, rc, obs, "join", nodes, func(*simNode) (*rest.Config, error) { return c.tokenConfig(tok), nil })
+	join, err := measureWave(ctx, f, p, rc, obs, "join", nodes, joinRequest, func(*simNode) (*rest.Config, error) { return c.tokenConfig(tok), nil })
 	if err != nil {
 		return nil, err
 	}
 	rows := []row{join}
 	if f.renew {
-		renew, err := measureWave(ctx, f, p, rc, obs, "renew", nodes, renewalConfig(c))
+		renew, err := measureWave(ctx, f, p, rc, obs, "renew", nodes, renewRequest, renewalConfig(c))
 		if err != nil {
 			return nil, err
 		}
@@ -114,26 +117,44 @@ func measureRestart(ctx context.Context, f *flags, p plan, c *cluster) (row, err
 	return r, nil
 }
 
+// startOracleFor signs every request of the run (the warm-up's, each node's join and
+// renewal) before any clock starts and runs the oracle with those answers.
+func startOracleFor(ctx context.Context, f *flags, c *cluster, nodes []*simNode, warm *simNode) (*runningController, error) {
+	requests := []*preparedRequest{warm.join}
+	for _, n := range nodes {
+		requests = append(requests, n.join, n.renew)
+	}
+	dir, err := os.MkdirTemp("", "storm-oracle-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the oracle reads it at start
+	answers := filepath.Join(dir, "answers.json")
+	if err := writeAnswers(answers, c, requests); err != nil {
+		return nil, err
+	}
+	return startOracle(ctx, f, c, answers)
+}
+
 // warmUp waits until the controller issues one certificate, so that a wave measures a
 // running controller, not its start. The warm-up CSR comes from another bootstrap
 // identity (impersonated), so it does not fill the SAR cache for the wave.
-func warmUp(ctx context.Context, c *cluster) error {
+func warmUp(ctx context.Context, c *cluster, n *simNode) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	n := &simNode{name: "storm-warmup"}
 	cfg := rest.CopyConfig(c.admin)
 	cfg.Impersonate = rest.ImpersonationConfig{
 		UserName: token.UserPrefix + "warmup",
 		Groups:   []string{token.DefaultGroup, token.KubeadmDefaultGroup, "system:authenticated"},
 	}
-	if err := n.request(ctx, cfg); err != nil {
+	if err := n.request(ctx, cfg, n.join); err != nil {
 		return fmt.Errorf("warm-up certificate (is the controller running?): %w", err)
 	}
 	return nil
 }
 
 // measureWave runs one wave and turns the controller's and the watch's figures into a row.
-func measureWave(ctx context.Context, f *flags, p plan, rc *runningController, obs *observer, waveName string, nodes []*simNode, configFor func(*simNode) (*rest.Config, error)) (row, error) {
+func measureWave(ctx context.Context, f *flags, p plan, rc *runningController, obs *observer, waveName string, nodes []*simNode, pick func(*simNode) *preparedRequest, configFor func(*simNode) (*rest.Config, error)) (row, error) {
 	r := row{Name: p.label, Wave: waveName, Nodes: len(nodes)}
 	var before procSample
 	var reqBefore map[string]float64
@@ -146,7 +167,7 @@ func measureWave(ctx context.Context, f *flags, p plan, rc *runningController, o
 			return r, err
 		}
 	}
-	wall, err := wave(ctx, nodes, f.concurrency, configFor)
+	wall, err := wave(ctx, nodes, f.concurrency, pick, configFor)
 	if err != nil {
 		return r, fmt.Errorf("%s wave: %w", waveName, err)
 	}
@@ -167,6 +188,7 @@ func measureWave(ctx context.Context, f *flags, p plan, rc *runningController, o
 		return r, err
 	}
 	r.CPUSeconds = (after.cpu - before.cpu).Seconds()
+	r.CPUMillisPerCert = 1000 * r.CPUSeconds / float64(len(nodes))
 	r.PeakRSSMiB = float64(after.peakRSS) / (1 << 20)
 	r.Measured = "child process, /proc stat+status"
 	reqAfter, err := rc.requests(ctx)
