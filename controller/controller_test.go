@@ -183,6 +183,14 @@ func TestLeaderElection(t *testing.T) {
 	if a, b := signedCount(t, regA), signedCount(t, regB); a != 2 || b != 0 {
 		t.Fatalf("signed by leader %v, by follower %v; want 2 and 0", a, b)
 	}
+	// Only the leader exports the backlog.
+	client := certificatesv1.KubeAPIServerClientKubeletSignerName
+	if n, ok := backlog(t, regA, client, "issued"); !ok || n < 2 {
+		t.Errorf("leader's tlsbootstrap_csrs{state=issued} = %v (present %t), want ≥ 2", n, ok)
+	}
+	if _, ok := backlog(t, regB, client, "issued"); ok {
+		t.Errorf("the follower exports tlsbootstrap_csrs")
+	}
 
 	// The leader dies without giving up the Lease (ReleaseOnCancel is off).
 	if err := stopA(); err != nil && !errors.Is(err, context.Canceled) {
@@ -193,6 +201,13 @@ func TestLeaderElection(t *testing.T) {
 	waitHolder(ctx, t, "le-test", "replica-b")
 	if a, b := signedCount(t, regA), signedCount(t, regB); a != 2 || b != 1 {
 		t.Errorf("after failover: signed by old leader %v, by new leader %v; want 2 and 1", a, b)
+	}
+	// The stopped leader's backlog is cleared, not left stale; the new leader's counts all.
+	if _, ok := backlog(t, regA, client, "issued"); ok {
+		t.Errorf("the stopped leader still exports tlsbootstrap_csrs")
+	}
+	if n, ok := backlog(t, regB, client, "issued"); !ok || n < 3 {
+		t.Errorf("new leader's tlsbootstrap_csrs{state=issued} = %v (present %t), want ≥ 3", n, ok)
 	}
 }
 

@@ -42,9 +42,10 @@ func DefaultOptions() Options {
 		SigningDuration: 8760 * time.Hour,
 		// The work is waiting on the API server (two writes per CSR), so more workers than
 		// kube-controller-manager's 5 keep a join storm moving at little cost.
-		Workers:         16,
-		SARCacheTTL:     new(approve.DefaultSARCacheTTL()),
-		CleanerInterval: time.Hour,
+		Workers:             16,
+		SARCacheTTL:         new(approve.DefaultSARCacheTTL()),
+		PendingWarningAfter: new(15 * time.Minute),
+		CleanerInterval:     time.Hour,
 		// Enough for every CSR of a normal day (two Events each), while a join storm of
 		// thousands spends its API requests on approvals and certificates instead.
 		EventQPS:   5,
@@ -83,6 +84,10 @@ type Options struct {
 	// SARCacheTTL bounds how long an allowed SubjectAccessReview answer is reused (so how
 	// long a revoked binding can still approve). nil: 5s; 0: every decision asks anew.
 	SARCacheTTL *time.Duration
+	// PendingWarningAfter is how long a CSR of a signer the approver handles may stay
+	// pending before a Warning Event (reason PendingTooLong) says so, once, with the reason
+	// of the approver's last decision. nil: 15m; 0: never.
+	PendingWarningAfter *time.Duration
 	// CleanerInterval is the time between two passes of the csrcleaner controller (it
 	// also makes one at start). Default 1h, as kube-controller-manager; shorter for tests.
 	CleanerInterval time.Duration
@@ -172,6 +177,9 @@ func (o *Options) complete() error {
 	}
 	if o.SARCacheTTL == nil {
 		o.SARCacheTTL = d.SARCacheTTL
+	}
+	if o.PendingWarningAfter == nil {
+		o.PendingWarningAfter = d.PendingWarningAfter
 	}
 	if o.CleanerInterval <= 0 {
 		o.CleanerInterval = d.CleanerInterval

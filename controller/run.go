@@ -25,11 +25,13 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/tlsbootstrap/tlsbootstrap/approve"
 	"github.com/tlsbootstrap/tlsbootstrap/csrcleaner"
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/approving"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/backlog"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/signing"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -177,7 +179,7 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		ctrlOpts := approving.ControllerOptions{
 			Approver: approver, Workers: opts.Workers, Recorder: recorder, Metrics: metrics,
-			CacheSyncs: cacheSyncs,
+			CacheSyncs: cacheSyncs, PendingWarningAfter: *opts.PendingWarningAfter,
 		}
 		if signer != nil {
 			// Sign in this process right away instead of waiting for the watch.
@@ -209,6 +211,18 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		}
 		g.Go(func() error { return publisher.Run(ctx) })
 	}
+
+	// The backlog gauges exist only while this replica runs the controllers (leads): a
+	// follower's /metrics has none rather than stale ones.
+	served := sign.BuiltinSigners()
+	for _, p := range opts.CustomSigners {
+		served = append(served, p.SignerName)
+	}
+	backlogCollector := backlog.NewCollector(csrInformer.Lister(), served, clock.RealClock{})
+	if err := reg.Register(backlogCollector); err != nil {
+		return fmt.Errorf("registering the backlog metrics: %w", err)
+	}
+	defer reg.Unregister(backlogCollector)
 
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +44,10 @@ type ControllerOptions struct {
 	Handoff Handoff
 	// Clock measures latency. Default: the real clock.
 	Clock clock.PassiveClock
+	// PendingWarningAfter, when positive, is how long a CSR of a signer this approver
+	// handles may stay pending before a Warning Event (reason PendingTooLong) says so,
+	// once, with the reason of the last decision.
+	PendingWarningAfter time.Duration
 	// CacheSyncs are further informers Run waits for before working, such as the Node
 	// informer behind NodesFromLister (a Node missing from an unsynced cache only delays
 	// a serving approval, but waiting avoids the retry).
@@ -68,6 +74,8 @@ type Controller struct {
 	queue    *queue.Queue
 	opts     ControllerOptions
 	approver *approve.Approver
+	// warned holds the UIDs of CSRs that got their PendingTooLong Event.
+	warned sync.Map
 }
 
 // NewController wires a controller to informer (from a SharedInformerFactory's
@@ -97,6 +105,7 @@ func NewController(client kubernetes.Interface, informer certificatesinformers.C
 	reg, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: c.forget,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("approving: registering CSR event handler: %w", err)
@@ -116,6 +125,16 @@ func (c *Controller) enqueue(obj any) {
 	c.queue.Add(csr.Name)
 }
 
+// forget drops what the controller remembers of a deleted CSR.
+func (c *Controller) forget(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	if csr, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
+		c.warned.Delete(csr.UID)
+	}
+}
+
 // Run waits for the informer's cache, then handles CSRs with opts.Workers workers until
 // ctx ends. It returns nil after a normal stop, an error when the cache never syncs.
 func (c *Controller) Run(ctx context.Context) error {
@@ -130,25 +149,25 @@ func (c *Controller) Run(ctx context.Context) error {
 // decision says so.
 func (c *Controller) sync(ctx context.Context, name string) (queue.Result, error) {
 	log := klog.FromContext(ctx).WithValues("csr", name)
-	requeue, err := c.decide(ctx, log, name)
-	return queue.Result{Retry: requeue}, err
+	return c.decide(ctx, log, name)
 }
 
-func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (bool, error) {
+func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (queue.Result, error) {
 	obj, err := c.lister.Get(name)
 	if apierrors.IsNotFound(err) {
-		return false, nil
+		return queue.Result{}, nil
 	}
 	if err != nil {
-		return false, err
+		return queue.Result{}, err
 	}
 	if settled(obj) {
-		return false, nil // someone decided it: nothing to log or count
+		c.warned.Delete(obj.UID)
+		return queue.Result{}, nil // someone decided it: nothing to log or count
 	}
 	d, err := c.approver.Decide(ctx, obj)
 	if err != nil {
 		c.opts.Metrics.observe(d, err, 0)
-		return false, err
+		return queue.Result{}, err
 	}
 	handoff := c.opts.Handoff != nil && d.Action == approve.ActionApprove
 	if handoff {
@@ -162,7 +181,7 @@ func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (
 		if !apierrors.IsConflict(err) {
 			c.opts.Metrics.observe(d, err, 0)
 		}
-		return false, err
+		return queue.Result{}, err
 	}
 	c.opts.Metrics.observe(d, nil, c.opts.Clock.Since(obj.CreationTimestamp.Time))
 	c.record(obj, d)
@@ -174,8 +193,35 @@ func (c *Controller) decide(ctx context.Context, log klog.Logger, name string) (
 	if handoff {
 		c.opts.Handoff.SignApproved(ctx, updated)
 	}
-	return d.Requeue, nil
+	return queue.Result{Retry: d.Requeue, After: c.warnIfPendingTooLong(obj, d)}, nil
 }
+
+// warnIfPendingTooLong emits the PendingTooLong Event once for a CSR this approver left
+// pending for PendingWarningAfter, with the reason of the decision just made, and
+// otherwise says when to look again (0: never).
+func (c *Controller) warnIfPendingTooLong(obj *certificatesv1.CertificateSigningRequest, d approve.Decision) time.Duration {
+	after := c.opts.PendingWarningAfter
+	if after <= 0 || d.Action != approve.ActionIgnore || !c.handlesSigner(obj.Spec.SignerName) {
+		return 0
+	}
+	if _, done := c.warned.Load(obj.UID); done {
+		return 0
+	}
+	age := c.opts.Clock.Since(obj.CreationTimestamp.Time)
+	if age < after {
+		return after - age
+	}
+	c.warned.Store(obj.UID, struct{}{})
+	if c.opts.Recorder != nil {
+		c.opts.Recorder.Eventf(obj, corev1.EventTypeWarning, reasonPendingTooLong,
+			"Pending for %s without approval: %s (%s)", age.Round(time.Second), d.Message, d.Reason)
+	}
+	return 0
+}
+
+// reasonPendingTooLong is the Event reason of a CSR left pending past
+// ControllerOptions.PendingWarningAfter.
+const reasonPendingTooLong = "PendingTooLong"
 
 // record emits an Event for d; ignores only for CSRs of a signer this approver handles,
 // so other signers' CSRs do not collect noise.

@@ -54,7 +54,7 @@ func Allowed() map[string][]string {
 
 		// The top composes the middle; node and controller do not import each other.
 		"node":       join(leaves, bottom, middle),
-		"controller": join(leaves, bottom, middle, []string{"internal/approving", "internal/signing"}),
+		"controller": join(leaves, bottom, middle, []string{"internal/approving", "internal/signing", "internal/backlog"}),
 
 		// The conformance runner and the exported test control plane.
 		"conformance": join(leaves, bottom, middle),
@@ -64,6 +64,7 @@ func Allowed() map[string][]string {
 		// Internal helpers of the programs and tests.
 		"internal":                 nil,
 		"internal/approving":       join(leaves, bottom, middle),
+		"internal/backlog":         join(leaves, bottom),
 		"internal/signing":         join(leaves, bottom, middle),
 		"internal/controlplane":    join(leaves, bottom, middle),
 		"internal/controllerflags": nil,

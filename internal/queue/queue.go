@@ -24,7 +24,7 @@ type Result struct {
 	// Retry looks at the key again after the rate limiter's back-off.
 	Retry bool
 	// After, when positive, looks at the key again after this long (a deadline the key's
-	// object holds, such as a token's expiration).
+	// object holds, such as a token's expiration); with Retry, whichever comes first.
 	After time.Duration
 }
 
@@ -98,6 +98,9 @@ func (q *Queue) next(ctx context.Context, log klog.Logger, syncKey SyncFunc) boo
 		q.q.AddRateLimited(key)
 	case res.Retry:
 		q.q.AddRateLimited(key)
+		if res.After > 0 {
+			q.q.AddAfter(key, res.After)
+		}
 	case res.After > 0:
 		q.q.Forget(key)
 		q.q.AddAfter(key, res.After)
