@@ -2,10 +2,10 @@ package deploy
 
 import "embed"
 
-// manifestFS holds the kustomize base, the components and the example installation, with
+// manifestFS holds the kustomize base, the components, the alert rules and the example installation, with
 // paths as in this directory (e.g. "base/kustomization.yaml").
 //
-//go:embed base components example/kustomization.yaml
+//go:embed base components alerts example/kustomization.yaml
 var manifestFS embed.FS
 
 // The names the manifests use, for programs and tests that refer to them.
