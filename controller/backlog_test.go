@@ -16,29 +16,42 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 )
 
-// backlog reads tlsbootstrap_csrs{signer,state} (or the oldest-pending age when state is
-// ""), and whether the series exists at all.
-func backlog(t *testing.T, reg *prometheus.Registry, signer, state string) (float64, bool) {
+// metric reads the gauge or counter name with the label pairs given (name, value, …) and
+// whether that series exists.
+func metric(t *testing.T, reg *prometheus.Registry, name string, labelPairs ...string) (float64, bool) {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := "tlsbootstrap_csrs"
-	if state == "" {
-		name = "tlsbootstrap_csr_oldest_pending_seconds"
-	}
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
 		}
+	series:
 		for _, m := range f.GetMetric() {
-			if label(m, "signer") == signer && label(m, "state") == state {
+			for i := 0; i+1 < len(labelPairs); i += 2 {
+				if label(m, labelPairs[i]) != labelPairs[i+1] {
+					continue series
+				}
+			}
+			if m.GetGauge() != nil {
 				return m.GetGauge().GetValue(), true
 			}
+			return m.GetCounter().GetValue(), true
 		}
 	}
 	return 0, false
+}
+
+// backlog reads tlsbootstrap_csrs{signer,state} (or the oldest-pending age when state is
+// ""), and whether the series exists at all.
+func backlog(t *testing.T, reg *prometheus.Registry, signer, state string) (float64, bool) {
+	t.Helper()
+	if state == "" {
+		return metric(t, reg, "tlsbootstrap_csr_oldest_pending_seconds", "signer", signer)
+	}
+	return metric(t, reg, "tlsbootstrap_csrs", "signer", signer, "state", state)
 }
 
 // TestBacklogAndPendingWarning: the backlog gauges count what the cache holds by signer

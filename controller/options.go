@@ -26,11 +26,16 @@ const (
 	// TrustPublisher publishes the CA bundle of every signer with a CA as a
 	// ClusterTrustBundle and as ConfigMaps in Options.TrustBundleNamespaces (trust.Publish).
 	TrustPublisher = "trustpublisher"
+	// NodeCertificates keeps each node's newest client and serving certificate (from every
+	// issued kubelet CSR, whoever signed it) in ConfigMaps of
+	// Options.NodeCertificateNamespace, exported as expiry counts and read by
+	// tokenctl status; the record outlives the cleaner and restarts.
+	NodeCertificates = "nodecertificates"
 )
 
 // KnownControllers lists every name Options.Controllers accepts.
 func KnownControllers() []string {
-	return []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner, TrustPublisher}
+	return []string{CSRApproving, CSRSigning, CSRCleaner, TokenCleaner, ServingApproving, BootstrapSigner, TrustPublisher, NodeCertificates}
 }
 
 // DefaultOptions are the values Run uses for the fields an Options leaves zero: what
@@ -46,6 +51,7 @@ func DefaultOptions() Options {
 		SARCacheTTL:         new(approve.DefaultSARCacheTTL()),
 		PendingWarningAfter: new(15 * time.Minute),
 		CleanerInterval:     time.Hour,
+		ExpiryHorizons:      []time.Duration{24 * time.Hour, 7 * 24 * time.Hour},
 		// Enough for every CSR of a normal day (two Events each), while a join storm of
 		// thousands spends its API requests on approvals and certificates instead.
 		EventQPS:   5,
@@ -110,9 +116,17 @@ type Options struct {
 	// each signer's CA bundle (trust.ConfigMapName, key "ca.crt"). Empty, or "*" alone, means
 	// every namespace, those created later included.
 	TrustBundleNamespaces []string
+	// NodeCertificateNamespace holds the nodecertificates controller's ConfigMaps.
+	// Default LeaderElection.Namespace (the controller's own).
+	NodeCertificateNamespace string
+	// ExpiryHorizons are the horizons of tlsbootstrap_node_certificates_expiring. Default
+	// 24h and 168h.
+	ExpiryHorizons []time.Duration
 
 	// trustClock is the trustpublisher's clock (expiry, resync); tests set it.
 	trustClock clock.WithTicker
+	// recordFlush is the nodecertificates controller's write period; tests shorten it.
+	recordFlush time.Duration
 }
 
 // LeaderElection configures the Lease that makes one replica active.
@@ -181,6 +195,9 @@ func (o *Options) complete() error {
 	if o.PendingWarningAfter == nil {
 		o.PendingWarningAfter = d.PendingWarningAfter
 	}
+	if len(o.ExpiryHorizons) == 0 {
+		o.ExpiryHorizons = d.ExpiryHorizons
+	}
 	if o.CleanerInterval <= 0 {
 		o.CleanerInterval = d.CleanerInterval
 	}
@@ -205,6 +222,9 @@ func (o *Options) complete() error {
 	}
 	if le.RetryPeriod == 0 {
 		le.RetryPeriod = dle.RetryPeriod
+	}
+	if o.NodeCertificateNamespace == "" {
+		o.NodeCertificateNamespace = le.Namespace
 	}
 	return nil
 }

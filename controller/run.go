@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -32,6 +33,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/discovery"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/approving"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/backlog"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/certrecord"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/signing"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/token"
@@ -212,6 +214,26 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 		g.Go(func() error { return publisher.Run(ctx) })
 	}
 
+	if opts.enabled(NodeCertificates) {
+		record, err := certrecord.New(client, certrecord.Options{Namespace: opts.NodeCertificateNamespace, FlushInterval: opts.recordFlush})
+		if err != nil {
+			return err
+		}
+		// Every issued kubelet CSR, those present at start included (the informer's first
+		// list delivers them as additions), whoever signed it.
+		if _, err := csrInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { observeCSR(record, obj) },
+			UpdateFunc: func(_, obj any) { observeCSR(record, obj) },
+		}); err != nil {
+			return fmt.Errorf("node certificate record: %w", err)
+		}
+		expiry := record.Collector(opts.ExpiryHorizons)
+		if err := reg.Register(expiry); err != nil {
+			return fmt.Errorf("registering the node certificate metrics: %w", err)
+		}
+		defer reg.Unregister(expiry)
+		g.Go(func() error { return record.Run(ctx) })
+	}
 	// The backlog gauges exist only while this replica runs the controllers (leads): a
 	// follower's /metrics has none rather than stale ones.
 	served := sign.BuiltinSigners()
@@ -235,6 +257,12 @@ func runControllers(ctx context.Context, client kubernetes.Interface, opts Optio
 	defer ready.Store(false)
 	log.Info("controllers running", "controllers", opts.Controllers)
 	return g.Wait()
+}
+
+func observeCSR(record *certrecord.Record, obj any) {
+	if c, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
+		record.ObserveCSR(c)
+	}
 }
 
 // serveMetrics serves /metrics, /healthz (the process is up) and /readyz (this replica's

@@ -114,9 +114,10 @@ func scrapeRunningController(t *testing.T) map[string]bool {
 	done := make(chan error, 1)
 	go func() {
 		done <- controller.Run(ctx, cp.Client(), controller.Options{
-			Controllers:        []string{controller.CSRApproving, controller.CSRSigning},
-			ClusterSigningCA:   cp.CA.Signing(),
-			MetricsBindAddress: addr,
+			Controllers:              []string{controller.CSRApproving, controller.CSRSigning, controller.NodeCertificates},
+			NodeCertificateNamespace: "default",
+			ClusterSigningCA:         cp.CA.Signing(),
+			MetricsBindAddress:       addr,
 		})
 	}()
 	t.Cleanup(func() { cancel(); <-done })

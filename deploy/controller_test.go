@@ -101,7 +101,7 @@ func TestControllerUnderServiceAccount(t *testing.T) {
 	for _, v := range flagValues(spec.args, "controllers") {
 		controllers = append(controllers, strings.Split(v, ",")...)
 	}
-	want := []string{controller.CSRApproving, controller.CSRSigning, controller.CSRCleaner, controller.ServingApproving, controller.TokenCleaner}
+	want := []string{controller.CSRApproving, controller.CSRSigning, controller.CSRCleaner, controller.NodeCertificates, controller.ServingApproving, controller.TokenCleaner}
 	if !slices.Equal(controllers, want) {
 		t.Fatalf("--controllers of the example = %v, want %v", controllers, want)
 	}
@@ -483,7 +483,7 @@ func TestKustomizeBuild(t *testing.T) {
 	if secretName == "" || secretName != deploymentSecret {
 		t.Errorf("generated CA Secret %q, Deployment mounts %q", secretName, deploymentSecret)
 	}
-	if got := fmt.Sprint(flagValues(args, "controllers")); got != "[csrapproving,csrsigning,csrcleaner servingapproving tokencleaner]" {
+	if got := fmt.Sprint(flagValues(args, "controllers")); got != "[csrapproving,csrsigning,csrcleaner,nodecertificates servingapproving tokencleaner]" {
 		t.Errorf("--controllers values %s", got)
 	}
 	// The loader's objects plus the generated Secret.

@@ -237,7 +237,7 @@ func TestTrustPublisherKustomizeBuild(t *testing.T) {
 			args = controllerContainer(t, o).args
 		}
 	}
-	if got := fmt.Sprint(flagValues(args, "controllers")); got != "[csrapproving,csrsigning,csrcleaner trustpublisher]" {
+	if got := fmt.Sprint(flagValues(args, "controllers")); got != "[csrapproving,csrsigning,csrcleaner,nodecertificates trustpublisher]" {
 		t.Errorf("--controllers values %s", got)
 	}
 	loaded, err := loadWith("base", trustComponent)

@@ -93,6 +93,8 @@ func parse(ctx context.Context, args []string) (*flags, error) {
 	fs.IntVar(&f.opts.EventBurst, "event-burst", d.EventBurst, "Events written at once before --event-qps applies")
 	f.opts.SARCacheTTL = new(*d.SARCacheTTL)
 	fs.DurationVar(f.opts.SARCacheTTL, "sar-cache-ttl", *d.SARCacheTTL, "how long an allowed SubjectAccessReview answer is reused (the bound on a revoked binding still approving); 0: no reuse")
+	fs.StringVar(&f.opts.NodeCertificateNamespace, "node-certificate-namespace", "", "namespace of the nodecertificates controller's ConfigMaps (default: --leader-elect-resource-namespace)")
+	fs.DurationSliceVar(&f.opts.ExpiryHorizons, "expiry-horizons", d.ExpiryHorizons, "horizons of tlsbootstrap_node_certificates_expiring")
 	f.opts.PendingWarningAfter = new(*d.PendingWarningAfter)
 	fs.DurationVar(f.opts.PendingWarningAfter, "pending-warning-after", *d.PendingWarningAfter, "how long a kubelet CSR may stay pending before a Warning Event (PendingTooLong) says why; 0: never")
 	fs.DurationVar(&f.opts.CleanerInterval, "csr-cleaner-interval", d.CleanerInterval, "time between two passes of csrcleaner (not a kube-controller-manager flag: it always waits 1h)")

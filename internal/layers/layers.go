@@ -54,7 +54,7 @@ func Allowed() map[string][]string {
 
 		// The top composes the middle; node and controller do not import each other.
 		"node":       join(leaves, bottom, middle),
-		"controller": join(leaves, bottom, middle, []string{"internal/approving", "internal/signing", "internal/backlog"}),
+		"controller": join(leaves, bottom, middle, []string{"internal/approving", "internal/signing", "internal/backlog", "internal/certrecord"}),
 
 		// The conformance runner and the exported test control plane.
 		"conformance": join(leaves, bottom, middle),
@@ -65,6 +65,7 @@ func Allowed() map[string][]string {
 		"internal":                 nil,
 		"internal/approving":       join(leaves, bottom, middle),
 		"internal/backlog":         join(leaves, bottom),
+		"internal/certrecord":      join(leaves, bottom),
 		"internal/signing":         join(leaves, bottom, middle),
 		"internal/controlplane":    join(leaves, bottom, middle),
 		"internal/controllerflags": nil,
@@ -73,7 +74,7 @@ func Allowed() map[string][]string {
 		"internal/nodereg":         nil,
 		"internal/tokenfile":       leaves,
 		"internal/testenv":         join(leaves, bottom, middle, []string{"internal/controlplane"}),
-		"internal/tokenctl":        join(leaves, bottom, middle, []string{"internal/diagnose", "internal/tokenfile"}),
+		"internal/tokenctl":        join(leaves, bottom, middle, []string{"internal/diagnose", "internal/tokenfile", "internal/certrecord"}),
 		"internal/layers":          nil,
 		// Test-only harnesses: their packages hold tests; any library code they have is
 		// for those tests.

@@ -21,6 +21,7 @@ func bindCSRExplain(fs *pflag.FlagSet) action {
 func bindStatus(fs *pflag.FlagSet) action {
 	var opts StatusOptions
 	fs.DurationVar(&opts.ExpiringWithin, "expiring-within", DefaultExpiringWithin, "flag certificates that expire sooner than this")
+	fs.StringVar(&opts.RecordNamespace, "record-namespace", "", "namespace of the csr-controller's node certificate record (nodecertificates); empty: every namespace")
 	return func(ctx context.Context, inv *invocation) error {
 		if opts.ExpiringWithin <= 0 {
 			return errors.New("status: --expiring-within must be positive")

@@ -2,22 +2,18 @@ package tokenctl
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	certificatesv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tlsbootstrap/tlsbootstrap/csr"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/certrecord"
 )
 
 // DefaultExpiringWithin is status's default threshold for flagging a certificate.
@@ -28,57 +24,85 @@ type StatusOptions struct {
 	// ExpiringWithin flags certificates whose NotAfter is closer than this. Default
 	// DefaultExpiringWithin.
 	ExpiringWithin time.Duration
+	// RecordNamespace is where the nodecertificates controller keeps its record. Empty:
+	// every namespace.
+	RecordNamespace string
 	// Now is the clock; zero means time.Now.
 	Now time.Time
 }
 
-// NodeCertificate is the newest client certificate of a node known from issued CSRs.
+// NodeCertificate is a node's newest certificate of a kind, or a Node whose certificate
+// of that kind nobody knows (NotAfter zero).
 type NodeCertificate struct {
-	Node     string
-	CSR      string
-	Serial   string
-	NotAfter time.Time
+	Node    string
+	Kind    certrecord.Kind
+	Cert    certrecord.Cert
+	Source  string // "record" or "CSR"
+	Unknown bool
 }
 
-// NodeCertificates reads every issued kubelet client CSR and returns, per node, the
-// certificate that expires last, sorted by node name. CSRs whose certificate does not
-// parse are skipped (csr explain says why).
-func NodeCertificates(ctx context.Context, client kubernetes.Interface) ([]NodeCertificate, error) {
+// NodeCertificates merges what is known of every node's client and serving certificates:
+// the nodecertificates controller's record (which outlives the CSR cleaner), the issued
+// kubelet CSRs still in the cluster (whoever signed them), and the Nodes, which make a
+// row UNKNOWN where neither knows their certificate. Soonest expiry first, unknown last.
+func NodeCertificates(ctx context.Context, client kubernetes.Interface, recordNamespace string) ([]NodeCertificate, error) {
+	recorded, err := certrecord.Read(ctx, client, recordNamespace)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return nil, err
+	}
 	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing certificatesigningrequests: %w", err)
 	}
-	newest := map[string]NodeCertificate{}
-	for _, obj := range list.Items {
-		if obj.Spec.SignerName != certificatesv1.KubeAPIServerClientKubeletSignerName || len(obj.Status.Certificate) == 0 {
-			continue
+	rows := map[string]NodeCertificate{}
+	add := func(source string, nodes map[string]certrecord.Entry) {
+		for node, e := range nodes {
+			for kind, c := range e {
+				key := node + "/" + string(kind)
+				if have, ok := rows[key]; ok && !c.NotAfter.After(have.Cert.NotAfter) {
+					continue
+				}
+				rows[key] = NodeCertificate{Node: node, Kind: kind, Cert: c, Source: source}
+			}
 		}
-		block, _ := pem.Decode(obj.Status.Certificate)
-		if block == nil {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil || !strings.HasPrefix(cert.Subject.CommonName, csr.NodeUserPrefix) {
-			continue
-		}
-		node := strings.TrimPrefix(cert.Subject.CommonName, csr.NodeUserPrefix)
-		if have, ok := newest[node]; ok && !cert.NotAfter.After(have.NotAfter) {
-			continue
-		}
-		newest[node] = NodeCertificate{Node: node, CSR: obj.Name, Serial: serial.Hex(cert.SerialNumber), NotAfter: cert.NotAfter}
 	}
-	out := make([]NodeCertificate, 0, len(newest))
-	for _, c := range newest {
-		out = append(out, c)
+	add("record", recorded)
+	add("CSR", certrecord.FromCSRs(list.Items))
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err == nil {
+		for _, n := range nodes.Items {
+			for _, kind := range certrecord.Kinds() {
+				if _, ok := rows[n.Name+"/"+string(kind)]; !ok {
+					rows[n.Name+"/"+string(kind)] = NodeCertificate{Node: n.Name, Kind: kind, Unknown: true}
+				}
+			}
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	out := make([]NodeCertificate, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Unknown != b.Unknown {
+			return b.Unknown
+		}
+		if !a.Cert.NotAfter.Equal(b.Cert.NotAfter) {
+			return a.Cert.NotAfter.Before(b.Cert.NotAfter)
+		}
+		if a.Node != b.Node {
+			return a.Node < b.Node
+		}
+		return a.Kind < b.Kind
+	})
 	return out, nil
 }
 
-// Status prints a table of the nodes' client certificates (NodeCertificates): NODE,
-// EXPIRES (NotAfter), IN (time left), STATUS (OK, EXPIRING within the threshold, or
-// EXPIRED), SERIAL and CSR, then a count of those needing attention. A cluster with
-// expiring certificates is not an error: the exit code stays 0.
+// Status prints a table of the nodes' client and serving certificates (NodeCertificates),
+// soonest expiry first: NODE, KIND, EXPIRES, IN (time left), STATUS (OK, EXPIRING within
+// the threshold, EXPIRED, or UNKNOWN), RENEWED (when the newest was issued), SERIAL and
+// SOURCE, then a count of those needing attention. A cluster with expiring certificates
+// is not an error: the exit code stays 0.
 func Status(ctx context.Context, client kubernetes.Interface, out io.Writer, opts StatusOptions) error {
 	if opts.ExpiringWithin <= 0 {
 		opts.ExpiringWithin = DefaultExpiringWithin
@@ -87,15 +111,21 @@ func Status(ctx context.Context, client kubernetes.Interface, out io.Writer, opt
 	if now.IsZero() {
 		now = time.Now()
 	}
-	certs, err := NodeCertificates(ctx, client)
+	certs, err := NodeCertificates(ctx, client, opts.RecordNamespace)
 	if err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(w, "NODE\tEXPIRES\tIN\tSTATUS\tSERIAL\tCSR")
-	attention := 0
+	fmt.Fprintln(w, "NODE\tKIND\tEXPIRES\tIN\tSTATUS\tRENEWED\tSERIAL\tSOURCE")
+	attention, known := 0, 0
 	for _, c := range certs {
-		left := c.NotAfter.Sub(now)
+		if c.Unknown {
+			attention++
+			fmt.Fprintf(w, "%s\t%s\t-\t-\tUNKNOWN\t-\t-\t-\n", c.Node, c.Kind)
+			continue
+		}
+		known++
+		left := c.Cert.NotAfter.Sub(now)
 		status, in := "OK", duration.HumanDuration(left)
 		switch {
 		case left <= 0:
@@ -105,11 +135,13 @@ func Status(ctx context.Context, client kubernetes.Interface, out io.Writer, opt
 			status = "EXPIRING"
 			attention++
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Node, c.NotAfter.UTC().Format(time.RFC3339), in, status, c.Serial, c.CSR)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s ago\t%s\t%s\n", c.Node, c.Kind, c.Cert.NotAfter.UTC().Format(time.RFC3339), in, status,
+			duration.HumanDuration(now.Sub(c.Cert.Issued)), c.Cert.Serial, c.Source)
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "\n%d of %d node client certificates expired or expiring within %s.\n", attention, len(certs), duration.HumanDuration(opts.ExpiringWithin))
+	_, err = fmt.Fprintf(out, "\n%d of %d node certificates expired, expiring within %s, or unknown (%d known).\n",
+		attention, len(certs), duration.HumanDuration(opts.ExpiringWithin), known)
 	return err
 }

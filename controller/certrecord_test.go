@@ -1,0 +1,100 @@
+package controller_test
+
+import (
+	"context"
+
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	certificatesv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/csr"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/certrecord"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
+)
+
+// TestNodeCertificateRecord: the nodecertificates controller records a node's client and
+// serving certificates in ConfigMaps, exports counts by expiry horizon, and still knows
+// them after the issued CSRs are deleted (as the cleaner does) and the controller restarts.
+func TestNodeCertificateRecord(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns, err := cp.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "certrecord-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cp.Client().CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	}()
+	opts := func() controller.Options {
+		o := controller.Options{
+			Controllers:              []string{controller.CSRApproving, controller.CSRSigning, controller.NodeCertificates},
+			NodeCertificateNamespace: ns.Name,
+			ExpiryHorizons:           []time.Duration{24 * time.Hour, 9000 * time.Hour},
+		}
+		controller.SetRecordFlush(&o, 200*time.Millisecond)
+		return o
+	}
+	reg, stop := startController(t, opts())
+
+	const node = "record-node"
+	res := bootstrapNode(ctx, t, node)
+	// Its serving certificate, approved by the admin and signed by the controller.
+	key := csrtest.NewKey(t)
+	serving := csrtest.Create(t, cp.Client(), csrtest.Object(csrtest.UniqueName(t), certificatesv1.KubeletServingSignerName,
+		csrtest.Request{CN: csr.NodeUserPrefix + node, Orgs: []string{csr.NodesGroup}, DNS: []string{node}}.PEM(t, key),
+		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}, nil))
+	csrtest.SetCondition(t, cp.Client(), serving, certificatesv1.CertificateApproved)
+
+	var stored map[string]certrecord.Entry
+	csrtest.WaitFor(t, "the record to hold the node's client and serving certificates", func() bool {
+		stored, err = certrecord.Read(ctx, cp.Client(), ns.Name)
+		e := stored[node]
+		return err == nil && e[certrecord.Client].Serial != "" && e[certrecord.Serving].Serial != ""
+	})
+	client := stored[node][certrecord.Client]
+	if client.Serial != serial.Hex(res.Certificate.SerialNumber) || !client.NotAfter.Equal(res.Certificate.NotAfter.Truncate(time.Second)) {
+		t.Errorf("recorded client certificate %+v, want serial %s expiring %s", client, serial.Hex(res.Certificate.SerialNumber), res.Certificate.NotAfter)
+	}
+	if since := time.Since(client.Issued); since < 0 || since > time.Minute {
+		t.Errorf("recorded issue time %s, want about now", client.Issued)
+	}
+	counts := func(reg *prometheus.Registry) map[string]float64 {
+		value := func(name string, labels ...string) float64 {
+			v, _ := metric(t, reg, name, labels...)
+			return v
+		}
+		return map[string]float64{
+			"client":       value(certrecord.NodesMetric, "kind", "client"),
+			"serving":      value(certrecord.NodesMetric, "kind", "serving"),
+			"client 1d":    value(certrecord.ExpiringMetric, "kind", "client", "within", "1d"),
+			"client 375d":  value(certrecord.ExpiringMetric, "kind", "client", "within", "375d"),
+			"serving 375d": value(certrecord.ExpiringMetric, "kind", "serving", "within", "375d"),
+		}
+	}
+	want := func(c map[string]float64) bool {
+		return c["client"] >= 1 && c["serving"] >= 1 && c["client 1d"] == 0 && c["client 375d"] >= 1 && c["serving 375d"] >= 1
+	}
+	if c := counts(reg); !want(c) {
+		t.Errorf("expiry gauges %v; want the node counted, expiring within 375d and not within 1d", c)
+	}
+
+	// The cleaner deletes issued CSRs; the controller restarts.
+	for _, name := range []string{res.CSRName, serving.Name} {
+		if err := cp.Client().CertificatesV1().CertificateSigningRequests().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = stop()
+	reg2, _ := startController(t, opts())
+	csrtest.WaitFor(t, "the restarted controller to count the node from the record alone", func() bool { return want(counts(reg2)) })
+	if got, err := certrecord.Read(ctx, cp.Client(), ns.Name); err != nil || got[node][certrecord.Client] != client {
+		t.Errorf("after the restart the record holds %+v (%v), want %+v", got[node], err, client)
+	}
+}
