@@ -129,20 +129,24 @@ func (r *Record) ObserveCSR(obj *certificatesv1.CertificateSigningRequest) {
 	if block == nil {
 		return
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	f, err := parseFields(block.Bytes)
 	if err != nil {
 		return
 	}
-	r.Observe(kind, cert)
+	r.observe(kind, f)
 }
 
 // Observe records cert as node's newest of kind unless a later-expiring one is known.
 func (r *Record) Observe(kind Kind, cert *x509.Certificate) {
-	node, ok := strings.CutPrefix(cert.Subject.CommonName, csr.NodeUserPrefix)
+	r.observe(kind, certFields{commonName: cert.Subject.CommonName, serial: cert.SerialNumber, notBefore: cert.NotBefore, notAfter: cert.NotAfter})
+}
+
+func (r *Record) observe(kind Kind, f certFields) {
+	node, ok := strings.CutPrefix(f.commonName, csr.NodeUserPrefix)
 	if !ok || node == "" {
 		return
 	}
-	c := Cert{NotAfter: cert.NotAfter.UTC(), Issued: cert.NotBefore.Add(csr.Backdate).UTC(), Serial: serial.Hex(cert.SerialNumber)}
+	c := Cert{NotAfter: f.notAfter.UTC(), Issued: f.notBefore.Add(csr.Backdate).UTC(), Serial: serial.Hex(f.serial)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.merge(node, kind, c) {
