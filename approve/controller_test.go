@@ -78,30 +78,11 @@ func runController(t *testing.T, serving *approve.ServingPolicy, handoff approvi
 	return registry
 }
 
-// sample reads one series from the registry: a counter's value or a histogram's count;
-// -1 when the series does not exist.
+// sample reads one series from the registry (testenv.Metric); -1 when it does not exist.
 func sample(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if labels[l.GetName()] != l.GetValue() {
-					continue series
-				}
-			}
-			if h := m.GetHistogram(); h != nil {
-				return float64(h.GetSampleCount())
-			}
-			return m.GetCounter().GetValue()
-		}
+	if v, ok := testenv.Metric(t, reg, name, labels); ok {
+		return v
 	}
 	return -1
 }

@@ -14,34 +14,18 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
 
-// metric reads the gauge or counter name with the label pairs given (name, value, …) and
-// whether that series exists.
+// metric reads the series name with the label pairs given (name, value, …) and whether
+// it exists.
 func metric(t *testing.T, reg *prometheus.Registry, name string, labelPairs ...string) (float64, bool) {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	labels := map[string]string{}
+	for i := 0; i+1 < len(labelPairs); i += 2 {
+		labels[labelPairs[i]] = labelPairs[i+1]
 	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			for i := 0; i+1 < len(labelPairs); i += 2 {
-				if label(m, labelPairs[i]) != labelPairs[i+1] {
-					continue series
-				}
-			}
-			if m.GetGauge() != nil {
-				return m.GetGauge().GetValue(), true
-			}
-			return m.GetCounter().GetValue(), true
-		}
-	}
-	return 0, false
+	return testenv.Metric(t, reg, name, labels)
 }
 
 // backlog reads tlsbootstrap_csrs{signer,state} (or the oldest-pending age when state is

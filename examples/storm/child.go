@@ -45,18 +45,7 @@ func runChild(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
-	if err != nil {
-		return fmt.Errorf("loading kubeconfig %s: %w", *kubeconfig, err)
-	}
-	cfg.QPS, cfg.Burst = *qps, *burst
-	cfg = controllerflags.RESTConfig(cfg)
-	// Requests are counted as kube-controller-manager counts its own.
-	reg := prometheus.NewRegistry()
-	if err := clientmetrics.Count(cfg, reg); err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, reg, err := countedClient(*kubeconfig, *qps, *burst)
 	if err != nil {
 		return err
 	}
@@ -106,6 +95,26 @@ func runChild(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// countedClient is a controller process's client, as csr-controller builds it, with its
+// requests counted in the returned registry as kube-controller-manager counts its own.
+func countedClient(kubeconfig string, qps float32, burst int) (kubernetes.Interface, *prometheus.Registry, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = qps, burst
+	cfg = controllerflags.RESTConfig(cfg)
+	reg := prometheus.NewRegistry()
+	if err := clientmetrics.Count(cfg, reg); err != nil {
+		return nil, nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, reg, nil
 }
 
 // writeHeapProfile writes the live heap (after a collection) to path.

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -23,13 +22,10 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/clientmetrics"
-	"github.com/tlsbootstrap/tlsbootstrap/internal/controllerflags"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -82,17 +78,7 @@ func runOracle(args []string) error {
 	if err := json.Unmarshal(data, &answers); err != nil {
 		return fmt.Errorf("%s: %w", *answersFile, err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS, cfg.Burst = *qps, *burst
-	cfg = controllerflags.RESTConfig(cfg)
-	reg := prometheus.NewRegistry()
-	if err := clientmetrics.Count(cfg, reg); err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, reg, err := countedClient(*kubeconfig, *qps, *burst)
 	if err != nil {
 		return err
 	}
