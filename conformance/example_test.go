@@ -3,9 +3,11 @@ package conformance_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 
 	"github.com/tlsbootstrap/tlsbootstrap/conformance"
+	"k8s.io/client-go/rest"
 )
 
 // Run the approver and serving profiles against whatever runs in the cluster of
@@ -31,4 +33,32 @@ func ExampleRun() {
 	_ = report.WriteTable(os.Stdout)
 	_ = report.WriteFiles("conformance-report")
 	fmt.Println("conformant:", report.CorePassed())
+}
+
+// A ProvisionFunc starts the implementation under test for the run, configured from the
+// Environment the suite gives it, and returns how to stop it; here an approver of one's
+// own, run in-process until the suite is done.
+func ExampleProvisionFunc() {
+	runMyApprover := func(ctx context.Context, admin *rest.Config, allowed []netip.Prefix) error {
+		<-ctx.Done() // your approver, allowing IP SANs in allowed only
+		return nil
+	}
+	provision := func(_ context.Context, env conformance.Environment) (func(context.Context) error, error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- runMyApprover(ctx, env.RESTConfig, env.ServingAllowedIPPrefixes) }()
+		return func(context.Context) error { cancel(); return <-done }, nil
+	}
+	report, err := conformance.Run(context.Background(), conformance.Options{
+		Kubeconfig:          "admin.kubeconfig",
+		Implementation:      conformance.Implementation{Name: "my-approver", Version: "0.1.0"},
+		Profiles:            []conformance.Profile{conformance.ProfileServing},
+		UnsupportedFeatures: []conformance.Feature{conformance.FeatureServingAuditMode},
+		Provision:           provision,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("serving profile:", report.ProfileResults()[conformance.ProfileServing])
 }
