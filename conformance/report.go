@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -21,9 +22,11 @@ type Report struct {
 	Implementation      Implementation `json:"implementation"`
 	Profiles            []Profile      `json:"profiles"`
 	UnsupportedFeatures []Feature      `json:"unsupportedFeatures,omitempty"`
-	Started             time.Time      `json:"started"`
-	Duration            time.Duration  `json:"duration"`
-	Cases               []CaseResult   `json:"cases"`
+	// ServerVersion is the API server's version (its /version gitVersion).
+	ServerVersion string        `json:"serverVersion,omitempty"`
+	Started       time.Time     `json:"started"`
+	Duration      time.Duration `json:"duration"`
+	Cases         []CaseResult  `json:"cases"`
 	// StopError is what stopping the provisioned implementation returned, if it failed.
 	StopError string `json:"stopError,omitempty"`
 }
@@ -91,8 +94,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	counts := r.tally()
-	fmt.Fprintf(w, "\n%s %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
-		orUnknown(r.Implementation.Name), r.Implementation.Version,
+	fmt.Fprintf(w, "\n%s %s on Kubernetes %s: %d succeeded, %d failed, %d skipped, %d not supported in %s\n",
+		orUnknown(r.Implementation.Name), r.Implementation.Version, cmp.Or(r.ServerVersion, "(unknown version)"),
 		counts[Succeeded], counts[Failed], counts[Skipped], counts[NotSupported], r.Duration.Round(100*time.Millisecond))
 	// A profile the implementation does not implement is one line, not one per case.
 	profiles := r.ProfileResults()

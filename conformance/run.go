@@ -157,7 +157,8 @@ func startRun(ctx context.Context, opts Options) (*testRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conformance: building a client: %w", err)
 	}
-	if _, err := client.Discovery().ServerVersion(); err != nil {
+	version, err := client.Discovery().ServerVersion()
+	if err != nil {
 		return nil, fmt.Errorf("conformance: reaching the API server at %s: %w", rc.Host, err)
 	}
 	r := &testRun{opts: opts, rc: rc, client: client, env: newEnvironment(rc, opts), id: randomLabel(5),
@@ -166,6 +167,7 @@ func startRun(ctx context.Context, opts Options) (*testRun, error) {
 		Implementation:      opts.Implementation,
 		Profiles:            chosenProfiles(opts),
 		UnsupportedFeatures: sortedFeatures(r.unsupported),
+		ServerVersion:       version.GitVersion,
 		Started:             time.Now().UTC(),
 	}
 	for _, c := range newSuite().Cases {

@@ -108,7 +108,10 @@ type trustPublisher struct {
 	clock      clock.WithTicker
 
 	// Set by Run once the caches exist.
-	bundleLister    certificateslisters.ClusterTrustBundleLister
+	bundleLister certificateslisters.ClusterTrustBundleLister
+	// bundlesServed says the API server serves ClusterTrustBundles at
+	// trust.ClusterTrustBundleAPI; without it only ConfigMaps are published.
+	bundlesServed   bool
 	namespaceLister corelisters.NamespaceLister // nil unless namespaces is nil
 
 	mu sync.RWMutex
@@ -156,18 +159,29 @@ func (p *trustPublisher) Run(ctx context.Context) error {
 		return nil
 	}
 
-	bundles := shared.Certificates().V1().ClusterTrustBundles()
-	p.bundleLister = bundles.Lister()
-	ours := map[string]bool{}
-	for _, s := range p.signers {
-		ours[trust.BundleName(s.name, trust.DefaultBundleSuffix)] = true
+	// Discovery, once: a cluster older than the ClusterTrustBundle API still gets its
+	// ConfigMaps, and says why it gets nothing else in one line.
+	served, reason, err := trust.ServesClusterTrustBundles(p.client.Discovery())
+	if err != nil {
+		return fmt.Errorf("controller %q: %w", TrustPublisher, err)
 	}
-	if err := watch(bundles.Informer(), func(name string) {
-		if ours[name] {
-			q.Add(bundlesKey)
+	p.bundlesServed = served
+	if !served {
+		log.Info("Publishing CA bundles as ConfigMaps only: " + reason)
+	} else {
+		bundles := shared.Certificates().V1().ClusterTrustBundles()
+		p.bundleLister = bundles.Lister()
+		ours := map[string]bool{}
+		for _, s := range p.signers {
+			ours[trust.BundleName(s.name, trust.DefaultBundleSuffix)] = true
 		}
-	}); err != nil {
-		return err
+		if err := watch(bundles.Informer(), func(name string) {
+			if ours[name] {
+				q.Add(bundlesKey)
+			}
+		}); err != nil {
+			return err
+		}
 	}
 	for _, s := range p.signers {
 		f := informers.NewSharedInformerFactoryWithOptions(p.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -258,11 +272,13 @@ func (p *trustPublisher) refresh(log klog.Logger) {
 			log.Error(err, "Reading the CA; its bundle stays as it was", "signer", s.name)
 			continue
 		}
-		var published []byte
-		if obj, err := p.bundleLister.Get(trust.BundleName(s.name, trust.DefaultBundleSuffix)); err == nil {
-			published = []byte(obj.Spec.TrustBundle)
-			if _, err := trust.ParseBundle(published); err != nil {
-				published = nil
+		var published []byte // what the ClusterTrustBundle holds, when the API is served
+		if p.bundlesServed {
+			if obj, err := p.bundleLister.Get(trust.BundleName(s.name, trust.DefaultBundleSuffix)); err == nil {
+				published = []byte(obj.Spec.TrustBundle)
+				if _, err := trust.ParseBundle(published); err != nil {
+					published = nil
+				}
 			}
 		}
 		before := p.bundle(s.name)
@@ -283,7 +299,9 @@ func (p *trustPublisher) refresh(log klog.Logger) {
 
 // enqueueAll queues the ClusterTrustBundles and every namespace published to.
 func (p *trustPublisher) enqueueAll(q *queue.Queue) {
-	q.Add(bundlesKey)
+	if p.bundlesServed {
+		q.Add(bundlesKey)
+	}
 	if p.namespaces != nil {
 		for _, ns := range p.namespaces {
 			q.Add(ns)

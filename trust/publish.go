@@ -235,6 +235,12 @@ func publishClusterTrustBundle(ctx context.Context, client kubernetes.Interface,
 		changed = err == nil
 		return err
 	})
+	if apierrors.IsNotFound(err) {
+		// The object was just looked for: a NotFound now is the API itself missing.
+		if served, reason, derr := ServesClusterTrustBundles(client.Discovery()); derr == nil && !served {
+			return nil, false, fmt.Errorf("publishing the CA of %s in ClusterTrustBundle %s: %s; set Options.SkipClusterTrustBundle to publish ConfigMaps only", o.SignerName, name, reason)
+		}
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("publishing the CA of %s in ClusterTrustBundle %s: %w", o.SignerName, name, err)
 	}
