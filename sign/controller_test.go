@@ -60,6 +60,15 @@ func startController(t *testing.T, run bool) *controllerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !run {
+		// A controller that is never run still owns its queue: Run on an ended context
+		// shuts it down, so no goroutine outlives the test.
+		t.Cleanup(func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_ = ctrl.Run(ctx)
+		})
+	}
 	if run {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

@@ -34,29 +34,38 @@ type SyncFunc func(ctx context.Context, key string) (Result, error)
 // Queue is a named, rate-limited queue of keys.
 type Queue struct {
 	name string
-	q    workqueue.TypedRateLimitingInterface[string]
+	once sync.Once
+	wq   workqueue.TypedRateLimitingInterface[string]
 }
 
 // New returns a queue paced by the default rate limiter: per key, exponential back-off
 // from 200ms to 1000s; overall 10 retries per second with bursts of 100
 // (kube-controller-manager's certificate controllers).
 func New(name string) *Queue {
-	limiter := workqueue.NewTypedMaxOfRateLimiter(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
-		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
-	)
-	return &Queue{name: name, q: workqueue.NewTypedRateLimitingQueueWithConfig(limiter,
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: name})}
+	return &Queue{name: name}
+}
+
+// q is the work queue, made at the first Add or Run: making it starts a goroutine, which
+// a controller that is built but never run must not leave behind.
+func (q *Queue) q() workqueue.TypedRateLimitingInterface[string] {
+	q.once.Do(func() {
+		limiter := workqueue.NewTypedMaxOfRateLimiter(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
+			&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+		)
+		q.wq = workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: q.name})
+	})
+	return q.wq
 }
 
 // Add queues key (once, however often it is added before a worker takes it).
-func (q *Queue) Add(key string) { q.q.Add(key) }
+func (q *Queue) Add(key string) { q.q().Add(key) }
 
 // Run waits for the caches in synced, then runs workers that call sync for each key until
 // ctx ends, and shuts the queue down. It returns nil after ctx ends, an error when a cache
 // never syncs. Call it once.
 func (q *Queue) Run(ctx context.Context, workers int, syncKey SyncFunc, synced ...cache.InformerSynced) error {
-	defer q.q.ShutDown()
+	defer q.q().ShutDown()
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		if ctx.Err() != nil {
 			return nil
@@ -74,17 +83,17 @@ func (q *Queue) Run(ctx context.Context, workers int, syncKey SyncFunc, synced .
 		})
 	}
 	<-ctx.Done()
-	q.q.ShutDown()
+	q.q().ShutDown()
 	wg.Wait()
 	return nil
 }
 
 func (q *Queue) next(ctx context.Context, log klog.Logger, syncKey SyncFunc) bool {
-	key, quit := q.q.Get()
+	key, quit := q.q().Get()
 	if quit {
 		return false
 	}
-	defer q.q.Done(key)
+	defer q.q().Done(key)
 	res, err := syncKey(ctx, key)
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -95,17 +104,17 @@ func (q *Queue) next(ctx context.Context, log klog.Logger, syncKey SyncFunc) boo
 		} else {
 			log.Error(err, "Sync failed; retrying", "queue", q.name, "key", key)
 		}
-		q.q.AddRateLimited(key)
+		q.q().AddRateLimited(key)
 	case res.Retry:
-		q.q.AddRateLimited(key)
+		q.q().AddRateLimited(key)
 		if res.After > 0 {
-			q.q.AddAfter(key, res.After)
+			q.q().AddAfter(key, res.After)
 		}
 	case res.After > 0:
-		q.q.Forget(key)
-		q.q.AddAfter(key, res.After)
+		q.q().Forget(key)
+		q.q().AddAfter(key, res.After)
 	default:
-		q.q.Forget(key)
+		q.q().Forget(key)
 	}
 	return true
 }

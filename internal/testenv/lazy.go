@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tlsbootstrap/tlsbootstrap/internal/controlplane"
 )
 
@@ -41,14 +43,17 @@ func RunLazy(m *testing.M, opts controlplane.Options, cp **controlplane.ControlP
 // run fails when it cannot start) or at the first Need, and stops it afterwards.
 func runWith(m *testing.M, opts controlplane.Options, cp **controlplane.ControlPlane, setups []Setup, eager bool) int {
 	lazy.opts, lazy.cp, lazy.setups = opts, cp, setups
-	defer stopLazy()
+	before := goleak.IgnoreCurrent()
 	if eager {
 		if lazy.once.Do(startLazy); lazy.err != nil {
+			stopLazy()
 			fmt.Fprintf(os.Stderr, "testenv: %v\n", lazy.err)
 			return 1
 		}
 	}
-	return m.Run()
+	code := m.Run()
+	stopLazy()
+	return checkLeaks(code, before)
 }
 
 // stopLazy undoes the setups, in reverse order, and stops the control plane.
