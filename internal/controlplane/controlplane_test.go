@@ -15,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -148,7 +149,13 @@ func TestRBACForbidsBootstrapIdentityUntilBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	bootstrap := kubernetes.NewForConfigOrDie(cp.TokenConfig("rbacid.0123456789abcdef"))
-	_, err := bootstrap.CoreV1().Secrets("default").List(ctx, metav1.ListOptions{})
+	// The bootstrap token authenticator reads token Secrets through an informer: until it
+	// has seen the new one, the token is unknown (401), not yet forbidden.
+	var err error
+	_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err = bootstrap.CoreV1().Secrets("default").List(ctx, metav1.ListOptions{})
+		return statusCode(err) != http.StatusUnauthorized, nil
+	})
 	if code := statusCode(err); code != http.StatusForbidden {
 		t.Fatalf("list secrets before binding: %v (HTTP %d), want 403", err, code)
 	}
