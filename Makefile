@@ -2,7 +2,7 @@
 GO ?= go
 GOTESTFLAGS ?=
 
-.PHONY: all assets demo-assets test vet fmt-check demo
+.PHONY: all assets demo-assets test vet fmt-check demo test-versions
 
 all: test
 
@@ -48,3 +48,9 @@ fuzz-smoke:
 # one summary. KILLS (default 200) node-agent SIGKILLs.
 reliability: assets
 	GO=$(GO) bash hack/reliability.sh
+
+# The tests that need a control plane, against each supported Kubernetes version (1.35,
+# 1.36, 1.37), and the oldest kubelet's bootstrap against the newest control plane. Not in
+# .ci/run: building two more versions takes about half an hour the first time.
+test-versions:
+	bash hack/test-versions.sh

@@ -19,6 +19,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 	"github.com/tlsbootstrap/tlsbootstrap/trust"
 )
@@ -130,6 +131,7 @@ func waitPublished(t *testing.T, what, signer string, namespaces []string, tick 
 // published), a deleted ClusterTrustBundle and ConfigMap coming back with both CAs, and
 // the old CA leaving the bundles once it expires.
 func TestTrustPublisher(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	ctx := context.Background()
 	const signer = "example.com/trustpublisher-test"
 	namespaces := []string{"trust-a", "trust-b"}
@@ -236,6 +238,7 @@ func editConfigMap(signer, ns, data string) func(t *testing.T) {
 // every namespace, and to a namespace created while the controller runs (by the Namespace
 // watch: the resync clock stands still).
 func TestTrustPublisherAllNamespaces(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	for i, namespaces := range [][]string{nil, {"*"}} {
 		t.Run(fmt.Sprintf("%q", namespaces), func(t *testing.T) {
 			signer := fmt.Sprintf("example.com/trustpublisher-all-%d", i)

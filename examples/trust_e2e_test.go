@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -15,6 +16,7 @@ import (
 // the kubelet-serving signer's ClusterTrustBundle and its ConfigMap in the namespace asked
 // for, each holding the cluster CA the controller was given.
 func TestCSRControllerPublishesTrustBundles(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	startCSRController(t, "--controllers=trustpublisher", "--trust-bundle-namespaces=default")
 	caPEM := strings.TrimSpace(string(cp.CA.CertPEM))
 	const bundleName, configMapName = "kubernetes.io:kubelet-serving:ca", "kubernetes.io-kubelet-serving-ca.crt"

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) { testenv.Main(m, controlplane.Options{}, &cp) }
 // TestClusterTrustBundleServed: v1.37 serves ClusterTrustBundles in certificates.k8s.io/v1
 // with no feature gate or runtime-config.
 func TestClusterTrustBundleServed(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	list, err := cp.Client().Discovery().ServerResourcesForGroupVersion("certificates.k8s.io/v1")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +79,7 @@ func published(t *testing.T, signer string, namespaces ...string) (configMaps ma
 // TestPublishAndRotate publishes a signer's CA as the admin, republishes (nothing to do),
 // rotates the CA (both CAs published) and passes the old CA's expiry (only the new one).
 func TestPublishAndRotate(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	ctx := context.Background()
 	const signer = "example.com/rotating"
 	namespaces := []string{"trust-a", "trust-b"}
@@ -149,6 +151,7 @@ func TestPublishErrors(t *testing.T) {
 // TestLinkedBundleNeedsAttest: a user who may write ClusterTrustBundles still cannot write
 // one linked to a signer without the verb attest on that signer; the admin can.
 func TestLinkedBundleNeedsAttest(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	ctx := context.Background()
 	const signer = "example.com/attested"
 	admin := cp.Client()
@@ -216,6 +219,7 @@ func TestLinkedBundleNeedsAttest(t *testing.T) {
 // something that is not a bundle of certificates is overwritten with the current bundle,
 // instead of failing every later publication; an edit that leaves a bundle is merged.
 func TestPublishReplacesUnparsableEdit(t *testing.T) {
+	testenv.NeedClusterTrustBundles(t, cp.Client())
 	ctx := context.Background()
 	const signer, ns = "example.com/edited", "trust-edited"
 	createNamespaces(t, ns)

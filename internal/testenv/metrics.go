@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tlsbootstrap/tlsbootstrap/trust"
+	"k8s.io/client-go/kubernetes"
 )
 
 // Metric reads one series of g: a counter's or gauge's value, or a histogram's sample
@@ -41,4 +43,18 @@ func Metric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]
 		}
 	}
 	return 0, false
+}
+
+// NeedClusterTrustBundles skips t, with the reason, on an API server that does not serve
+// ClusterTrustBundles at trust.ClusterTrustBundleAPI (Kubernetes before 1.37): the tests
+// of what is published there cannot run on it. The ConfigMap-only path is tested anyway.
+func NeedClusterTrustBundles(t testing.TB, client kubernetes.Interface) {
+	t.Helper()
+	served, reason, err := trust.ServesClusterTrustBundles(client.Discovery())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !served {
+		t.Skip(reason)
+	}
 }
