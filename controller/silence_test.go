@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
@@ -39,6 +40,12 @@ func TestLoggerFromContext(t *testing.T) {
 				done <- controller.Run(runCtx, cp.Client(), controller.Options{ClusterSigningCA: cp.CA.Signing(), SigningDuration: time.Hour})
 			}()
 			bootstrapNode(ctx, t, "silent-"+tc.name)
+			if tc.name == "recording" {
+				// The signer logs after its write, which the node may see first.
+				_ = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+					return strings.Contains(recorded.String(), "Signed CSR"), nil
+				})
+			}
 			stop()
 			if err := <-done; err != nil {
 				t.Fatal(err)
