@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -33,9 +34,10 @@ type SyncFunc func(ctx context.Context, key string) (Result, error)
 
 // Queue is a named, rate-limited queue of keys.
 type Queue struct {
-	name string
-	once sync.Once
-	wq   workqueue.TypedRateLimitingInterface[string]
+	name     string
+	once     sync.Once
+	stopOnce sync.Once
+	wq       workqueue.TypedRateLimitingInterface[string]
 }
 
 // New returns a queue paced by the default rate limiter: per key, exponential back-off
@@ -49,6 +51,7 @@ func New(name string) *Queue {
 // a controller that is built but never run must not leave behind.
 func (q *Queue) q() workqueue.TypedRateLimitingInterface[string] {
 	q.once.Do(func() {
+		live.Add(1)
 		limiter := workqueue.NewTypedMaxOfRateLimiter(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
 			&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
@@ -65,7 +68,7 @@ func (q *Queue) Add(key string) { q.q().Add(key) }
 // ctx ends, and shuts the queue down. It returns nil after ctx ends, an error when a cache
 // never syncs. Call it once.
 func (q *Queue) Run(ctx context.Context, workers int, syncKey SyncFunc, synced ...cache.InformerSynced) error {
-	defer q.q().ShutDown()
+	defer q.shutDown()
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		if ctx.Err() != nil {
 			return nil
@@ -83,9 +86,22 @@ func (q *Queue) Run(ctx context.Context, workers int, syncKey SyncFunc, synced .
 		})
 	}
 	<-ctx.Done()
-	q.q().ShutDown()
+	q.shutDown()
 	wg.Wait()
 	return nil
+}
+
+// live counts the work queues made and not yet shut down in this process: tests check
+// that it is back to zero (Live), which tells a queue of ours left running from
+// client-go's own long-lived queues.
+var live atomic.Int64
+
+// Live is how many queues were made (by Add or Run) and not shut down.
+func Live() int64 { return live.Load() }
+
+func (q *Queue) shutDown() {
+	q.q().ShutDown()
+	q.stopOnce.Do(func() { live.Add(-1) })
 }
 
 func (q *Queue) next(ctx context.Context, log klog.Logger, syncKey SyncFunc) bool {

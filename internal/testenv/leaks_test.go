@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"context"
 	"testing"
 
+	"github.com/tlsbootstrap/tlsbootstrap/internal/queue"
 	"go.uber.org/goleak"
 )
 
@@ -24,4 +26,17 @@ func TestCheckLeaks(t *testing.T) {
 	}
 	close(stop)
 	<-done
+
+	// A work queue of ours that is used and never run.
+	q := queue.New("leak-test")
+	q.Add("key")
+	if code := checkLeaks(0, goleak.IgnoreCurrent()); code != 1 {
+		t.Errorf("a work queue left running: code %d, want 1", code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = q.Run(ctx, 1, func(context.Context, string) (queue.Result, error) { return queue.Result{}, nil })
+	if code := checkLeaks(0, before); code != 0 {
+		t.Errorf("after the queue is shut down: code %d, want 0", code)
+	}
 }
