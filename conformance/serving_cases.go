@@ -223,18 +223,16 @@ func (t *caseT) expectNotApproved(ctx context.Context, what string, a servingAtt
 	}
 	control := t.mustSubmitCSR(ctx, controlWho, a.control)
 	t.waitApproved(ctx, control.Name)
-	observed := fmt.Sprintf("Pending after %s", t.Options.ObservationWindow)
-	t.consistently(ctx, t.Options.ObservationWindow, "CSR "+s.Name+" "+what+" not to be Approved", func(ctx context.Context) (bool, string, error) {
-		obj, err := t.getCSR(ctx, s.Name)
-		if err != nil {
-			return false, "", err
-		}
-		if c := findCondition(obj, certificatesv1.CertificateDenied); c != nil {
-			observed = fmt.Sprintf("Denied (%s: %s)", c.Reason, c.Message)
-		}
-		return findCondition(obj, certificatesv1.CertificateApproved) == nil, describeCSR(obj), nil
-	})
-	t.noteObserved(observed)
+	t.observeCSRs(ctx, "CSR "+s.Name+" "+what+" not to be Approved", []string{s.Name}, t.notApproved)
+	obj, err := t.getCSR(ctx, s.Name)
+	if err != nil {
+		t.Fatalf("reading CSR %s after the observation window: %v", s.Name, err)
+	}
+	if c := findCondition(obj, certificatesv1.CertificateDenied); c != nil {
+		t.noteObserved(fmt.Sprintf("Denied (%s: %s)", c.Reason, c.Message))
+		return
+	}
+	t.noteObserved(fmt.Sprintf("Pending after %s", t.Options.ObservationWindow))
 }
 
 // kubeletNode creates Node name with addresses (removed at cleanup) and returns the node
