@@ -33,19 +33,16 @@ const (
 
 func runChild(args []string) error {
 	fs := pflag.NewFlagSet(childCommand, pflag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig")
+	var pf processFlags
+	pf.register(fs)
 	caCert := fs.String("ca-cert", "", "signing CA certificate")
 	caKey := fs.String("ca-key", "", "signing CA key")
-	metricsAddr := fs.String("metrics-bind-address", "", "serves /metrics (with the request counts) and /readyz")
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
 	memprofile := fs.String("memprofile", "", "heap profile file, written when the controller stops")
-	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
-	burst := fs.Int("kube-api-burst", childBurst, "client burst")
-	workers := fs.Int("workers", controller.DefaultOptions().Workers, "workers per controller")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	client, reg, err := countedClient(*kubeconfig, *qps, *burst)
+	client, reg, err := pf.countedClient()
 	if err != nil {
 		return err
 	}
@@ -86,8 +83,8 @@ func runChild(args []string) error {
 	}
 	err = controller.Run(ctx, client, controller.Options{
 		ClusterSigningCA:   ca,
-		MetricsBindAddress: *metricsAddr,
-		Workers:            *workers,
+		MetricsBindAddress: pf.metricsAddr,
+		Workers:            pf.workers,
 		Registry:           reg,
 	})
 	signalled := ctx.Err() != nil
@@ -97,14 +94,30 @@ func runChild(args []string) error {
 	return err
 }
 
+// processFlags are the flags startSelf gives both controller processes (the tlsbootstrap
+// child and the oracle).
+type processFlags struct {
+	kubeconfig, metricsAddr string
+	qps                     float32
+	burst, workers          int
+}
+
+func (p *processFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&p.kubeconfig, "kubeconfig", "", "admin kubeconfig")
+	fs.StringVar(&p.metricsAddr, "metrics-bind-address", "", "serves /metrics (with the request counts) and /readyz")
+	fs.Float32Var(&p.qps, "kube-api-qps", childQPS, "client QPS")
+	fs.IntVar(&p.burst, "kube-api-burst", childBurst, "client burst")
+	fs.IntVar(&p.workers, "workers", controller.DefaultOptions().Workers, "workers per controller (the oracle's writers)")
+}
+
 // countedClient is a controller process's client, as csr-controller builds it, with its
 // requests counted in the returned registry as kube-controller-manager counts its own.
-func countedClient(kubeconfig string, qps float32, burst int) (kubernetes.Interface, *prometheus.Registry, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+func (p *processFlags) countedClient() (kubernetes.Interface, *prometheus.Registry, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", p.kubeconfig)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+		return nil, nil, fmt.Errorf("loading kubeconfig %s: %w", p.kubeconfig, err)
 	}
-	cfg.QPS, cfg.Burst = qps, burst
+	cfg.QPS, cfg.Burst = p.qps, p.burst
 	cfg = controllerflags.RESTConfig(cfg)
 	reg := prometheus.NewRegistry()
 	if err := clientmetrics.Count(cfg, reg); err != nil {

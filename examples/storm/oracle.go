@@ -61,12 +61,9 @@ func writeAnswers(path string, c *cluster, requests []*preparedRequest) error {
 
 func runOracle(args []string) error {
 	fs := pflag.NewFlagSet(oracleCommand, pflag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig")
+	var pf processFlags
+	pf.register(fs)
 	answersFile := fs.String("answers", "", "JSON object: CSR name → certificate PEM")
-	metricsAddr := fs.String("metrics-bind-address", "", "serves /metrics and /readyz")
-	qps := fs.Float32("kube-api-qps", childQPS, "client QPS")
-	burst := fs.Int("kube-api-burst", childBurst, "client burst")
-	workers := fs.Int("workers", controller.DefaultOptions().Workers, "writers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +75,7 @@ func runOracle(args []string) error {
 	if err := json.Unmarshal(data, &answers); err != nil {
 		return fmt.Errorf("%s: %w", *answersFile, err)
 	}
-	client, reg, err := countedClient(*kubeconfig, *qps, *burst)
+	client, reg, err := pf.countedClient()
 	if err != nil {
 		return err
 	}
@@ -93,7 +90,7 @@ func runOracle(args []string) error {
 			http.Error(w, "not synced", http.StatusServiceUnavailable)
 		}
 	})
-	server := &http.Server{Addr: *metricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	server := &http.Server{Addr: pf.metricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = server.ListenAndServe() }()
 	defer server.Close()
 
@@ -113,7 +110,7 @@ func runOracle(args []string) error {
 	}
 	ready.Store(true)
 	var wg sync.WaitGroup
-	for range *workers {
+	for range pf.workers {
 		wg.Go(func() { o.work(ctx) })
 	}
 	<-ctx.Done()
