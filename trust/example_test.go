@@ -56,3 +56,24 @@ func ExampleMergeBundles() {
 	fmt.Println(len(certs), certs[0].Subject.CommonName)
 	// Output: 1 current
 }
+
+// Ask once whether the cluster serves ClusterTrustBundles at certificates.k8s.io/v1 and,
+// on an older one, publish the ConfigMaps only.
+func ExampleServesClusterTrustBundles() {
+	client := fake.NewClientset()
+	// A Kubernetes 1.36 cluster with the beta API turned on.
+	client.Resources = []*metav1.APIResourceList{{
+		GroupVersion: "certificates.k8s.io/v1beta1",
+		APIResources: []metav1.APIResource{{Name: "clustertrustbundles"}},
+	}}
+	served, reason, err := trust.ServesClusterTrustBundles(client.Discovery())
+	if err != nil {
+		panic(err)
+	}
+	opts := trust.Options{SignerName: "example.com/workload-serving", SkipClusterTrustBundle: !served}
+	fmt.Println(opts.SkipClusterTrustBundle)
+	fmt.Println(reason)
+	// Output:
+	// true
+	// the API server serves ClusterTrustBundles only at certificates.k8s.io/v1beta1, not at certificates.k8s.io/v1 (Kubernetes 1.37 and later serve it by default)
+}
