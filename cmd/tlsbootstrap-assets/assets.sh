@@ -79,19 +79,24 @@ progress() {
   return "$status"
 }
 
-# progress_ticker WHAT START: the background half of progress. It stops, its sleep with
-# it, when killed or interrupted (a trapped INT: bash does not make a background function
-# ignore Ctrl-C as it does a plain background command) and, should the script die without
-# killing it, at its next tick.
+# progress_ticker WHAT START: the background half of progress. It waits a second at a time
+# and logs once PROGRESS_INTERVAL seconds have passed. A kill (TERM from stop_progress, or
+# Ctrl-C's INT, trapped: bash does not make a background function ignore it as it does a
+# plain background command) ends the wait at once, or, when it lands just before `wait`
+# starts (bash then runs the trap only when the waited-for child ends), within a second:
+# one long sleep would hold the step up to PROGRESS_INTERVAL. Should the script die without
+# killing it, it ends at its next second.
 progress_ticker() {
-  local what="$1" start="$2" sleeper=""
-  trap '[[ -z "$sleeper" ]] || { kill "$sleeper" 2>/dev/null; wait "$sleeper"; }; exit 0' TERM INT HUP
+  local what="$1" start="$2" next=$(($2 + PROGRESS_INTERVAL))
+  trap 'exit 0' TERM INT HUP
   while :; do
-    sleep "$PROGRESS_INTERVAL" >/dev/null 2>&1 &
-    sleeper=$!
-    wait "$sleeper" || true
+    sleep 1 >/dev/null 2>&1 &
+    wait "$!" || true
     kill -0 "$$" 2>/dev/null || exit 0 # $$ is the script, also in this subshell
-    log "$what ($(duration $((SECONDS - start))) elapsed)"
+    if ((SECONDS >= next)); then
+      log "$what ($(duration $((SECONDS - start))) elapsed)"
+      next=$((SECONDS + PROGRESS_INTERVAL))
+    fi
   done
 }
 
