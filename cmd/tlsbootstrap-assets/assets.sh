@@ -87,11 +87,14 @@ progress() {
 # one long sleep would hold the step up to PROGRESS_INTERVAL. Should the script die without
 # killing it, it ends at its next second.
 progress_ticker() {
-  local what="$1" start="$2" next=$(($2 + PROGRESS_INTERVAL))
-  trap 'exit 0' TERM INT HUP
+  local what="$1" start="$2" next=$(($2 + PROGRESS_INTERVAL)) sleeper=""
+  # The sleep is killed and reaped: an orphan would outlive the script (a zombie where
+  # nothing reaps orphans).
+  trap '[[ -z "$sleeper" ]] || { kill "$sleeper" 2>/dev/null; wait "$sleeper"; }; exit 0' TERM INT HUP
   while :; do
     sleep 1 >/dev/null 2>&1 &
-    wait "$!" || true
+    sleeper=$!
+    wait "$sleeper" || true
     kill -0 "$$" 2>/dev/null || exit 0 # $$ is the script, also in this subshell
     if ((SECONDS >= next)); then
       log "$what ($(duration $((SECONDS - start))) elapsed)"
