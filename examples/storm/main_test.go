@@ -64,13 +64,15 @@ func TestStormSmoke(t *testing.T) {
 		if r.RequestsPerCSR == nil || *r.RequestsPerCSR < 1 {
 			t.Errorf("requests per CSR = %v, want at least the approval update each", r.RequestsPerCSR)
 		}
-		if r.PeakRSSMiB <= 0 {
-			t.Errorf("no peak RSS for the controller: %+v", r)
+		if r.PeakRSSMiB <= 0 || r.CPUSeconds <= 0 {
+			t.Errorf("no peak RSS or CPU time for the controller: %+v", r)
 		}
-		// The restarted controller found the 20 CSRs and the warm-up one.
+		// The restarted controller found the 20 CSRs and the warm-up one. Its CPU time for
+		// 21 CSRs is about one clock tick (10 ms), which the kernel may charge as none, so it
+		// is not checked here (the join row's is).
 		rs := rep.Rows[1]
-		if rs.Wave != waveRestart || rs.Nodes != 21 || rs.WallSeconds <= 0 || rs.PeakRSSMiB <= 0 || rs.CPUSeconds <= 0 {
-			t.Errorf("restart row = %+v, want 21 CSRs, a time to ready, CPU and peak RSS", rs)
+		if rs.Wave != waveRestart || rs.Nodes != 21 || rs.WallSeconds <= 0 || rs.PeakRSSMiB <= 0 {
+			t.Errorf("restart row = %+v, want 21 CSRs, a time to ready and peak RSS", rs)
 		}
 		var checked bool
 		for _, rt := range rep.Ratios {
