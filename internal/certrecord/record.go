@@ -75,13 +75,13 @@ type Entry map[Kind]Cert
 // Shards is how many ConfigMaps hold the record.
 const Shards = 16
 
-// Label marks the record's ConfigMaps.
-const Label = "app.kubernetes.io/name=tlsbootstrap-node-certificates"
-
 const (
 	labelKey, labelValue = "app.kubernetes.io/name", "tlsbootstrap-node-certificates"
 	namePrefix           = "tlsbootstrap-node-certificates-"
 )
+
+// Label marks the record's ConfigMaps (a label selector).
+const Label = labelKey + "=" + labelValue
 
 // Options configure New.
 type Options struct {
@@ -260,17 +260,17 @@ func (r *Record) flush(ctx context.Context) error {
 		version string
 	}
 	var writes []write
+	byShard := [Shards]map[string]string{}
 	for s := range Shards {
 		if r.dirty[s] {
-			writes = append(writes, write{shard: s, data: map[string]string{}, version: r.version[s]})
+			byShard[s] = map[string]string{}
+			writes = append(writes, write{shard: s, data: byShard[s], version: r.version[s]})
 			r.dirty[s] = false
 		}
 	}
 	for node, e := range r.nodes {
-		for i := range writes {
-			if writes[i].shard == shardOf(node) {
-				writes[i].data[node] = encode(e)
-			}
+		if data := byShard[shardOf(node)]; data != nil {
+			data[node] = encode(e)
 		}
 	}
 	r.mu.Unlock()
