@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/client-go/tools/record"
 )
@@ -52,15 +53,9 @@ func TestEventBudget(t *testing.T) {
 
 func droppedEvents(t *testing.T, reg *prometheus.Registry) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	n, ok := testenv.Metric(t, reg, "tlsbootstrap_events_dropped_total", nil)
+	if !ok {
+		t.Fatal("tlsbootstrap_events_dropped_total is not registered")
 	}
-	for _, f := range families {
-		if f.GetName() == "tlsbootstrap_events_dropped_total" {
-			return f.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatal("tlsbootstrap_events_dropped_total is not registered")
-	return 0
+	return n
 }

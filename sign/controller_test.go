@@ -88,44 +88,15 @@ func startController(t *testing.T, run bool) *controllerEnv {
 // counter reads tlsbootstrap_signed_certificates_total for the test signer and result.
 func (e *controllerEnv) counter(t *testing.T, result string) float64 {
 	t.Helper()
-	families, err := e.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != "tlsbootstrap_signed_certificates_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["signer"] == controllerSigner && labels["result"] == result {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
+	n, _ := testenv.Metric(t, e.reg, "tlsbootstrap_signed_certificates_total", map[string]string{"signer": controllerSigner, "result": result})
+	return n
 }
 
+// histogramCount is how many samples histogram name holds for the test signer.
 func (e *controllerEnv) histogramCount(t *testing.T, name string) uint64 {
 	t.Helper()
-	families, err := e.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() == name {
-			var n uint64
-			for _, m := range f.GetMetric() {
-				n += m.GetHistogram().GetSampleCount()
-			}
-			return n
-		}
-	}
-	return 0
+	n, _ := testenv.Metric(t, e.reg, name, map[string]string{"signer": controllerSigner})
+	return uint64(n)
 }
 
 func clientCSR(t *testing.T, usages ...certificatesv1.KeyUsage) *certificatesv1.CertificateSigningRequest {
