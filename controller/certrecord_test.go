@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tlsbootstrap/tlsbootstrap/controller"
@@ -17,6 +16,7 @@ import (
 	"github.com/tlsbootstrap/tlsbootstrap/internal/certrecord"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/csrtest"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/serial"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 )
 
 // TestNodeCertificateRecord: the nodecertificates controller records a node's client and
@@ -25,17 +25,11 @@ import (
 func TestNodeCertificateRecord(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ns, err := cp.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "certrecord-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cp.Client().CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	}()
+	ns := testenv.Namespace(t, cp.Client(), "certrecord-")
 	opts := func() controller.Options {
 		o := controller.Options{
 			Controllers:              []string{controller.CSRApproving, controller.CSRSigning, controller.NodeCertificates},
-			NodeCertificateNamespace: ns.Name,
+			NodeCertificateNamespace: ns,
 			ExpiryHorizons:           []time.Duration{24 * time.Hour, 9000 * time.Hour},
 		}
 		controller.SetRecordFlush(&o, 200*time.Millisecond)
@@ -54,7 +48,8 @@ func TestNodeCertificateRecord(t *testing.T) {
 
 	var stored map[string]certrecord.Entry
 	csrtest.WaitFor(t, "the record to hold the node's client and serving certificates", func() bool {
-		stored, err = certrecord.Read(ctx, cp.Client(), ns.Name)
+		var err error
+		stored, err = certrecord.Read(ctx, cp.Client(), ns)
 		e := stored[node]
 		return err == nil && e[certrecord.Client].Serial != "" && e[certrecord.Serving].Serial != ""
 	})
@@ -81,7 +76,7 @@ func TestNodeCertificateRecord(t *testing.T) {
 		}
 	}
 	expected := func() map[string]float64 {
-		stored, err := certrecord.Read(ctx, cp.Client(), ns.Name)
+		stored, err := certrecord.Read(ctx, cp.Client(), ns)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +118,7 @@ func TestNodeCertificateRecord(t *testing.T) {
 	_ = stop()
 	reg2, _ := startController(t, opts())
 	csrtest.WaitFor(t, "the restarted controller's gauges to agree with the record", func() bool { return agree(reg2) })
-	if got, err := certrecord.Read(ctx, cp.Client(), ns.Name); err != nil || got[node][certrecord.Client] != client {
+	if got, err := certrecord.Read(ctx, cp.Client(), ns); err != nil || got[node][certrecord.Client] != client {
 		t.Errorf("after the restart the record holds %+v (%v), want %+v", got[node], err, client)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -87,4 +88,19 @@ func UserOf(ctx context.Context, cfg *rest.Config) (*authenticationv1.UserInfo, 
 		return nil, err
 	}
 	return &review.Status.UserInfo, nil
+}
+
+// Namespace creates a namespace named prefix followed by a random suffix and deletes it
+// when t ends; it returns the name.
+func Namespace(t testing.TB, client kubernetes.Interface, prefix string) string {
+	t.Helper()
+	ns, err := client.CoreV1().Namespaces().Create(context.Background(),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating a namespace %s…: %v", prefix, err)
+	}
+	t.Cleanup(func() {
+		_ = client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	})
+	return ns.Name
 }

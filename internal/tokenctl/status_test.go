@@ -16,6 +16,7 @@ import (
 
 	"github.com/tlsbootstrap/tlsbootstrap/csr"
 	"github.com/tlsbootstrap/tlsbootstrap/internal/certrecord"
+	"github.com/tlsbootstrap/tlsbootstrap/internal/testenv"
 	"github.com/tlsbootstrap/tlsbootstrap/sign"
 )
 
@@ -72,14 +73,8 @@ func TestStatus(t *testing.T) {
 func TestStatusFromRecord(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns, err := cp.Client().CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "status-record-"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cp.Client().CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
-	}()
-	record, err := certrecord.New(cp.Client(), certrecord.Options{Namespace: ns.Name, FlushInterval: 100 * time.Millisecond})
+	ns := testenv.Namespace(t, cp.Client(), "status-record-")
+	record, err := certrecord.New(cp.Client(), certrecord.Options{Namespace: ns, FlushInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +97,7 @@ func TestStatusFromRecord(t *testing.T) {
 		_ = cp.Client().CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{})
 	}()
 
-	out := mustRun(t, "status", admin(), "--record-namespace="+ns.Name, "--expiring-within=24h")
+	out := mustRun(t, "status", admin(), "--record-namespace="+ns, "--expiring-within=24h")
 	var order []string
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
