@@ -194,11 +194,12 @@ func auditCase() testCase {
 				if err != nil {
 					return false, err.Error(), nil
 				}
-				for _, e := range events.Items {
-					t.noteObserved(fmt.Sprintf("Event %s: %s", e.Reason, e.Message))
-					return true, "", nil
+				if len(events.Items) == 0 {
+					return false, "no Warning Event on the CSR", nil
 				}
-				return false, "no Warning Event on the CSR", nil
+				e := events.Items[0]
+				t.noteObserved(fmt.Sprintf("Event %s: %s", e.Reason, e.Message))
+				return true, "", nil
 			})
 		},
 	}
